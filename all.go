@@ -1,0 +1,86 @@
+package async
+
+import "context"
+
+// All waits for every future and returns their values in input order.
+//
+// All returns at the first failure, in completion order, with that failure's
+// error; it does not wait for the others and does not cancel them (they are
+// not All's to cancel: start them in a [Scope] to have one failure cancel its
+// siblings). If ctx ends first, All returns an error matching ctx.Err(). All
+// of no futures is an empty slice and nil. All takes charge of every future's
+// outcome, so later failures are not reported as unobserved. It panics if ctx
+// or any future is nil.
+func All[T any](ctx context.Context, fs ...*Future[T]) ([]T, error) {
+	checkCtx("All", ctx)
+	ts := tasksOf("All", fs)
+	failed, err := waitTasks(ctx, waitAll, ts)
+	if err != nil {
+		return nil, err
+	}
+	if failed != nil {
+		return nil, failed.err
+	}
+	vals := make([]T, len(fs))
+	for i, f := range fs {
+		vals[i] = f.val
+	}
+	return vals, nil
+}
+
+// AllSettled waits for every future to settle and returns their outcomes in
+// input order. Its error is non-nil only if ctx ended first (then the results
+// are nil). It panics if ctx or any future is nil.
+func AllSettled[T any](ctx context.Context, fs ...*Future[T]) ([]Result[T], error) {
+	checkCtx("AllSettled", ctx)
+	ts := tasksOf("AllSettled", fs)
+	if _, err := waitTasks(ctx, waitSettled, ts); err != nil {
+		return nil, err
+	}
+	rs := make([]Result[T], len(fs))
+	for i, f := range fs {
+		rs[i] = Result[T]{Value: f.val, Err: f.t.err}
+	}
+	return rs, nil
+}
+
+// All2 is [All] for two futures of different types.
+func All2[A, B any](ctx context.Context, a *Future[A], b *Future[B]) (A, B, error) {
+	checkCtx("All2", ctx)
+	var za A
+	var zb B
+	ts := []*task{taskOf("All2", 0, a), taskOf("All2", 1, b)}
+	failed, err := waitTasks(ctx, waitAll, ts)
+	if err == nil && failed != nil {
+		err = failed.err
+	}
+	if err != nil {
+		return za, zb, err
+	}
+	return a.val, b.val, nil
+}
+
+// All3 is [All] for three futures of different types.
+func All3[A, B, C any](ctx context.Context, a *Future[A], b *Future[B], c *Future[C]) (A, B, C, error) {
+	checkCtx("All3", ctx)
+	var za A
+	var zb B
+	var zc C
+	ts := []*task{taskOf("All3", 0, a), taskOf("All3", 1, b), taskOf("All3", 2, c)}
+	failed, err := waitTasks(ctx, waitAll, ts)
+	if err == nil && failed != nil {
+		err = failed.err
+	}
+	if err != nil {
+		return za, zb, zc, err
+	}
+	return a.val, b.val, c.val, nil
+}
+
+func taskOf[T any](op string, i int, f *Future[T]) *task {
+	if f == nil {
+		panicNilFuture(op, i)
+	}
+	f.t.mustBeMade(op)
+	return &f.t
+}

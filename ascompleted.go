@@ -1,0 +1,59 @@
+package async
+
+import (
+	"context"
+	"iter"
+)
+
+// AsCompleted yields each future's index and outcome in the order they
+// settle (futures already settled come first, in input order). The sequence
+// ends when every future has been yielded, when the consumer stops, or when
+// ctx ends (check ctx.Err() after the loop to tell). It starts no goroutine
+// and leaves nothing registered on the futures when it ends. Only the
+// outcomes it yields count as observed. It panics if ctx or any future is
+// nil.
+func AsCompleted[T any](ctx context.Context, fs ...*Future[T]) iter.Seq2[int, Result[T]] {
+	checkCtx("AsCompleted", ctx)
+	tasksOf("AsCompleted", fs)
+	return func(yield func(int, Result[T]) bool) {
+		ready := make(chan int, len(fs))
+		nodes := make([]completion, len(fs))
+		for i, f := range fs {
+			nodes[i] = completion{ready: ready, i: i}
+			if !f.t.subscribe(&nodes[i]) {
+				ready <- i
+			}
+		}
+		defer func() {
+			for i, f := range fs {
+				if f.t.state.Load()&stSettled == 0 {
+					f.t.unsubscribe(&nodes[i])
+				}
+			}
+		}()
+		cd := ctx.Done()
+		for range fs {
+			var i int
+			select {
+			case i = <-ready:
+			case <-cd:
+				return
+			}
+			f := fs[i]
+			if f.t.state.Load()&stFailed != 0 {
+				f.t.observe()
+			}
+			if !yield(i, Result[T]{Value: f.val, Err: f.t.err}) {
+				return
+			}
+		}
+	}
+}
+
+// completion reports one future's index when it settles.
+type completion struct {
+	ready chan<- int
+	i     int
+}
+
+func (c *completion) notify(*task) { c.ready <- c.i }

@@ -1,0 +1,201 @@
+package async
+
+import (
+	"context"
+)
+
+// A Future is the eventual result of a task: a value of type T or an error.
+// It settles exactly once and can then be awaited any number of times, from
+// any goroutine. Futures come from [Go], [Func], [Then], [Catch], [Resolved],
+// [Rejected] and [Promise.Future]; the zero Future is not usable.
+type Future[T any] struct {
+	t   task // first field: the Future's address is the task's, for cleanups
+	val T
+}
+
+// Result is a settled outcome: a value, or an error.
+type Result[T any] struct {
+	Value T
+	Err   error
+}
+
+var goOptions = optionsOf(optName, optTimeout)
+
+// Go starts fn in a new goroutine and returns a future for its result.
+//
+// fn runs with a context derived from ctx that also ends when the future is
+// canceled, when its [Timeout] passes, or when fn returns. A panic in fn, or a
+// call to runtime.Goexit, settles the future with an error instead of
+// crashing the process. Go panics if ctx or fn is nil or if an option does
+// not apply to tasks (Go accepts [Name] and [Timeout]).
+func Go[T any](ctx context.Context, fn func(context.Context) (T, error), opts ...Option) *Future[T] {
+	if ctx == nil {
+		panic("async: Go with nil Context")
+	}
+	if fn == nil {
+		panic("async: Go with nil function")
+	}
+	var c *config
+	if len(opts) > 0 {
+		parsed := parseOptions("Go", goOptions, opts)
+		c = &parsed
+	}
+	return spawn(ctx, fn, c)
+}
+
+func spawn[T any](ctx context.Context, fn func(context.Context) (T, error), c *config) *Future[T] {
+	f := new(Future[T])
+	f.t.start(ctx, c, nil)
+	go f.run(fn)
+	return f
+}
+
+// run calls fn on the current goroutine and settles f with its outcome,
+// turning a panic or runtime.Goexit into an error.
+func (f *Future[T]) run(fn func(context.Context) (T, error)) {
+	returned := false
+	defer func() {
+		if !returned {
+			var zero T
+			if r := recover(); r != nil {
+				f.settle(zero, newPanicError(r, &f.t))
+			} else {
+				f.settle(zero, f.t.outcome(ErrGoexit))
+			}
+		}
+	}()
+	v, err := fn(&f.t)
+	returned = true
+	f.settle(v, f.t.outcome(err))
+}
+
+// settle records the outcome if f is still pending and reports whether it did.
+func (f *Future[T]) settle(v T, err error) bool {
+	t := &f.t
+	t.mu.Lock()
+	if t.state.Load()&stSettled != 0 {
+		t.mu.Unlock()
+		return false
+	}
+	f.val = v
+	t.err = err
+	t.finish() // unlocks
+	return true
+}
+
+// Func turns fn into an async function: each call starts fn(ctx, a) with [Go]
+// and returns its future. Options are checked now, not at each call; Func
+// panics if fn is nil.
+func Func[A, T any](fn func(context.Context, A) (T, error), opts ...Option) func(context.Context, A) *Future[T] {
+	if fn == nil {
+		panic("async: Func with nil function")
+	}
+	var c *config
+	if len(opts) > 0 {
+		parsed := parseOptions("Func", goOptions, opts)
+		c = &parsed
+	}
+	return func(ctx context.Context, a A) *Future[T] {
+		if ctx == nil {
+			panic("async: async function called with nil Context")
+		}
+		return spawn(ctx, func(ctx context.Context) (T, error) { return fn(ctx, a) }, c)
+	}
+}
+
+// Await blocks until f settles or ctx ends, whichever is first. If f settles,
+// Await returns its value and error. If ctx ends first, Await returns an error
+// matching ctx.Err() (and its cause) and leaves f untouched: the task keeps
+// running and f can be awaited again. Awaiting a settled future does not block
+// and does not allocate.
+func (f *Future[T]) Await(ctx context.Context) (T, error) {
+	if f == nil {
+		panic("async: Await on nil *Future")
+	}
+	s := f.t.state.Load()
+	if s&stSettled == 0 {
+		if s == 0 {
+			f.t.mustBeMade("Await")
+		}
+		if ctx == nil {
+			panic("async: Await with nil Context")
+		}
+		if err := f.t.wait(ctx); err != nil {
+			var zero T
+			return zero, err
+		}
+		s = f.t.state.Load()
+	}
+	if s&stFailed != 0 {
+		f.t.observe()
+	}
+	return f.val, f.t.err
+}
+
+// Done returns a channel that is closed when f settles, for use in select.
+func (f *Future[T]) Done() <-chan struct{} {
+	if f == nil {
+		panic("async: Done on nil *Future")
+	}
+	f.t.mustBeMade("Done")
+	return f.t.doneChan()
+}
+
+// Peek returns f's outcome without blocking; done is false while f is pending.
+func (f *Future[T]) Peek() (r Result[T], done bool) {
+	if f == nil {
+		panic("async: Peek on nil *Future")
+	}
+	s := f.t.state.Load()
+	if s&stSettled == 0 {
+		f.t.mustBeMade("Peek")
+		return Result[T]{}, false
+	}
+	if s&stFailed != 0 {
+		f.t.observe()
+	}
+	return Result[T]{Value: f.val, Err: f.t.err}, true
+}
+
+// Cancel asks f's task to stop by ending its context with cause [ErrCanceled].
+// A task that returns because of it settles with an error matching both
+// ErrCanceled and context.Canceled. A future from a [Promise] that is still
+// pending is rejected with ErrCanceled. Cancel on a settled future does
+// nothing. Cancel does not wait; await the future to know when the task
+// has stopped.
+func (f *Future[T]) Cancel() {
+	if f == nil {
+		panic("async: Cancel on nil *Future")
+	}
+	s := f.t.state.Load()
+	f.t.mustBeMade("Cancel")
+	if s&stSettled != 0 {
+		return
+	}
+	if s&stPromise != 0 {
+		var zero T
+		f.settle(zero, ErrCanceled)
+		return
+	}
+	f.t.cancel(ctxCanceled, nil)
+}
+
+// Resolved returns a future already settled with v.
+func Resolved[T any](v T) *Future[T] {
+	f := &Future[T]{val: v}
+	f.t.state.Store(stInit | stSettled)
+	f.t.done = closedChan
+	return f
+}
+
+// Rejected returns a future already settled with err. If nobody observes it,
+// it is reported as an unobserved failure. Rejected panics if err is nil.
+func Rejected[T any](err error) *Future[T] {
+	if err == nil {
+		panic("async: Rejected(nil)")
+	}
+	f := new(Future[T])
+	f.t.startPromise()
+	f.settle(*new(T), err)
+	return f
+}

@@ -1,0 +1,578 @@
+package async
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// task is the untyped core of a Future: its settlement state, the waiters to
+// notify, and the task's context. A *task is the context.Context handed to the
+// task's function, so a task needs no separate context allocation; a real
+// context from the standard library is made only when the function asks for
+// Done or derives a context from it (see inner).
+type task struct {
+	state    atomic.Uint32 // st* bits
+	ctxState atomic.Uint32 // ctx* reason the task's context ended
+	mu       sync.Mutex    // guards done, w1, and ext fields not marked otherwise
+	// wg is released when the task settles. Awaiting with a context that can
+	// never end blocks on it, which needs no channel allocation.
+	wg     sync.WaitGroup
+	err    error           // the settlement error; written before stSettled
+	parent context.Context // nil for promises and resolved futures
+	done   chan struct{}   // made by Future.Done on demand
+	w1     waiter          // the first waiter; more in ext.more
+	x      atomic.Pointer[taskExt]
+}
+
+// taskExt holds what most tasks never need, so that a plain task stays small.
+type taskExt struct {
+	name     string             // set before the task is shared
+	created  []uintptr          // debug mode: where the task was started
+	more     []waiter           // waiters beyond the first
+	children map[*task]struct{} // tasks started with this task's context
+	// inner is a standard context made on demand; it makes Done, Cause,
+	// and contexts derived from the task's context behave exactly as the
+	// standard library's do, without a goroutine per derived context.
+	inner       context.Context
+	cancelInner context.CancelCauseFunc
+	parentErr   error       // the parent's Err when it ended this task's context
+	stop        func() bool // unregisters from a standard parent context
+	abort       func(error) // settles a task that has not started (Then, Catch)
+	fail        *failure    // watches a failed future for unobserved errors
+}
+
+// Task states.
+const (
+	stInit    uint32 = 1 << iota // made by a constructor; a zero Future lacks it
+	stSettled                    // the value and err are final
+	stFailed                     // settled with a non-nil error
+	stHandled                    // a combinator or Then/Catch took charge of the outcome
+	stPromise                    // settled by a Promise; Cancel rejects it
+	stWaiting                    // a Then/Catch task not started yet; Cancel settles it
+)
+
+// Reasons a task's context ended.
+const (
+	ctxLive     uint32 = iota
+	ctxCanceled        // Future.Cancel
+	ctxTimeout         // the Timeout option
+	ctxParent          // the parent context ended
+	ctxReturned        // the task returned
+)
+
+// A waiter is told, once, that a task has settled. notify runs on the
+// settling goroutine and must not block.
+type waiter interface{ notify(t *task) }
+
+// closedChan is returned by Done once a future has settled or a context ended
+// before anyone asked for a channel.
+var closedChan = func() chan struct{} {
+	c := make(chan struct{})
+	close(c)
+	return c
+}()
+
+// ext returns the task's extension, making it if needed. Callers hold t.mu or
+// own t exclusively.
+func (t *task) ext() *taskExt {
+	x := t.x.Load()
+	if x == nil {
+		x = new(taskExt)
+		t.x.Store(x)
+	}
+	return x
+}
+
+func (t *task) name() string {
+	if x := t.x.Load(); x != nil {
+		return x.name
+	}
+	return ""
+}
+
+func (t *task) createdStack() []byte {
+	if x := t.x.Load(); x != nil && x.created != nil {
+		return formatStack(x.created)
+	}
+	return nil
+}
+
+func (t *task) mustBeMade(op string) {
+	if t.state.Load()&stInit == 0 {
+		panic("async: " + op + " on a zero Future (futures come from Go, Resolved, Rejected or NewPromise)")
+	}
+}
+
+// start prepares a pending task that runs with a context derived from parent.
+// It must be called before t is shared with another goroutine. A non-nil abort
+// marks a task that starts later (Then, Catch): ending its context before then
+// settles it through abort.
+func (t *task) start(parent context.Context, c *config, abort func(error)) {
+	if abort != nil {
+		t.state.Store(stInit | stWaiting)
+		t.ext().abort = abort
+	} else {
+		t.state.Store(stInit)
+	}
+	t.wg.Add(1)
+	t.parent = parent
+	if c != nil && c.name != "" {
+		t.ext().name = c.name
+	}
+	if debugMode.Load() {
+		t.ext().created = callers(4)
+	}
+	if c != nil && c.timeout > 0 {
+		// The deadline lives in a standard context from the start, so that
+		// Deadline reports it and its timer is the standard library's.
+		x := t.ext()
+		x.inner, x.cancelInner = context.WithCancelCause(parent)
+		var cancel context.CancelFunc
+		x.inner, cancel = context.WithDeadlineCause(x.inner, time.Now().Add(c.timeout), ErrTimeout)
+		_ = cancel // released through cancelInner, which cancels the deadline's parent
+		inner := x.inner
+		x.stop = context.AfterFunc(inner, func() { t.innerEnded(inner) })
+		return
+	}
+	t.link(parent)
+}
+
+// startPromise prepares a pending task settled by a Promise: it has no
+// context, and Cancel rejects it.
+func (t *task) startPromise() {
+	t.state.Store(stInit | stPromise)
+	t.wg.Add(1)
+}
+
+// link makes the end of parent end t's context.
+func (t *task) link(parent context.Context) {
+	if p, ok := parent.(*task); ok {
+		p.adopt(t)
+		return
+	}
+	if parent.Done() == nil {
+		return // never ends
+	}
+	if err := parent.Err(); err != nil {
+		t.cancel(ctxParent, err)
+		return
+	}
+	stop := context.AfterFunc(parent, func() { t.cancel(ctxParent, parent.Err()) })
+	t.mu.Lock()
+	t.ext().stop = stop
+	t.mu.Unlock()
+}
+
+// adopt registers child so that the end of t's context ends child's.
+func (t *task) adopt(child *task) {
+	t.mu.Lock()
+	if s := t.ctxState.Load(); s != ctxLive {
+		t.mu.Unlock()
+		child.cancel(ctxParent, t.Err())
+		return
+	}
+	x := t.ext()
+	if x.children == nil {
+		x.children = make(map[*task]struct{})
+	}
+	x.children[child] = struct{}{}
+	t.mu.Unlock()
+}
+
+func (t *task) disown(child *task) {
+	t.mu.Lock()
+	if x := t.x.Load(); x != nil {
+		delete(x.children, child)
+	}
+	t.mu.Unlock()
+}
+
+// cancel ends t's context for reason. err is the parent's error for
+// ctxParent. It is idempotent: the first reason wins.
+func (t *task) cancel(reason uint32, err error) {
+	t.mu.Lock()
+	if t.ctxState.Load() != ctxLive {
+		t.mu.Unlock()
+		return
+	}
+	x := t.x.Load()
+	if reason == ctxParent {
+		x = t.ext()
+		x.parentErr = err
+	}
+	t.ctxState.Store(reason)
+	var (
+		children    map[*task]struct{}
+		cancelInner context.CancelCauseFunc
+		stop        func() bool
+		abort       func(error)
+	)
+	if x != nil {
+		children, x.children = x.children, nil
+		cancelInner, stop = x.cancelInner, x.stop
+		abort, x.abort = x.abort, nil
+	}
+	t.mu.Unlock()
+
+	if stop != nil && reason != ctxParent {
+		stop() // first, so that cancelling inner below does not wake our own AfterFunc
+	}
+	if cancelInner != nil {
+		cancelInner(causeOf(reason, err))
+	}
+	for c := range children {
+		c.cancel(ctxParent, t.Err())
+	}
+	if abort != nil && reason != ctxReturned && t.claimStart() {
+		abort(t.outcome(t.Err()))
+	}
+}
+
+// innerEnded records why the standard context of a task with a Timeout ended.
+func (t *task) innerEnded(inner context.Context) {
+	if context.Cause(inner) == ErrTimeout {
+		t.cancel(ctxTimeout, nil)
+	} else {
+		t.cancel(ctxParent, t.parent.Err())
+	}
+}
+
+func causeOf(reason uint32, parentErr error) error {
+	switch reason {
+	case ctxCanceled:
+		return ErrCanceled
+	case ctxTimeout:
+		return ErrTimeout
+	case ctxParent:
+		return parentErr
+	}
+	return context.Canceled
+}
+
+// reason reports why t's context ended, or ctxLive. A Timeout's standard
+// context may have ended before its AfterFunc ran; reason looks there too so a
+// task that saw the deadline is classified as timed out.
+func (t *task) reason() uint32 {
+	if s := t.ctxState.Load(); s != ctxLive {
+		return s
+	}
+	if x := t.x.Load(); x != nil {
+		t.mu.Lock()
+		inner := x.inner
+		t.mu.Unlock()
+		if inner != nil && inner.Err() != nil {
+			if context.Cause(inner) == ErrTimeout {
+				return ctxTimeout
+			}
+			return ctxParent
+		}
+	}
+	return ctxLive
+}
+
+// claimStart clears stWaiting; it reports whether this caller cleared it, and
+// so gets to start (or abort) a Then/Catch task.
+func (t *task) claimStart() bool {
+	for {
+		s := t.state.Load()
+		if s&stWaiting == 0 {
+			return false
+		}
+		if t.state.CompareAndSwap(s, s&^stWaiting) {
+			return true
+		}
+	}
+}
+
+// outcome turns what a task's function returned into its settlement error:
+// an error caused by Cancel or Timeout is tagged with ErrCanceled or
+// ErrTimeout, and a named task's error carries the name.
+func (t *task) outcome(err error) error {
+	if err == nil {
+		return nil
+	}
+	switch t.reason() {
+	case ctxCanceled:
+		if errors.Is(err, context.Canceled) && !errors.Is(err, ErrCanceled) {
+			err = &tagged{ErrCanceled, err}
+		}
+	case ctxTimeout:
+		if errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, ErrTimeout) {
+			err = &tagged{ErrTimeout, err}
+		}
+	}
+	if name := t.name(); name != "" {
+		var pe *PanicError
+		if !errors.As(err, &pe) {
+			err = &TaskError{Task: name, Err: err}
+		}
+	}
+	return err
+}
+
+// finish completes a settlement begun under t.mu (with the value and t.err
+// already written): it publishes the state, wakes every waiter, watches an
+// unhandled failure, and ends the task's context.
+func (t *task) finish() {
+	bits := stSettled
+	if t.err != nil {
+		bits |= stFailed
+	}
+	s := t.state.Or(bits) | bits
+	d := t.done
+	if d == nil {
+		t.done = closedChan
+	}
+	w1 := t.w1
+	t.w1 = nil
+	var more []waiter
+	if x := t.x.Load(); x != nil {
+		more, x.more = x.more, nil
+	}
+	t.mu.Unlock()
+
+	if d != nil {
+		close(d)
+	}
+	t.wg.Done()
+	if w1 != nil {
+		w1.notify(t)
+	}
+	for _, w := range more {
+		w.notify(t)
+	}
+	if s&stFailed != 0 && s&stHandled == 0 {
+		t.watchUnobserved()
+	}
+	if t.parent != nil {
+		t.cancel(ctxReturned, nil)
+		if p, ok := t.parent.(*task); ok {
+			p.disown(t)
+		}
+	}
+}
+
+// subscribe registers w to be notified when t settles. It reports false, and
+// registers nothing, if t has already settled.
+func (t *task) subscribe(w waiter) bool {
+	t.mu.Lock()
+	if t.state.Load()&stSettled != 0 {
+		t.mu.Unlock()
+		return false
+	}
+	if t.w1 == nil {
+		t.w1 = w
+	} else {
+		x := t.ext()
+		x.more = append(x.more, w)
+	}
+	t.mu.Unlock()
+	return true
+}
+
+// unsubscribe removes w, so that a combinator that returned early leaves
+// nothing behind on a long-lived future.
+func (t *task) unsubscribe(w waiter) {
+	t.mu.Lock()
+	if t.w1 == w {
+		t.w1 = nil
+	} else if x := t.x.Load(); x != nil {
+		for i, m := range x.more {
+			if m == w {
+				x.more = append(x.more[:i], x.more[i+1:]...)
+				break
+			}
+		}
+	}
+	t.mu.Unlock()
+}
+
+// observe records that someone has seen, or taken charge of, t's outcome.
+func (t *task) observe() {
+	if t.state.Load()&stHandled == 0 {
+		t.state.Or(stHandled)
+	}
+	if x := t.x.Load(); x != nil {
+		if f := t.failureWatch(x); f != nil {
+			f.observed.Store(true)
+		}
+	}
+}
+
+func (t *task) failureWatch(x *taskExt) *failure {
+	t.mu.Lock()
+	f := x.fail
+	t.mu.Unlock()
+	return f
+}
+
+// wait blocks until t settles or ctx ends; it returns nil if t settled.
+func (t *task) wait(ctx context.Context) error {
+	cd := ctx.Done()
+	if cd == nil {
+		t.wg.Wait()
+		return nil
+	}
+	select {
+	case <-cd:
+		if t.state.Load()&stSettled != 0 {
+			return nil
+		}
+		return ctxError(ctx)
+	default:
+	}
+	select {
+	case <-t.doneChan():
+		return nil
+	case <-cd:
+		if t.state.Load()&stSettled != 0 {
+			return nil
+		}
+		return ctxError(ctx)
+	}
+}
+
+func (t *task) doneChan() <-chan struct{} {
+	if t.state.Load()&stSettled != 0 {
+		return closedChan
+	}
+	t.mu.Lock()
+	if t.done == nil {
+		t.done = make(chan struct{})
+	}
+	d := t.done
+	t.mu.Unlock()
+	return d
+}
+
+// The context.Context implementation: a *task is its task's context.
+
+// Deadline reports the task's deadline: its Timeout, or its parent's.
+func (t *task) Deadline() (time.Time, bool) {
+	if x := t.x.Load(); x != nil {
+		t.mu.Lock()
+		inner := x.inner
+		t.mu.Unlock()
+		if inner != nil {
+			return inner.Deadline()
+		}
+	}
+	return t.parent.Deadline()
+}
+
+// Done returns a channel closed when the task's context ends.
+func (t *task) Done() <-chan struct{} {
+	if t.ctxState.Load() != ctxLive && t.x.Load() == nil {
+		return closedChan
+	}
+	return t.innerCtx().Done()
+}
+
+// Err reports why the task's context ended, or nil.
+func (t *task) Err() error {
+	switch t.ctxState.Load() {
+	case ctxLive:
+		if x := t.x.Load(); x != nil {
+			t.mu.Lock()
+			inner := x.inner
+			t.mu.Unlock()
+			if inner != nil {
+				return inner.Err()
+			}
+		}
+		return nil
+	case ctxTimeout:
+		return context.DeadlineExceeded
+	case ctxParent:
+		return t.x.Load().parentErr
+	default:
+		return context.Canceled
+	}
+}
+
+// taskKey finds the innermost task in a context chain.
+type taskKey struct{}
+
+// Value returns the value for key from the task's context chain.
+func (t *task) Value(key any) any {
+	switch key {
+	case taskKey{}:
+		return t
+	case cancelCtxKey:
+		// The standard library asks for its cancelCtx this way when a
+		// context is derived from ours; answering with the inner context
+		// lets it link children directly and lets context.Cause see our
+		// cause.
+		if cancelCtxKey != nil {
+			return t.innerCtx().Value(key)
+		}
+	}
+	return t.parent.Value(key)
+}
+
+// AfterFunc makes context.AfterFunc and derived contexts register with the
+// inner context instead of starting a goroutine to watch ours.
+func (t *task) AfterFunc(f func()) func() bool {
+	return context.AfterFunc(t.innerCtx(), f)
+}
+
+func (t *task) String() string {
+	if name := t.name(); name != "" {
+		return "async.task(" + name + ")"
+	}
+	return "async.task"
+}
+
+// innerCtx returns the standard context mirroring t's, making it on first use.
+func (t *task) innerCtx() context.Context {
+	if x := t.x.Load(); x != nil {
+		t.mu.Lock()
+		inner := x.inner
+		t.mu.Unlock()
+		if inner != nil {
+			return inner
+		}
+	}
+	t.mu.Lock()
+	x := t.ext()
+	if x.inner != nil {
+		inner := x.inner
+		t.mu.Unlock()
+		return inner
+	}
+	parent := t.parent
+	if parent == nil {
+		parent = context.Background()
+	}
+	x.inner, x.cancelInner = context.WithCancelCause(parent)
+	inner, cancelInner := x.inner, x.cancelInner
+	reason := t.ctxState.Load()
+	t.mu.Unlock()
+	if reason != ctxLive && reason != ctxParent {
+		cancelInner(causeOf(reason, nil))
+	}
+	return inner
+}
+
+// cancelCtxKey is the key the standard library's context package uses to find
+// its own cancelCtx. It is learned once, without goroutines, by asking
+// context.Cause about a context that records the key it is asked for.
+var cancelCtxKey = func() (key any) {
+	defer func() { _ = recover() }() // if the probe ever breaks, derived contexts still work, through a goroutine
+	p := &keyProbe{}
+	_ = context.Cause(p)
+	return p.key
+}()
+
+type keyProbe struct{ key any }
+
+func (*keyProbe) Deadline() (time.Time, bool) { return time.Time{}, false }
+func (*keyProbe) Done() <-chan struct{}       { return closedChan }
+func (*keyProbe) Err() error                  { return context.Canceled }
+func (p *keyProbe) Value(key any) any {
+	p.key = key
+	return nil
+}

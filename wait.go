@@ -1,0 +1,150 @@
+package async
+
+import (
+	"context"
+	"sync/atomic"
+)
+
+// waitMode says when a group of tasks is done waiting.
+type waitMode uint8
+
+const (
+	waitAll     waitMode = iota // every task succeeded, or the first failure
+	waitSettled                 // every task settled
+	waitAny                     // the first success, or every task failed
+	waitFirst                   // the first task to settle
+)
+
+// group waits for a set of tasks without a goroutine per task: it subscribes
+// to each pending task and is notified as they settle.
+type group struct {
+	mode      waitMode
+	remaining atomic.Int64
+	first     atomic.Pointer[task] // the task that decided the outcome, if one did
+	fired     atomic.Bool
+	ch        chan struct{}
+}
+
+func (g *group) notify(t *task) {
+	if g.fired.Load() {
+		return
+	}
+	failed := t.state.Load()&stFailed != 0
+	decisive := false
+	switch g.mode {
+	case waitAll:
+		decisive = failed
+	case waitAny:
+		decisive = !failed
+	case waitFirst:
+		decisive = true
+	}
+	if decisive {
+		if g.first.CompareAndSwap(nil, t) {
+			g.fire()
+		}
+		return
+	}
+	if g.remaining.Add(-1) == 0 {
+		g.fire()
+	}
+}
+
+func (g *group) fire() {
+	if g.fired.CompareAndSwap(false, true) && g.ch != nil {
+		close(g.ch)
+	}
+}
+
+// waitTasks waits on ts according to mode. It returns the deciding task (a
+// failure for waitAll, a success for waitAny, the first for waitFirst), or nil
+// when every task settled without one. If ctx ends first it returns ctx's
+// error. Every task is marked observed: the caller takes charge of outcomes.
+// Tasks already settled are considered in input order, so ties are decided
+// the same way every time.
+func waitTasks(ctx context.Context, mode waitMode, ts []*task) (*task, error) {
+	g := &group{mode: mode}
+	g.remaining.Store(int64(len(ts)))
+	allSettled := true
+	for _, t := range ts {
+		t.observe()
+		if t.state.Load()&stSettled == 0 {
+			allSettled = false
+		}
+	}
+	if allSettled { // no channel, no subscriptions
+		for _, t := range ts {
+			if g.notify(t); g.fired.Load() {
+				break
+			}
+		}
+		return g.first.Load(), nil
+	}
+	g.ch = make(chan struct{})
+	from, to := -1, len(ts) // the range that may hold subscriptions
+	for i, t := range ts {
+		if t.subscribe(g) {
+			if from < 0 {
+				from = i
+			}
+		} else {
+			g.notify(t)
+		}
+		if g.fired.Load() {
+			to = i + 1
+			break
+		}
+	}
+	var err error
+	if cd := ctx.Done(); cd == nil {
+		<-g.ch
+	} else {
+		select {
+		case <-g.ch:
+		case <-cd:
+			if !g.fired.Load() {
+				err = ctxError(ctx)
+			}
+		}
+	}
+	if from >= 0 {
+		for _, t := range ts[from:to] {
+			if t.state.Load()&stSettled == 0 {
+				t.unsubscribe(g)
+			}
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return g.first.Load(), nil
+}
+
+func tasksOf[T any](op string, fs []*Future[T]) []*task {
+	ts := make([]*task, len(fs))
+	for i, f := range fs {
+		if f == nil {
+			panicNilFuture(op, i)
+		}
+		f.t.mustBeMade(op)
+		ts[i] = &f.t
+	}
+	return ts
+}
+
+func panicNilFuture(op string, i int) {
+	panic("async: " + op + ": future " + itoa(i) + " is nil")
+}
+
+func itoa(i int) string {
+	if i < 10 {
+		return string(rune('0' + i))
+	}
+	return itoa(i/10) + string(rune('0'+i%10))
+}
+
+func checkCtx(op string, ctx context.Context) {
+	if ctx == nil {
+		panic("async: " + op + " with nil Context")
+	}
+}
