@@ -2,6 +2,8 @@ package async
 
 import (
 	"context"
+
+	"github.com/goasync/async/internal/option"
 )
 
 // A Future is the eventual result of a task: a value of type T or an error.
@@ -19,7 +21,7 @@ type Result[T any] struct {
 	Err   error
 }
 
-var goOptions = optionsOf(optName, optTimeout)
+var goOptions = option.Of(option.Name, option.Timeout)
 
 // Go starts fn in a new goroutine and returns a future for its result.
 //

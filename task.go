@@ -119,19 +119,19 @@ func (t *task) start(parent context.Context, c *config, abort func(error)) {
 	}
 	t.wg.Add(1)
 	t.parent = parent
-	if c != nil && c.name != "" {
-		t.ext().name = c.name
+	if c != nil && c.Name != "" {
+		t.ext().name = c.Name
 	}
 	if debugMode.Load() {
 		t.ext().created = callers(4)
 	}
-	if c != nil && c.timeout > 0 {
+	if c != nil && c.Timeout > 0 {
 		// The deadline lives in a standard context from the start, so that
 		// Deadline reports it and its timer is the standard library's.
 		x := t.ext()
 		x.inner, x.cancelInner = context.WithCancelCause(parent)
 		var cancel context.CancelFunc
-		x.inner, cancel = context.WithDeadlineCause(x.inner, time.Now().Add(c.timeout), ErrTimeout)
+		x.inner, cancel = context.WithDeadlineCause(x.inner, time.Now().Add(c.Timeout), ErrTimeout)
 		_ = cancel // released through cancelInner, which cancels the deadline's parent
 		inner := x.inner
 		x.stop = context.AfterFunc(inner, func() { t.innerEnded(inner) })
