@@ -334,16 +334,18 @@ func (t *task) finish() {
 	}
 	t.mu.Unlock()
 
-	if d != nil {
-		close(d)
-	}
-	t.wg.Done()
+	// Waiters first: once an Await returns, every combinator waiting on t
+	// has been told, so completion order is the same for everyone.
 	if w1 != nil {
 		w1.notify(t)
 	}
 	for _, w := range more {
 		w.notify(t)
 	}
+	if d != nil {
+		close(d)
+	}
+	t.wg.Done()
 	if s&stFailed != 0 && s&stHandled == 0 {
 		t.watchUnobserved()
 	}

@@ -1,0 +1,136 @@
+package async
+
+import (
+	"context"
+	"errors"
+	"testing"
+)
+
+// gated returns a future that settles with fn's outcome once release is closed.
+func gated[T any](release <-chan struct{}, v T, err error) *Future[T] {
+	return Go(bg, func(context.Context) (T, error) { <-release; return v, err })
+}
+
+func TestAllInInputOrder(t *testing.T) {
+	gates := make([]chan struct{}, 5)
+	fs := make([]*Future[int], 5)
+	for i := range fs {
+		gates[i] = make(chan struct{})
+		fs[i] = gated(gates[i], i*10, nil)
+	}
+	for _, i := range []int{3, 0, 4, 1, 2} { // settle out of order
+		close(gates[i])
+		fs[i].Await(bg)
+	}
+	got, err := All(bg, fs...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range got {
+		if v != i*10 {
+			t.Fatalf("got %v; want input order", got)
+		}
+	}
+}
+
+func TestAllFailsFastWithoutCancelling(t *testing.T) {
+	boom := errors.New("boom")
+	slow := NewPromise[int]()
+	fs := []*Future[int]{slow.Future(), Rejected[int](boom), Resolved(1)}
+	if _, err := All(bg, fs...); err != boom {
+		t.Fatalf("got %v; want the failure", err)
+	}
+	if _, done := slow.Future().Peek(); done {
+		t.Fatal("All settled a future it was given")
+	}
+	// The failure found while waiting, not only one already settled.
+	gate := make(chan struct{})
+	g := gated(gate, 0, boom)
+	res := Go(bg, func(context.Context) ([]int, error) { return All(bg, slow.Future(), g) })
+	close(gate)
+	if _, err := res.Await(bg); err != boom {
+		t.Fatalf("got %v", err)
+	}
+	slow.Resolve(0)
+	if slow.Future().t.w1 != nil {
+		t.Fatal("All left its waiter on a future after returning")
+	}
+}
+
+func TestAllOfNone(t *testing.T) {
+	got, err := All[int](bg)
+	if got == nil || len(got) != 0 || err != nil {
+		t.Fatalf("All() = %#v, %v; want []int{}, nil", got, err)
+	}
+}
+
+func TestAllContextEnds(t *testing.T) {
+	p := NewPromise[int]()
+	ctx, cancel := context.WithCancel(bg)
+	cancel()
+	if _, err := All(ctx, p.Future()); !errors.Is(err, context.Canceled) {
+		t.Fatalf("got %v", err)
+	}
+	if p.Future().t.w1 != nil {
+		t.Fatal("waiter left behind")
+	}
+	p.Resolve(1)
+}
+
+func TestAllSettled(t *testing.T) {
+	boom := errors.New("boom")
+	rs, err := AllSettled(bg, Resolved(1), Rejected[int](boom), Go(bg, value(3)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rs[0].Value != 1 || rs[1].Err != boom || rs[2].Value != 3 || rs[0].Err != nil || rs[2].Err != nil {
+		t.Fatalf("got %+v", rs)
+	}
+	ctx, cancel := context.WithCancel(bg)
+	cancel()
+	p := NewPromise[int]()
+	if rs, err := AllSettled(ctx, p.Future()); err == nil || rs != nil {
+		t.Fatalf("got %v, %v; want nil and ctx error", rs, err)
+	}
+	p.Resolve(0)
+}
+
+func TestAll2All3(t *testing.T) {
+	a, b, c, err := All3(bg, Go(bg, value(1)), Go(bg, value("two")), Resolved(3.0))
+	if a != 1 || b != "two" || c != 3.0 || err != nil {
+		t.Fatal(a, b, c, err)
+	}
+	boom := errors.New("boom")
+	if _, _, err := All2(bg, Resolved(1), Rejected[string](boom)); err != boom {
+		t.Fatal(err)
+	}
+}
+
+func TestCombinatorsMarkFuturesObserved(t *testing.T) {
+	boom := errors.New("boom")
+	p := NewPromise[int]()
+	All(bg, Rejected[int](boom), p.Future())
+	p.Reject(boom) // fails after All returned: All took charge of it
+	if x := p.Future().t.x.Load(); x != nil && x.fail != nil && !x.fail.observed.Load() {
+		t.Fatal("a future given to All is reported as unobserved")
+	}
+	if p.Future().t.state.Load()&stHandled == 0 {
+		t.Fatal("All did not take charge of its futures")
+	}
+}
+
+func TestCombinatorMisuse(t *testing.T) {
+	var nilCtx context.Context
+	mustPanic(t, "nil Context", func() { All(nilCtx, Resolved(1)) })
+	mustPanic(t, "All: future 1 is nil", func() { All(bg, Resolved(1), nil) })
+	mustPanic(t, "future 0 is nil", func() { AllSettled[int](bg, nil) })
+	mustPanic(t, "future 1 is nil", func() { All2[int, int](bg, Resolved(1), nil) })
+	mustPanic(t, "zero Future", func() { Race(bg, new(Future[int])) })
+	mustPanic(t, "future 12 is nil", func() {
+		fs := make([]*Future[int], 13)
+		for i := range 12 {
+			fs[i] = Resolved(i)
+		}
+		Any(bg, fs...)
+	})
+}

@@ -1,0 +1,383 @@
+package async
+
+import (
+	"context"
+	"errors"
+	"runtime"
+	"testing"
+	"testing/synctest"
+	"time"
+)
+
+var bg = context.Background()
+
+func TestGoReturnsValueAndError(t *testing.T) {
+	v, err := Go(bg, value(42)).Await(bg)
+	if v != 42 || err != nil {
+		t.Fatalf("got %v, %v; want 42, nil", v, err)
+	}
+	boom := errors.New("boom")
+	_, err = Go(bg, failing[int](boom)).Await(bg)
+	if err != boom {
+		t.Fatalf("got %v; want the task's own error, unwrapped", err)
+	}
+}
+
+func TestGoContextCarriesParentValues(t *testing.T) {
+	type key struct{}
+	ctx := context.WithValue(bg, key{}, "v")
+	got, _ := Go(ctx, func(ctx context.Context) (any, error) { return ctx.Value(key{}), nil }).Await(bg)
+	if got != "v" {
+		t.Fatalf("task saw %v; want the parent's value", got)
+	}
+}
+
+func TestAwaitContextEndsFirstLeavesFutureIntact(t *testing.T) {
+	release := make(chan struct{})
+	f := Go(bg, func(context.Context) (int, error) { <-release; return 7, nil })
+
+	ctx, cancel := context.WithCancel(bg)
+	cancel()
+	_, err := f.Await(ctx)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("Await with ended ctx: %v; want context.Canceled", err)
+	}
+	cause := errors.New("gave up")
+	ctx, cancelCause := context.WithCancelCause(bg)
+	cancelCause(cause)
+	if _, err := f.Await(ctx); !errors.Is(err, context.Canceled) || !errors.Is(err, cause) {
+		t.Fatalf("Await: %v; want context.Canceled and the cause", err)
+	}
+	if _, done := f.Peek(); done {
+		t.Fatal("future settled because an awaiter gave up")
+	}
+	close(release)
+	if v, err := f.Await(bg); v != 7 || err != nil {
+		t.Fatalf("re-await got %v, %v; want 7, nil", v, err)
+	}
+}
+
+func TestAwaitWithCancellableContextWaits(t *testing.T) {
+	ctx, cancel := context.WithCancel(bg)
+	defer cancel()
+	release := make(chan struct{})
+	f := Go(bg, func(context.Context) (string, error) { <-release; return "ok", nil })
+	go close(release)
+	if v, err := f.Await(ctx); v != "ok" || err != nil {
+		t.Fatalf("got %q, %v", v, err)
+	}
+}
+
+func TestAwaitSettledDoesNotAllocate(t *testing.T) {
+	f := Resolved(3)
+	g := Go(bg, value(4))
+	g.Await(bg)
+	ctx, cancel := context.WithCancel(bg)
+	defer cancel()
+	allocs := testing.AllocsPerRun(100, func() {
+		f.Await(bg)
+		g.Await(ctx)
+	})
+	if allocs != 0 {
+		t.Fatalf("Await on settled futures allocated %v times", allocs)
+	}
+}
+
+func TestCancel(t *testing.T) {
+	started := make(chan struct{})
+	f := Go(bg, func(ctx context.Context) (int, error) {
+		close(started)
+		<-ctx.Done()
+		if context.Cause(ctx) != ErrCanceled {
+			return 0, errors.New("cause is not ErrCanceled")
+		}
+		return 0, ctx.Err()
+	})
+	<-started
+	f.Cancel()
+	_, err := f.Await(bg)
+	if !errors.Is(err, ErrCanceled) || !errors.Is(err, context.Canceled) {
+		t.Fatalf("got %v; want ErrCanceled and context.Canceled", err)
+	}
+	f.Cancel() // settled: no-op
+	if _, err2 := f.Await(bg); err2 != err {
+		t.Fatalf("Cancel after settling changed the result to %v", err2)
+	}
+}
+
+func TestCancelBeforeTaskLooks(t *testing.T) {
+	gate := make(chan struct{})
+	f := Go(bg, func(ctx context.Context) (int, error) {
+		<-gate
+		return 0, ctx.Err()
+	})
+	f.Cancel()
+	close(gate)
+	if _, err := f.Await(bg); !errors.Is(err, ErrCanceled) {
+		t.Fatalf("got %v; want ErrCanceled", err)
+	}
+}
+
+func TestCancelIgnoredTaskSucceeds(t *testing.T) {
+	gate := make(chan struct{})
+	f := Go(bg, func(ctx context.Context) (int, error) { <-gate; return 1, nil })
+	f.Cancel()
+	close(gate)
+	if v, err := f.Await(bg); v != 1 || err != nil {
+		t.Fatalf("a task that ignores cancellation and succeeds: got %v, %v", v, err)
+	}
+}
+
+func TestParentCancellationReachesTask(t *testing.T) {
+	ctx, cancel := context.WithCancelCause(bg)
+	stop := errors.New("shutting down")
+	f := Go(ctx, func(ctx context.Context) (int, error) { <-ctx.Done(); return 0, context.Cause(ctx) })
+	cancel(stop)
+	_, err := f.Await(bg)
+	if !errors.Is(err, stop) {
+		t.Fatalf("got %v; want the parent's cause", err)
+	}
+	if errors.Is(err, ErrCanceled) {
+		t.Fatalf("%v matches ErrCanceled, but the future itself was not canceled", err)
+	}
+}
+
+func TestParentAlreadyCanceled(t *testing.T) {
+	ctx, cancel := context.WithCancel(bg)
+	cancel()
+	_, err := Go(ctx, func(ctx context.Context) (int, error) { return 0, ctx.Err() }).Await(bg)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func TestNestedTaskCanceledWithParentTask(t *testing.T) {
+	inner := make(chan *Future[int], 1)
+	outer := Go(bg, func(ctx context.Context) (int, error) {
+		g := Go(ctx, func(ctx context.Context) (int, error) { <-ctx.Done(); return 0, ctx.Err() })
+		inner <- g
+		<-ctx.Done()
+		return 0, ctx.Err()
+	})
+	g := <-inner
+	outer.Cancel()
+	if _, err := g.Await(bg); !errors.Is(err, context.Canceled) || errors.Is(err, ErrCanceled) {
+		t.Fatalf("inner got %v; want context.Canceled from its parent, not its own ErrCanceled", err)
+	}
+	if _, err := outer.Await(bg); !errors.Is(err, ErrCanceled) {
+		t.Fatalf("outer got %v", err)
+	}
+}
+
+func TestTaskContextEndsWhenTaskReturns(t *testing.T) {
+	ctxs := make(chan context.Context, 1)
+	Go(bg, func(ctx context.Context) (int, error) { ctxs <- ctx; return 0, nil }).Await(bg)
+	ctx := <-ctxs
+	select {
+	case <-ctx.Done():
+	default:
+		t.Fatal("task context still live after the task returned")
+	}
+	if ctx.Err() != context.Canceled {
+		t.Fatalf("Err = %v", ctx.Err())
+	}
+}
+
+func TestDerivedContextsFollowTheTask(t *testing.T) {
+	type key struct{}
+	derived := make(chan context.Context, 3)
+	f := Go(bg, func(ctx context.Context) (int, error) {
+		c1, cancel1 := context.WithCancel(ctx)
+		defer cancel1()
+		// A value context in between must not hide the task from its children.
+		c2, cancel2 := context.WithTimeout(context.WithValue(ctx, key{}, 1), time.Hour)
+		defer cancel2()
+		stopped := make(chan struct{})
+		context.AfterFunc(ctx, func() { close(stopped) })
+		derived <- c1
+		derived <- c2
+		<-c1.Done()
+		<-c2.Done()
+		<-stopped
+		if context.Cause(c1) != ErrCanceled || context.Cause(c2) != ErrCanceled {
+			return 0, errors.New("derived contexts lost the cause")
+		}
+		return 0, ctx.Err()
+	})
+	<-derived
+	<-derived
+	f.Cancel()
+	if _, err := f.Await(bg); !errors.Is(err, ErrCanceled) {
+		t.Fatalf("got %v", err)
+	}
+}
+
+// Deriving contexts from a task's context must not start a goroutine per
+// derived context (the standard library does that for contexts it does not
+// recognise); the task's inner context makes it recognise ours.
+func TestDerivedContextsStartNoGoroutine(t *testing.T) {
+	type key struct{}
+	counts := make(chan [2]int, 1)
+	Go(bg, func(ctx context.Context) (int, error) {
+		before := runtime.NumGoroutine()
+		var cancels []context.CancelFunc
+		for range 100 {
+			c, cancel := context.WithCancel(context.WithValue(ctx, key{}, 1))
+			cancels = append(cancels, cancel)
+			_ = c
+		}
+		counts <- [2]int{before, runtime.NumGoroutine()}
+		for _, c := range cancels {
+			c()
+		}
+		return 0, nil
+	}).Await(bg)
+	c := <-counts
+	if c[1] > c[0]+5 {
+		t.Fatalf("goroutines went from %d to %d while deriving 100 contexts", c[0], c[1])
+	}
+}
+
+func TestContextCauseOfCanceledTask(t *testing.T) {
+	causes := make(chan error, 1)
+	f := Go(bg, func(ctx context.Context) (int, error) {
+		<-ctx.Done()
+		causes <- context.Cause(ctx)
+		return 0, ctx.Err()
+	})
+	f.Cancel()
+	f.Await(bg)
+	if c := <-causes; c != ErrCanceled {
+		t.Fatalf("context.Cause = %v; want ErrCanceled", c)
+	}
+}
+
+func TestTimeout(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var deadline time.Time
+		f := Go(bg, func(ctx context.Context) (int, error) {
+			deadline, _ = ctx.Deadline()
+			<-ctx.Done()
+			return 0, ctx.Err()
+		}, Timeout(time.Second))
+		start := time.Now()
+		_, err := f.Await(bg)
+		if !errors.Is(err, ErrTimeout) || !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("got %v; want ErrTimeout and DeadlineExceeded", err)
+		}
+		if got := time.Since(start); got != time.Second {
+			t.Fatalf("timed out after %v; want 1s", got)
+		}
+		if !deadline.Equal(start.Add(time.Second)) {
+			t.Fatalf("Deadline = %v; want start+1s", deadline)
+		}
+	})
+}
+
+func TestTimeoutOfCallerIsNotErrTimeout(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(bg, time.Second)
+		defer cancel()
+		f := Go(ctx, func(ctx context.Context) (int, error) { <-ctx.Done(); return 0, ctx.Err() }, Timeout(time.Hour))
+		_, err := f.Await(bg)
+		if !errors.Is(err, context.DeadlineExceeded) || errors.Is(err, ErrTimeout) {
+			t.Fatalf("got %v; want DeadlineExceeded from the caller's context, not ErrTimeout", err)
+		}
+	})
+}
+
+func TestTimeoutNotReachedLeavesNoTimer(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		v, err := Go(bg, value(5), Timeout(time.Hour)).Await(bg)
+		if v != 5 || err != nil {
+			t.Fatal(v, err)
+		}
+		// synctest.Test fails if a goroutine or timer is left running in the bubble.
+	})
+}
+
+func TestNamedTaskErrors(t *testing.T) {
+	boom := errors.New("boom")
+	_, err := Go(bg, failing[int](boom), Name("fetch")).Await(bg)
+	var te *TaskError
+	if !errors.As(err, &te) || te.Task != "fetch" || !errors.Is(err, boom) {
+		t.Fatalf("got %v; want a TaskError named fetch wrapping boom", err)
+	}
+	_, err = Go(bg, func(context.Context) (int, error) { panic("x") }, Name("p")).Await(bg)
+	var pe *PanicError
+	if !errors.As(err, &pe) || pe.Task != "p" || errors.As(err, &te) {
+		t.Fatalf("got %#v; a panic carries the name itself, without a TaskError", err)
+	}
+}
+
+func TestGoexit(t *testing.T) {
+	_, err := Go(bg, func(context.Context) (int, error) { runtime.Goexit(); return 1, nil }).Await(bg)
+	if !errors.Is(err, ErrGoexit) {
+		t.Fatalf("got %v; want ErrGoexit", err)
+	}
+}
+
+func TestFunc(t *testing.T) {
+	double := Func(func(ctx context.Context, n int) (int, error) { return 2 * n, nil }, Name("double"))
+	a, b := double(bg, 2), double(bg, 5)
+	x, y, err := All2(bg, a, b)
+	if x != 4 || y != 10 || err != nil {
+		t.Fatal(x, y, err)
+	}
+}
+
+func TestPeekAndDone(t *testing.T) {
+	p := NewPromise[int]()
+	f := p.Future()
+	if _, done := f.Peek(); done {
+		t.Fatal("pending future peeked as done")
+	}
+	d := f.Done()
+	select {
+	case <-d:
+		t.Fatal("Done closed early")
+	default:
+	}
+	p.Resolve(9)
+	<-d
+	if r, done := f.Peek(); !done || r.Value != 9 || r.Err != nil {
+		t.Fatalf("Peek = %+v, %v", r, done)
+	}
+	select {
+	case <-f.Done():
+	default:
+		t.Fatal("Done after settling returned an open channel")
+	}
+}
+
+func TestResolvedRejected(t *testing.T) {
+	if v, err := Resolved("x").Await(bg); v != "x" || err != nil {
+		t.Fatal(v, err)
+	}
+	boom := errors.New("boom")
+	if _, err := Rejected[int](boom).Await(bg); err != boom {
+		t.Fatal(err)
+	}
+	select {
+	case <-Resolved(1).Done():
+	default:
+		t.Fatal("Resolved future's Done is open")
+	}
+}
+
+func TestProgrammerErrorsPanicAtCallSite(t *testing.T) {
+	var nilCtx context.Context
+	mustPanic(t, "nil Context", func() { Go(nilCtx, value(1)) })
+	mustPanic(t, "nil function", func() { Go[int](bg, nil) })
+	mustPanic(t, "nil function", func() { Func[int, int](nil) })
+	mustPanic(t, "Rejected(nil)", func() { Rejected[int](nil) })
+	mustPanic(t, "Timeout", func() { Timeout(0) })
+	mustPanic(t, "Timeout", func() { Timeout(-time.Second) })
+	mustPanic(t, "option Limit does not apply to Go", func() { Go(bg, value(1), Limit(2)) })
+	mustPanic(t, "zero Option", func() { Go(bg, value(1), Option{}) })
+	mustPanic(t, "zero Future", func() { new(Future[int]).Await(bg) })
+	mustPanic(t, "zero Future", func() { new(Future[int]).Cancel() })
+	mustPanic(t, "nil *Future", func() { (*Future[int])(nil).Await(bg) })
+	mustPanic(t, "nil Context", func() { NewPromise[int]().Future().Await(nilCtx) })
+	mustPanic(t, "nil Context", func() { Sleep(nilCtx, 0) })
+}
