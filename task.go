@@ -123,7 +123,7 @@ func (t *task) start(parent context.Context, c *config, abort func(error)) {
 		t.ext().name = c.Name
 	}
 	if debugMode.Load() {
-		t.ext().created = callers(4)
+		t.ext().created = callers(5) // from the caller of Go, Func's function, Then or Catch
 	}
 	if c != nil && c.Timeout > 0 {
 		// The deadline lives in a standard context from the start, so that
