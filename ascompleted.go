@@ -18,9 +18,15 @@ func AsCompleted[T any](ctx context.Context, fs ...*Future[T]) iter.Seq2[int, Re
 	return func(yield func(int, Result[T]) bool) {
 		ready := make(chan int, len(fs))
 		nodes := make([]completion, len(fs))
-		for i, f := range fs {
+		for i, f := range fs { // settled ones first, in input order
 			nodes[i] = completion{ready: ready, i: i}
-			if !f.t.subscribe(&nodes[i]) {
+			if f.t.state.Load()&stSettled != 0 {
+				ready <- i
+				nodes[i].ready = nil
+			}
+		}
+		for i, f := range fs {
+			if nodes[i].ready != nil && !f.t.subscribe(&nodes[i]) {
 				ready <- i
 			}
 		}

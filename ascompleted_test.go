@@ -61,6 +61,7 @@ func TestAsCompletedBreakLeavesNothing(t *testing.T) {
 
 func TestAsCompletedStopsWhenContextEnds(t *testing.T) {
 	ctx, cancel := context.WithCancel(bg)
+	defer cancel()
 	p := NewPromise[int]()
 	n := 0
 	for range AsCompleted(ctx, Resolved(0), p.Future()) {

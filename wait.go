@@ -60,38 +60,35 @@ func (g *group) fire() {
 // failure for waitAll, a success for waitAny, the first for waitFirst), or nil
 // when every task settled without one. If ctx ends first it returns ctx's
 // error. Every task is marked observed: the caller takes charge of outcomes.
-// Tasks already settled are considered in input order, so ties are decided
-// the same way every time.
+// ts is reordered.
 func waitTasks(ctx context.Context, mode waitMode, ts []*task) (*task, error) {
 	g := &group{mode: mode}
 	g.remaining.Store(int64(len(ts)))
-	allSettled := true
 	for _, t := range ts {
 		t.observe()
+	}
+	// Tasks already settled first, in input order, so that ties among them
+	// are decided the same way every time. The pending ones are compacted
+	// into the front of ts (ts belongs to the caller's combinator).
+	pending := ts[:0]
+	for _, t := range ts {
 		if t.state.Load()&stSettled == 0 {
-			allSettled = false
+			pending = append(pending, t)
+		} else if !g.fired.Load() {
+			g.notify(t)
 		}
 	}
-	if allSettled { // no channel, no subscriptions
-		for _, t := range ts {
-			if g.notify(t); g.fired.Load() {
-				break
-			}
-		}
+	if g.fired.Load() || len(pending) == 0 {
 		return g.first.Load(), nil
 	}
 	g.ch = make(chan struct{})
-	from, to := -1, len(ts) // the range that may hold subscriptions
-	for i, t := range ts {
-		if t.subscribe(g) {
-			if from < 0 {
-				from = i
-			}
-		} else {
-			g.notify(t)
+	n := len(pending) // how many were subscribed, to undo
+	for i, t := range pending {
+		if !t.subscribe(g) {
+			g.notify(t) // settled since the first pass
 		}
 		if g.fired.Load() {
-			to = i + 1
+			n = i + 1
 			break
 		}
 	}
@@ -107,11 +104,9 @@ func waitTasks(ctx context.Context, mode waitMode, ts []*task) (*task, error) {
 			}
 		}
 	}
-	if from >= 0 {
-		for _, t := range ts[from:to] {
-			if t.state.Load()&stSettled == 0 {
-				t.unsubscribe(g)
-			}
+	for _, t := range pending[:n] {
+		if t.state.Load()&stSettled == 0 {
+			t.unsubscribe(g)
 		}
 	}
 	if err != nil {

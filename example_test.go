@@ -1,0 +1,209 @@
+package async_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/goasync/async"
+)
+
+// fetch stands in for a slow call such as an HTTP request.
+func fetch(ctx context.Context, url string) (string, error) {
+	if err := async.Sleep(ctx, 10*time.Millisecond); err != nil {
+		return "", err
+	}
+	if strings.Contains(url, "broken") {
+		return "", fmt.Errorf("GET %s: 503", url)
+	}
+	return "body of " + url, nil
+}
+
+func ExampleGo() {
+	ctx := context.Background()
+	f := async.Go(ctx, func(ctx context.Context) (string, error) {
+		return fetch(ctx, "/users/1")
+	})
+	// ... do other work while the request runs ...
+	body, err := f.Await(ctx)
+	fmt.Println(body, err)
+	// Output: body of /users/1 <nil>
+}
+
+func ExampleFuture_Await() {
+	ctx := context.Background()
+	ready := make(chan struct{})
+	f := async.Go(ctx, func(ctx context.Context) (string, error) {
+		<-ready
+		return "done", nil
+	})
+	// Give up waiting after 1 ms: the future is not harmed by it.
+	short, cancel := context.WithTimeout(ctx, time.Millisecond)
+	defer cancel()
+	_, err := f.Await(short)
+	fmt.Println(errors.Is(err, context.DeadlineExceeded))
+	close(ready)
+	// Await again, for as long as it takes.
+	v, err := f.Await(ctx)
+	fmt.Println(v, err)
+	// Output:
+	// true
+	// done <nil>
+}
+
+func ExampleFunc() {
+	ctx := context.Background()
+	fetchAsync := async.Func(fetch) // like an async function: calls start work
+	a, b := fetchAsync(ctx, "/a"), fetchAsync(ctx, "/b")
+	bodies, err := async.All(ctx, a, b)
+	fmt.Println(bodies, err)
+	// Output: [body of /a body of /b] <nil>
+}
+
+func ExampleAll() {
+	ctx := context.Background()
+	urls := []string{"/a", "/b", "/c"}
+	fs := make([]*async.Future[string], len(urls))
+	for i, u := range urls {
+		fs[i] = async.Go(ctx, func(ctx context.Context) (string, error) { return fetch(ctx, u) })
+	}
+	bodies, err := async.All(ctx, fs...) // in input order, fails fast
+	fmt.Println(len(bodies), bodies[2], err)
+	// Output: 3 body of /c <nil>
+}
+
+func ExampleAllSettled() {
+	ctx := context.Background()
+	fetchAsync := async.Func(fetch)
+	results, _ := async.AllSettled(ctx, fetchAsync(ctx, "/a"), fetchAsync(ctx, "/broken"))
+	for _, r := range results {
+		fmt.Printf("%q %v\n", r.Value, r.Err)
+	}
+	// Output:
+	// "body of /a" <nil>
+	// "" GET /broken: 503
+}
+
+func ExampleAny() {
+	ctx := context.Background()
+	mirror := func(url string, delay time.Duration) *async.Future[string] {
+		return async.Go(ctx, func(ctx context.Context) (string, error) {
+			if err := async.Sleep(ctx, delay); err != nil {
+				return "", err
+			}
+			return fetch(ctx, url)
+		})
+	}
+	// The first success wins; a fast failure does not.
+	body, err := async.Any(ctx, mirror("/broken", 0), mirror("/mirror-2", 20*time.Millisecond))
+	fmt.Println(body, err)
+	// Output: body of /mirror-2 <nil>
+}
+
+func ExampleRace() {
+	ctx := context.Background()
+	slow := async.Go(ctx, func(ctx context.Context) (string, error) {
+		return "slow", async.Sleep(ctx, time.Second)
+	})
+	fast := async.Go(ctx, func(ctx context.Context) (string, error) { return "fast", nil })
+	v, err := async.Race(ctx, slow, fast)
+	fmt.Println(v, err)
+	slow.Cancel() // Race cancels nothing itself
+	// Output: fast <nil>
+}
+
+func ExamplePromise() {
+	ctx := context.Background()
+	// Bridge a callback API to a future.
+	p := async.NewPromise[string]()
+	onMessage := func(msg string, err error) {
+		if err != nil {
+			p.Reject(err)
+			return
+		}
+		p.Resolve(msg)
+	}
+	go onMessage("hello", nil)
+	msg, err := p.Future().Await(ctx)
+	fmt.Println(msg, err)
+	// Output: hello <nil>
+}
+
+func ExampleThen() {
+	ctx := context.Background()
+	body := async.Go(ctx, func(ctx context.Context) (string, error) { return fetch(ctx, "/a") })
+	length := async.Then(ctx, body, func(ctx context.Context, s string) (int, error) { return len(s), nil })
+	n, err := length.Await(ctx)
+	fmt.Println(n, err)
+	// Output: 10 <nil>
+}
+
+func ExampleCatch() {
+	ctx := context.Background()
+	body := async.Go(ctx, func(ctx context.Context) (string, error) { return fetch(ctx, "/broken") })
+	withFallback := async.Catch(ctx, body, func(ctx context.Context, err error) (string, error) {
+		return "cached copy", nil
+	})
+	v, err := withFallback.Await(ctx)
+	fmt.Println(v, err)
+	// Output: cached copy <nil>
+}
+
+func ExampleAsCompleted() {
+	ctx := context.Background()
+	ps := []*async.Promise[string]{async.NewPromise[string](), async.NewPromise[string](), async.NewPromise[string]()}
+	go func() { // settle them in the order 1, 2, 0
+		ps[1].Resolve("b")
+		ps[2].Resolve("c")
+		ps[0].Resolve("a")
+	}()
+	for i, r := range async.AsCompleted(ctx, ps[0].Future(), ps[1].Future(), ps[2].Future()) {
+		fmt.Println(i, r.Value)
+	}
+	// Output:
+	// 1 b
+	// 2 c
+	// 0 a
+}
+
+func ExamplePanicError() {
+	ctx := context.Background()
+	f := async.Go(ctx, func(ctx context.Context) (int, error) {
+		var m map[string]int
+		m["x"] = 1 // panics: assignment to entry in nil map
+		return 0, nil
+	}, async.Name("writer"))
+	_, err := f.Await(ctx)
+	var pe *async.PanicError
+	if errors.As(err, &pe) {
+		fmt.Println(pe.Task, pe.Value)
+	}
+	// Output: writer assignment to entry in nil map
+}
+
+func ExampleTimeout() {
+	ctx := context.Background()
+	f := async.Go(ctx, func(ctx context.Context) (string, error) {
+		return fetch(ctx, "/slow")
+	}, async.Timeout(time.Millisecond))
+	_, err := f.Await(ctx)
+	fmt.Println(errors.Is(err, async.ErrTimeout), errors.Is(err, context.DeadlineExceeded))
+	// Output: true true
+}
+
+func ExampleSetUnobservedHandler() {
+	reported := make(chan async.UnobservedFailure, 1)
+	prev := async.SetUnobservedHandler(func(u async.UnobservedFailure) {
+		select {
+		case reported <- u:
+		default:
+		}
+	})
+	defer async.SetUnobservedHandler(prev)
+	// A failure nobody awaits is reported when the future is garbage-collected
+	// (see the tour for a full run).
+	fmt.Println(prev != nil)
+	// Output: true
+}
