@@ -171,16 +171,15 @@ func ExampleAsCompleted() {
 func ExamplePanicError() {
 	ctx := context.Background()
 	f := async.Go(ctx, func(ctx context.Context) (int, error) {
-		var m map[string]int
-		m["x"] = 1 // panics: assignment to entry in nil map
-		return 0, nil
+		var items []int
+		return items[3], nil // panics: index out of range
 	}, async.Name("writer"))
 	_, err := f.Await(ctx)
 	var pe *async.PanicError
 	if errors.As(err, &pe) {
 		fmt.Println(pe.Task, pe.Value)
 	}
-	// Output: writer assignment to entry in nil map
+	// Output: writer runtime error: index out of range [3] with length 0
 }
 
 func ExampleTimeout() {
@@ -201,7 +200,7 @@ func ExampleSetUnobservedHandler() {
 		default:
 		}
 	})
-	defer async.SetUnobservedHandler(prev)
+	defer func() { async.SetUnobservedHandler(prev) }()
 	// A failure nobody awaits is reported when the future is garbage-collected
 	// (see the tour for a full run).
 	fmt.Println(prev != nil)

@@ -24,24 +24,26 @@ type task struct {
 	parent context.Context // nil for promises and resolved futures
 	done   chan struct{}   // made by Future.Done on demand
 	w1     waiter          // the first waiter; more in ext.more
-	x      atomic.Pointer[taskExt]
+	// inner is a standard context made when needed: at start for a parent
+	// that can end or a Timeout, else on the first Done or derived context.
+	// It makes Done, Cause, and contexts derived from the task's context
+	// behave exactly as the standard library's do, without a goroutine per
+	// derived context. Guarded by mu.
+	inner       context.Context
+	cancelInner context.CancelCauseFunc
+	x           atomic.Pointer[taskExt]
 }
 
 // taskExt holds what most tasks never need, so that a plain task stays small.
 type taskExt struct {
-	name     string             // set before the task is shared
-	created  []uintptr          // debug mode: where the task was started
-	more     []waiter           // waiters beyond the first
-	children map[*task]struct{} // tasks started with this task's context
-	// inner is a standard context made on demand; it makes Done, Cause,
-	// and contexts derived from the task's context behave exactly as the
-	// standard library's do, without a goroutine per derived context.
-	inner       context.Context
-	cancelInner context.CancelCauseFunc
-	parentErr   error       // the parent's Err when it ended this task's context
-	stop        func() bool // unregisters from a standard parent context
-	abort       func(error) // settles a task that has not started (Then, Catch)
-	fail        *failure    // watches a failed future for unobserved errors
+	name      string             // set before the task is shared
+	created   []uintptr          // debug mode: where the task was started
+	more      []waiter           // waiters beyond the first
+	children  map[*task]struct{} // tasks started with this task's context
+	parentErr error              // the parent's Err when it ended this task's context
+	stop      func() bool        // unregisters from a standard parent context
+	abort     func(error)        // settles a task that has not started (Then, Catch)
+	fail      *failure           // watches a failed future for unobserved errors
 }
 
 // Task states.
@@ -127,17 +129,15 @@ func (t *task) start(parent context.Context, c *config, abort func(error)) {
 	}
 	if c != nil && c.Timeout > 0 {
 		// The deadline lives in a standard context from the start, so that
-		// Deadline reports it and its timer is the standard library's.
-		x := t.ext()
-		x.inner, x.cancelInner = context.WithCancelCause(parent)
+		// Deadline reports it and its timer is the standard library's. The
+		// cause layer lets Cancel end it with ErrCanceled.
+		t.inner, t.cancelInner = context.WithCancelCause(parent)
 		var cancel context.CancelFunc
-		x.inner, cancel = context.WithDeadlineCause(x.inner, time.Now().Add(c.Timeout), ErrTimeout)
-		_ = cancel // released through cancelInner, which cancels the deadline's parent
-		inner := x.inner
-		x.stop = context.AfterFunc(inner, func() { t.innerEnded(inner) })
+		t.inner, cancel = context.WithDeadlineCause(t.inner, time.Now().Add(c.Timeout), ErrTimeout)
+		_ = cancel // released through cancelInner, which ends the deadline's parent
 		return
 	}
-	t.link(parent)
+	t.link(parent, abort != nil)
 }
 
 // startPromise prepares a pending task settled by a Promise: it has no
@@ -147,14 +147,24 @@ func (t *task) startPromise() {
 	t.wg.Add(1)
 }
 
-// link makes the end of parent end t's context.
-func (t *task) link(parent context.Context) {
-	if p, ok := parent.(*task); ok {
+// link makes the end of parent end t's context. A task whose parent is a task
+// without a standard context of its own is adopted: the parent ends it
+// directly. Otherwise, for a parent that can end, t's inner context is made
+// now as a standard child of parent, so the standard library propagates the
+// end (one allocation, no goroutine); Err and reason consult it. A task that
+// must act when its context ends before it starts (needCallback: Then,
+// Catch) registers a callback instead.
+func (t *task) link(parent context.Context, needCallback bool) {
+	if p, ok := parent.(*task); ok && !p.hasInner() {
 		p.adopt(t)
 		return
 	}
 	if parent.Done() == nil {
 		return // never ends
+	}
+	if !needCallback {
+		t.inner, t.cancelInner = context.WithCancelCause(parent) // t is not shared yet
+		return
 	}
 	if err := parent.Err(); err != nil {
 		t.cancel(ctxParent, err)
@@ -164,6 +174,19 @@ func (t *task) link(parent context.Context) {
 	t.mu.Lock()
 	t.ext().stop = stop
 	t.mu.Unlock()
+}
+
+func (t *task) hasInner() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.inner != nil
+}
+
+// innerNow returns t's inner context, or nil if none has been made.
+func (t *task) innerNow() context.Context {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.inner
 }
 
 // adopt registers child so that the end of t's context ends child's.
@@ -210,9 +233,10 @@ func (t *task) cancel(reason uint32, err error) {
 		stop        func() bool
 		abort       func(error)
 	)
+	cancelInner = t.cancelInner
 	if x != nil {
 		children, x.children = x.children, nil
-		cancelInner, stop = x.cancelInner, x.stop
+		stop = x.stop
 		abort, x.abort = x.abort, nil
 	}
 	t.mu.Unlock()
@@ -228,15 +252,6 @@ func (t *task) cancel(reason uint32, err error) {
 	}
 	if abort != nil && reason != ctxReturned && t.claimStart() {
 		abort(t.outcome(t.Err()))
-	}
-}
-
-// innerEnded records why the standard context of a task with a Timeout ended.
-func (t *task) innerEnded(inner context.Context) {
-	if context.Cause(inner) == ErrTimeout {
-		t.cancel(ctxTimeout, nil)
-	} else {
-		t.cancel(ctxParent, t.parent.Err())
 	}
 }
 
@@ -259,11 +274,8 @@ func (t *task) reason() uint32 {
 	if s := t.ctxState.Load(); s != ctxLive {
 		return s
 	}
-	if x := t.x.Load(); x != nil {
-		t.mu.Lock()
-		inner := x.inner
-		t.mu.Unlock()
-		if inner != nil && inner.Err() != nil {
+	if inner := t.innerNow(); inner != nil {
+		if inner.Err() != nil {
 			if context.Cause(inner) == ErrTimeout {
 				return ctxTimeout
 			}
@@ -454,20 +466,15 @@ func (t *task) doneChan() <-chan struct{} {
 
 // Deadline reports the task's deadline: its Timeout, or its parent's.
 func (t *task) Deadline() (time.Time, bool) {
-	if x := t.x.Load(); x != nil {
-		t.mu.Lock()
-		inner := x.inner
-		t.mu.Unlock()
-		if inner != nil {
-			return inner.Deadline()
-		}
+	if inner := t.innerNow(); inner != nil {
+		return inner.Deadline()
 	}
 	return t.parent.Deadline()
 }
 
 // Done returns a channel closed when the task's context ends.
 func (t *task) Done() <-chan struct{} {
-	if t.ctxState.Load() != ctxLive && t.x.Load() == nil {
+	if t.ctxState.Load() != ctxLive && t.innerNow() == nil {
 		return closedChan
 	}
 	return t.innerCtx().Done()
@@ -477,13 +484,8 @@ func (t *task) Done() <-chan struct{} {
 func (t *task) Err() error {
 	switch t.ctxState.Load() {
 	case ctxLive:
-		if x := t.x.Load(); x != nil {
-			t.mu.Lock()
-			inner := x.inner
-			t.mu.Unlock()
-			if inner != nil {
-				return inner.Err()
-			}
+		if inner := t.innerNow(); inner != nil {
+			return inner.Err()
 		}
 		return nil
 	case ctxTimeout:
@@ -530,18 +532,9 @@ func (t *task) String() string {
 
 // innerCtx returns the standard context mirroring t's, making it on first use.
 func (t *task) innerCtx() context.Context {
-	if x := t.x.Load(); x != nil {
-		t.mu.Lock()
-		inner := x.inner
-		t.mu.Unlock()
-		if inner != nil {
-			return inner
-		}
-	}
 	t.mu.Lock()
-	x := t.ext()
-	if x.inner != nil {
-		inner := x.inner
+	if t.inner != nil {
+		inner := t.inner
 		t.mu.Unlock()
 		return inner
 	}
@@ -549,8 +542,8 @@ func (t *task) innerCtx() context.Context {
 	if parent == nil {
 		parent = context.Background()
 	}
-	x.inner, x.cancelInner = context.WithCancelCause(parent)
-	inner, cancelInner := x.inner, x.cancelInner
+	t.inner, t.cancelInner = context.WithCancelCause(parent)
+	inner, cancelInner := t.inner, t.cancelInner
 	reason := t.ctxState.Load()
 	t.mu.Unlock()
 	if reason != ctxLive && reason != ctxParent {
