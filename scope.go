@@ -1,0 +1,509 @@
+package async
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+
+	"github.com/goasync/async/internal/option"
+)
+
+// A Scope runs child functions that cannot outlive it: [Scope.Wait] returns
+// only after every child has returned, including children started by
+// children. A child that fails, by returning an error or by panicking,
+// cancels the scope's context with its failure as the cause, so its siblings
+// stop; with [Supervise] failures are collected and the siblings run on.
+// Wait reports every failure, never only the first.
+//
+// Make a Scope with [NewScope] (or use [Run]); the zero Scope is not usable,
+// and a Scope must not be copied. Its methods may be called from any
+// goroutine, including from its children.
+type Scope struct {
+	_ noCopy
+
+	ctx       context.Context // what children receive
+	cancel    context.CancelCauseFunc
+	done      <-chan struct{} // ctx.Done(), cached
+	parent    context.Context
+	name      string
+	cfg       *config // for spawned futures: the scope's name; nil when unnamed
+	supervise bool
+
+	// state counts live children in units of 2; bit 0 is set once Wait has
+	// begun. Once it is exactly scopeWaiting, no child can be added.
+	state atomic.Uint64
+	idle  chan struct{} // closed by the last child to return after Wait began
+
+	mu       sync.Mutex
+	errs     []error // real failures, in the order they were recorded
+	canceled bool    // Cancel ended the context (not the parent, not a failure)
+
+	lim *limiter // nil without Limit
+
+	waitOnce sync.Once
+	result   error
+}
+
+const scopeWaiting = 1
+
+var scopeOptions = option.Of(option.Limit, option.Supervise, option.Name)
+
+// NewScope returns a scope whose context is derived from ctx. Options: [Limit]
+// bounds how many children run at once, [Supervise] keeps siblings running
+// when a child fails, [Name] names the scope in its errors. The caller must
+// call [Scope.Wait]. NewScope panics if ctx is nil or an option does not
+// apply to scopes.
+func NewScope(ctx context.Context, opts ...Option) *Scope {
+	if ctx == nil {
+		panic("async: NewScope with nil Context")
+	}
+	c := parseOptions("NewScope", scopeOptions, opts)
+	s := &Scope{parent: ctx, name: c.Name, supervise: c.Supervise, idle: make(chan struct{})}
+	s.ctx, s.cancel = context.WithCancelCause(ctx)
+	s.done = s.ctx.Done()
+	if c.Name != "" {
+		s.cfg = &config{Name: c.Name}
+	}
+	if c.Limit > 0 {
+		s.lim = newLimiter(c.Limit)
+	}
+	return s
+}
+
+// Run makes a scope with [NewScope], calls fn with it as one more child, and
+// returns [Scope.Wait]'s result: it returns only after fn and every child
+// have returned. fn's error, or its panic, counts as a child's failure. If fn
+// calls runtime.Goexit, Run still waits for the children before the goroutine
+// exits. Run panics if ctx or fn is nil or an option does not apply.
+func Run(ctx context.Context, fn func(*Scope) error, opts ...Option) error {
+	if fn == nil {
+		panic("async: Run with nil function")
+	}
+	s := NewScope(ctx, opts...)
+	s.enter("Run")
+	s.runOwner(fn)
+	return s.Wait()
+}
+
+// runOwner runs Run's function as a child on the caller's goroutine.
+func (s *Scope) runOwner(fn func(*Scope) error) {
+	returned := false
+	defer func() {
+		if returned {
+			return
+		}
+		if r := recover(); r != nil {
+			s.fail(s.stamp(newPanicError(r, nil)), false)
+			s.exit()
+			return // Run goes on to Wait
+		}
+		// runtime.Goexit: the goroutine is ending, but the children must not
+		// outlive the scope.
+		s.fail(s.stamp(ErrGoexit), false)
+		s.exit()
+		s.Wait()
+	}()
+	err := fn(s)
+	returned = true
+	if err != nil {
+		s.fail(s.stamp(err), true)
+	}
+	s.exit()
+}
+
+// Go starts fn as a child with the scope's context.
+//
+// Without [Limit], Go starts a goroutine and returns at once. With Limit(n),
+// a child runs on one of at most n worker goroutines; up to n more children
+// may wait, not yet started, for a worker. When n children are running and n
+// are waiting, Go blocks until one is taken by a worker, or until the scope's
+// context ends: the child is then never started and counts as cancellation
+// fallout, so a failing scope can never leave its caller blocked. Waiting
+// children are likewise dropped if the context ends before a worker takes
+// them. A child that calls Go on its own limited scope can therefore block
+// while holding a worker; use [Scope.TryGo] there.
+//
+// Go panics if fn is nil or if [Scope.Wait] has returned.
+func (s *Scope) Go(fn func(context.Context) error) {
+	s.check("Go")
+	if fn == nil {
+		panic("async: Scope.Go with nil function")
+	}
+	s.enter("Go")
+	if s.lim == nil {
+		go s.runGo(fn)
+		return
+	}
+	s.lim.dispatch(s, goChild(fn), true)
+}
+
+// TryGo is [Scope.Go] that never blocks: in a scope with [Limit], it returns
+// false, and fn is not started, when no worker is free and the waiting
+// children fill the handoff. Without Limit it always starts fn and returns
+// true. TryGo panics if fn is nil or if [Scope.Wait] has returned.
+func (s *Scope) TryGo(fn func(context.Context) error) bool {
+	s.check("TryGo")
+	if fn == nil {
+		panic("async: Scope.TryGo with nil function")
+	}
+	s.enter("TryGo")
+	if s.lim == nil {
+		go s.runGo(fn)
+		return true
+	}
+	if s.lim.dispatch(s, goChild(fn), false) {
+		return true
+	}
+	s.exit()
+	return false
+}
+
+// Spawn starts fn as a child of s, like [Scope.Go] (it respects the scope's
+// [Limit] and blocks the same way), and returns a future for its result. The
+// future's task runs with a context derived from the scope's. Its failure is
+// also a failure of the scope, reported by [Scope.Wait]; the scope takes
+// charge of it, so it is never reported as unobserved. Canceling the future
+// with [Future.Cancel] is not a failure of the scope. If the scope's context
+// ends before a worker takes the child, the future settles with the
+// context's error without running fn.
+//
+// Spawn panics if s or fn is nil or if Wait has returned.
+func Spawn[T any](s *Scope, fn func(context.Context) (T, error)) *Future[T] {
+	if s == nil {
+		panic("async: Spawn on nil *Scope")
+	}
+	s.check("Spawn")
+	if fn == nil {
+		panic("async: Spawn with nil function")
+	}
+	s.enter("Spawn")
+	c := &spawnChild[T]{fn: fn}
+	c.f.t.start(s.ctx, s.cfg, nil)
+	c.f.t.observe() // the scope reports the failure
+	if s.lim == nil {
+		go c.run(s)
+	} else {
+		s.lim.dispatch(s, c, true)
+	}
+	return &c.f
+}
+
+// Start runs fn as a child (Trio's nursery.start) and blocks until fn calls
+// ready or returns, whichever is first. If fn calls ready, Start returns nil
+// and fn goes on as an ordinary child: its later failure is the scope's. If fn
+// returns first, Start returns fn's error, or [ErrNotReady] if it returned
+// nil, and that outcome is not a failure of the scope (Start's caller has
+// it). Calling ready more than once, or after fn returned, does nothing.
+//
+// Start respects the scope's [Limit] like [Scope.Go]; if the scope's context
+// ends before fn could start, Start returns the context's error. Start panics
+// if fn is nil or if [Scope.Wait] has returned.
+func (s *Scope) Start(fn func(ctx context.Context, ready func()) error) error {
+	s.check("Start")
+	if fn == nil {
+		panic("async: Scope.Start with nil function")
+	}
+	s.enter("Start")
+	c := &startChild{fn: fn, ch: make(chan error, 1)}
+	if s.lim == nil {
+		go c.run(s)
+	} else {
+		s.lim.dispatch(s, c, true)
+	}
+	return <-c.ch
+}
+
+// ErrNotReady is returned by [Scope.Start] when its function returns nil
+// without having called ready.
+var ErrNotReady = errors.New("async: Start: function returned without calling ready")
+
+// Context returns the context the scope's children receive. It ends when a
+// child fails (unless [Supervise] is set), when [Scope.Cancel] is called, when
+// the parent context ends, or when [Scope.Wait] returns. Its cause is the
+// first failure, [ErrCanceled] after Cancel, or the parent's cause.
+func (s *Scope) Context() context.Context {
+	s.check("Context")
+	return s.ctx
+}
+
+// Cancel ends the scope's context with cause [ErrCanceled], asking every child
+// to stop. It does not wait (call [Scope.Wait]). Children that return because
+// of it are cancellation fallout, not failures: if nothing really failed,
+// Wait returns nil. Cancel after the context ended does nothing.
+func (s *Scope) Cancel() {
+	s.check("Cancel")
+	s.mu.Lock()
+	if s.ctx.Err() == nil {
+		s.canceled = true
+		s.cancel(ErrCanceled)
+	}
+	s.mu.Unlock()
+}
+
+// Wait blocks until every child has returned, including children started by
+// children while it waits, then ends the scope's context and returns:
+//   - nil if no child really failed;
+//   - the failure itself if exactly one did;
+//   - for several, an [*AggregateError] listing every failure in the order
+//     they happened; the first is the one that canceled the scope.
+//
+// A child's error that only exists because the scope's context ended (it
+// matches the context's error or its cause) is cancellation fallout and is
+// left out. Panics are always failures ([*PanicError]). If no child really
+// failed but the parent context ended (and [Scope.Cancel] did not end the
+// scope first), Wait returns an error matching the parent's error and cause.
+//
+// Once Wait has returned, Go, TryGo, Spawn and Start panic; calling Wait again,
+// from any goroutine, returns the same result.
+func (s *Scope) Wait() error {
+	s.check("Wait")
+	s.waitOnce.Do(s.wait)
+	return s.result
+}
+
+func (s *Scope) wait() {
+	if s.state.Or(scopeWaiting)>>1 != 0 {
+		<-s.idle
+	}
+	if s.lim != nil {
+		s.lim.close()
+	}
+	s.mu.Lock()
+	errs, canceled := s.errs, s.canceled
+	s.mu.Unlock()
+	switch len(errs) {
+	case 0:
+		if !canceled && s.ctx.Err() != nil {
+			s.result = ctxError(s.parent)
+		}
+	case 1:
+		s.result = errs[0]
+	default:
+		s.result = &AggregateError{Errors: errs}
+	}
+	s.cancel(nil)
+}
+
+func (s *Scope) check(op string) {
+	if s == nil {
+		panic("async: Scope." + op + " on nil *Scope")
+	}
+	if s.ctx == nil {
+		panic("async: Scope." + op + " on a zero Scope (use NewScope or Run)")
+	}
+}
+
+// enter counts a new child; it panics once Wait has seen the last child
+// return.
+func (s *Scope) enter(op string) {
+	for {
+		st := s.state.Load()
+		if st == scopeWaiting {
+			if op == "Run" {
+				op = "Scope.Run"
+			} else if op != "Spawn" {
+				op = "Scope." + op
+			}
+			panic("async: " + op + " after Scope.Wait returned")
+		}
+		if s.state.CompareAndSwap(st, st+2) {
+			return
+		}
+	}
+}
+
+// exit uncounts a child; the last one out after Wait began wakes Wait.
+func (s *Scope) exit() {
+	if s.state.Add(^uint64(1)) == scopeWaiting { // -2
+		close(s.idle)
+	}
+}
+
+// fail records a child's failure. mayBeFallout is false for panics and
+// Goexit, which are failures whatever the scope's state.
+func (s *Scope) fail(err error, mayBeFallout bool) {
+	if mayBeFallout && s.isFallout(err) {
+		return
+	}
+	s.mu.Lock()
+	s.errs = append(s.errs, err)
+	if len(s.errs) == 1 && !s.supervise {
+		// Under s.mu, so that the first recorded failure is the cause.
+		s.cancel(err)
+	}
+	s.mu.Unlock()
+}
+
+// isFallout reports whether err only exists because the scope's context
+// ended: the context has ended and err matches its error or its cause.
+func (s *Scope) isFallout(err error) bool {
+	select {
+	case <-s.done:
+	default:
+		return false
+	}
+	return errors.Is(err, s.ctx.Err()) || errors.Is(err, context.Cause(s.ctx))
+}
+
+// stamp puts a named scope's name on a child's failure, as a named task's
+// own errors carry its name.
+func (s *Scope) stamp(err error) error {
+	if s.name == "" {
+		return err
+	}
+	if pe, ok := err.(*PanicError); ok {
+		if pe.Task == "" {
+			pe.Task = s.name
+		}
+		return pe
+	}
+	return &TaskError{Task: s.name, Err: err}
+}
+
+// runGo runs a child started with Go on the current goroutine.
+func (s *Scope) runGo(fn func(context.Context) error) {
+	returned := false
+	defer func() {
+		if !returned {
+			s.recovered(recover())
+		}
+	}()
+	err := fn(s.ctx)
+	returned = true
+	if err != nil {
+		s.fail(s.stamp(err), true)
+	}
+	s.exit()
+}
+
+// recovered records a child that panicked (r != nil) or called
+// runtime.Goexit, and uncounts it. It must be called from the child's
+// deferred function, so that the panic's stack is the child's.
+func (s *Scope) recovered(r any) {
+	if r != nil {
+		s.fail(s.stamp(newPanicError(r, nil)), false)
+	} else {
+		s.fail(s.stamp(ErrGoexit), false)
+	}
+	s.exit()
+}
+
+// A scopeChild is a child that has been counted and can run on any
+// goroutine; a limited scope's workers take them from the handoff.
+type scopeChild interface {
+	// run runs the child, records its outcome and uncounts it.
+	run(s *Scope)
+	// drop settles a child that will never run because the scope's context
+	// ended first, and uncounts it.
+	drop(s *Scope)
+}
+
+// goChild is a child started with Go or TryGo. A func is pointer-shaped, so
+// making it a scopeChild does not allocate.
+type goChild func(context.Context) error
+
+func (fn goChild) run(s *Scope) { s.runGo(fn) }
+func (goChild) drop(s *Scope)   { s.exit() }
+
+// spawnChild is a child started with Spawn; its future lives in it, so a
+// spawned child is one allocation.
+type spawnChild[T any] struct {
+	f  Future[T] // first field: its address is the allocation's
+	fn func(context.Context) (T, error)
+}
+
+func (c *spawnChild[T]) run(s *Scope) {
+	defer c.finish(s) // also on runtime.Goexit, after f.run settled f
+	c.f.run(c.fn)
+}
+
+func (c *spawnChild[T]) finish(s *Scope) {
+	c.fn = nil // release what fn holds; the future may live on
+	t := &c.f.t
+	if err := t.err; err != nil {
+		_, panicked := err.(*PanicError)
+		switch {
+		case panicked || errors.Is(err, ErrGoexit):
+			s.fail(err, false)
+		case t.reason() == ctxCanceled && errors.Is(err, ErrCanceled):
+			// Future.Cancel: whoever canceled it knows, and the future
+			// carries the error.
+		default:
+			s.fail(err, true)
+		}
+	}
+	s.exit()
+}
+
+func (c *spawnChild[T]) drop(s *Scope) {
+	c.fn = nil
+	c.f.settle(*new(T), ctxError(s.ctx))
+	s.exit()
+}
+
+// startChild is a child started with Start.
+type startChild struct {
+	fn        func(ctx context.Context, ready func()) error
+	ch        chan error // capacity 1: nil for ready, or the early outcome
+	signalled atomic.Bool
+}
+
+// signal hands Start's result to its caller, once; it reports whether this
+// call did.
+func (c *startChild) signal(err error) bool {
+	if c.signalled.Load() || !c.signalled.CompareAndSwap(false, true) {
+		return false
+	}
+	c.ch <- err
+	return true
+}
+
+func (c *startChild) ready() { c.signal(nil) }
+
+func (c *startChild) run(s *Scope) {
+	returned := false
+	defer func() {
+		if returned {
+			return
+		}
+		var err error
+		if r := recover(); r != nil {
+			err = s.stamp(newPanicError(r, nil))
+		} else {
+			err = s.stamp(ErrGoexit)
+		}
+		if !c.signal(err) {
+			s.fail(err, false)
+		}
+		s.exit()
+	}()
+	err := c.fn(s.ctx, c.ready)
+	returned = true
+	if c.signalled.Load() {
+		if err != nil {
+			s.fail(s.stamp(err), true)
+		}
+	} else {
+		early := err
+		if early == nil {
+			early = ErrNotReady
+		}
+		if !c.signal(s.stamp(early)) && err != nil {
+			s.fail(s.stamp(err), true) // ready raced with the return
+		}
+	}
+	s.exit()
+}
+
+func (c *startChild) drop(s *Scope) {
+	c.signal(ctxError(s.ctx))
+	s.exit()
+}
+
+// noCopy makes go vet's copylocks check report copies of the struct that
+// holds it.
+type noCopy struct{}
+
+func (*noCopy) Lock()   {}
+func (*noCopy) Unlock() {}
