@@ -13,7 +13,7 @@ import (
 // handoff measured 0.55x errgroup.SetLimit; this one about 0.2x.)
 type limiter struct {
 	n       int32
-	workers atomic.Int32   // started so far; they run until close
+	workers atomic.Int32    // started so far; they run until close
 	work    chan scopeChild // the handoff
 	wg      sync.WaitGroup  // the workers, for close
 }

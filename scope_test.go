@@ -707,7 +707,8 @@ func TestScopeBadInput(t *testing.T) {
 	defer s.Wait()
 	var nilScope *Scope
 	var zero Scope
-	mustPanic(t, "NewScope with nil Context", func() { NewScope(nil) }) //nolint:staticcheck // testing the panic
+	var nilCtx context.Context
+	mustPanic(t, "NewScope with nil Context", func() { NewScope(nilCtx) })
 	mustPanic(t, "Run with nil function", func() { _ = Run(bg, nil) })
 	mustPanic(t, "Scope.Go with nil function", func() { s.Go(nil) })
 	mustPanic(t, "Scope.TryGo with nil function", func() { s.TryGo(nil) })
@@ -741,7 +742,7 @@ func TestScopeCopyIsFlaggedByVet(t *testing.T) {
 	if err == nil {
 		t.Fatalf("go vet accepted copies of Scope and Pool:\n%s", out)
 	}
-	for _, want := range []string{"copies lock value: github.com/goasync/async.Scope"} {
+	for _, want := range []string{"copies lock value to copied: github.com/goasync/async.Scope"} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("go vet output lacks %q:\n%s", want, out)
 		}
