@@ -24,8 +24,9 @@ func newLimiter(n int) *limiter {
 
 // dispatch hands a counted child to a worker, starting one if fewer than n
 // exist. If the handoff is full it blocks, when block is set, until a worker
-// takes the child or the scope's context ends; the child is then dropped. It
-// reports false only when it did not block and could not hand c over.
+// takes the child or the scope's context ends; the child is then dropped and
+// uncounted. It reports false only when it did not block and could not hand
+// c over.
 func (l *limiter) dispatch(s *Scope, c scopeChild, block bool) bool {
 	for {
 		w := l.workers.Load()
@@ -50,34 +51,57 @@ func (l *limiter) dispatch(s *Scope, c scopeChild, block bool) bool {
 	case l.work <- c:
 	case <-s.done:
 		c.drop(s)
+		s.exit()
 	}
 	return true
 }
 
 // worker runs first, then children from the handoff until close. A child
 // that waited while the scope's context ended is dropped, not started.
-func (l *limiter) worker(s *Scope, first scopeChild) {
+//
+// A worker uncounts the children it ran in batches, when the handoff is
+// empty, rather than one by one: the count is shared with the producer, and
+// touching it per child costs more than the child. Wait cannot be fooled by
+// the delay, since it needs the count at zero and a worker flushes before it
+// blocks.
+func (l *limiter) worker(s *Scope, c scopeChild) {
+	var ran uint64 // run or dropped, not yet uncounted
 	ok := false
 	defer func() {
 		if !ok {
 			// A child called runtime.Goexit, which ends this goroutine
-			// after the child was accounted for; keep n workers.
+			// (the child uncounted itself); keep n workers.
+			s.exitN(ran)
 			l.wg.Add(1)
 			go l.worker(s, nil)
 		}
 		l.wg.Done()
 	}()
-	if first != nil {
-		first.run(s)
+	if c != nil {
+		c.run(s)
+		ran++
 	}
-	for c := range l.work {
+	for {
+		var more bool
+		select {
+		case c, more = <-l.work:
+		default:
+			if ran > 0 {
+				s.exitN(ran)
+				ran = 0
+			}
+			c, more = <-l.work
+		}
+		if !more {
+			break
+		}
 		select {
 		case <-s.done:
 			c.drop(s)
-			continue
 		default:
+			c.run(s)
 		}
-		c.run(s)
+		ran++
 	}
 	ok = true
 }

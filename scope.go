@@ -182,7 +182,7 @@ func Spawn[T any](s *Scope, fn func(context.Context) (T, error)) *Future[T] {
 	c.f.t.start(s.ctx, s.cfg, nil)
 	c.f.t.observe() // the scope reports the failure
 	if s.lim == nil {
-		go c.run(s)
+		go c.spawn(s)
 	} else {
 		s.lim.dispatch(s, c, true)
 	}
@@ -207,7 +207,7 @@ func (s *Scope) Start(fn func(ctx context.Context, ready func()) error) error {
 	s.enter("Start")
 	c := &startChild{fn: fn, ch: make(chan error, 1)}
 	if s.lim == nil {
-		go c.run(s)
+		go c.start(s)
 	} else {
 		s.lim.dispatch(s, c, true)
 	}
@@ -314,8 +314,11 @@ func (s *Scope) enter(op string) {
 }
 
 // exit uncounts a child; the last one out after Wait began wakes Wait.
-func (s *Scope) exit() {
-	if s.state.Add(^uint64(1)) == scopeWaiting { // -2
+func (s *Scope) exit() { s.exitN(1) }
+
+// exitN uncounts n children.
+func (s *Scope) exitN(n uint64) {
+	if n > 0 && s.state.Add(^(2*n - 1)) == scopeWaiting { // -2n
 		close(s.idle)
 	}
 }
@@ -361,8 +364,16 @@ func (s *Scope) stamp(err error) error {
 	return &TaskError{Task: s.name, Err: err}
 }
 
-// runGo runs a child started with Go on the current goroutine.
+// runGo runs a child started with Go on its own goroutine.
 func (s *Scope) runGo(fn func(context.Context) error) {
+	s.call(fn)
+	s.exit()
+}
+
+// call runs fn as a child on the current goroutine and records its outcome.
+// The caller uncounts the child, unless fn calls runtime.Goexit: call then
+// uncounts it, as the caller will never run again.
+func (s *Scope) call(fn func(context.Context) error) {
 	returned := false
 	defer func() {
 		if !returned {
@@ -374,28 +385,28 @@ func (s *Scope) runGo(fn func(context.Context) error) {
 	if err != nil {
 		s.fail(s.stamp(err), true)
 	}
-	s.exit()
 }
 
 // recovered records a child that panicked (r != nil) or called
-// runtime.Goexit, and uncounts it. It must be called from the child's
+// runtime.Goexit, which it also uncounts. It must be called from the child's
 // deferred function, so that the panic's stack is the child's.
 func (s *Scope) recovered(r any) {
 	if r != nil {
 		s.fail(s.stamp(newPanicError(r, nil)), false)
-	} else {
-		s.fail(s.stamp(ErrGoexit), false)
+		return
 	}
+	s.fail(s.stamp(ErrGoexit), false)
 	s.exit()
 }
 
 // A scopeChild is a child that has been counted and can run on any
 // goroutine; a limited scope's workers take them from the handoff.
 type scopeChild interface {
-	// run runs the child, records its outcome and uncounts it.
+	// run runs the child and records its outcome; the caller then uncounts
+	// it, unless the child called runtime.Goexit (run uncounts it then).
 	run(s *Scope)
 	// drop settles a child that will never run because the scope's context
-	// ended first, and uncounts it.
+	// ended first; the caller uncounts it.
 	drop(s *Scope)
 }
 
@@ -403,8 +414,8 @@ type scopeChild interface {
 // making it a scopeChild does not allocate.
 type goChild func(context.Context) error
 
-func (fn goChild) run(s *Scope) { s.runGo(fn) }
-func (goChild) drop(s *Scope)   { s.exit() }
+func (fn goChild) run(s *Scope) { s.call(fn) }
+func (goChild) drop(*Scope)     {}
 
 // spawnChild is a child started with Spawn; its future lives in it, so a
 // spawned child is one allocation.
@@ -414,8 +425,22 @@ type spawnChild[T any] struct {
 }
 
 func (c *spawnChild[T]) run(s *Scope) {
-	defer c.finish(s) // also on runtime.Goexit, after f.run settled f
+	returned := false
+	defer func() {
+		if !returned { // runtime.Goexit, after f.run settled f
+			c.finish(s)
+			s.exit()
+		}
+	}()
 	c.f.run(c.fn)
+	returned = true
+	c.finish(s)
+}
+
+// spawn runs c on its own goroutine.
+func (c *spawnChild[T]) spawn(s *Scope) {
+	c.run(s)
+	s.exit()
 }
 
 func (c *spawnChild[T]) finish(s *Scope) {
@@ -433,13 +458,11 @@ func (c *spawnChild[T]) finish(s *Scope) {
 			s.fail(err, true)
 		}
 	}
-	s.exit()
 }
 
 func (c *spawnChild[T]) drop(s *Scope) {
 	c.fn = nil
 	c.f.settle(*new(T), ctxError(s.ctx))
-	s.exit()
 }
 
 // startChild is a child started with Start.
@@ -467,8 +490,9 @@ func (c *startChild) run(s *Scope) {
 		if returned {
 			return
 		}
+		r := recover()
 		var err error
-		if r := recover(); r != nil {
+		if r != nil {
 			err = s.stamp(newPanicError(r, nil))
 		} else {
 			err = s.stamp(ErrGoexit)
@@ -476,7 +500,9 @@ func (c *startChild) run(s *Scope) {
 		if !c.signal(err) {
 			s.fail(err, false)
 		}
-		s.exit()
+		if r == nil {
+			s.exit() // runtime.Goexit: the caller will not run again
+		}
 	}()
 	err := c.fn(s.ctx, c.ready)
 	returned = true
@@ -484,22 +510,24 @@ func (c *startChild) run(s *Scope) {
 		if err != nil {
 			s.fail(s.stamp(err), true)
 		}
-	} else {
-		early := err
-		if early == nil {
-			early = ErrNotReady
-		}
-		if !c.signal(s.stamp(early)) && err != nil {
-			s.fail(s.stamp(err), true) // ready raced with the return
-		}
+		return
 	}
+	early := err
+	if early == nil {
+		early = ErrNotReady
+	}
+	if !c.signal(s.stamp(early)) && err != nil {
+		s.fail(s.stamp(err), true) // ready raced with the return
+	}
+}
+
+// start runs c on its own goroutine.
+func (c *startChild) start(s *Scope) {
+	c.run(s)
 	s.exit()
 }
 
-func (c *startChild) drop(s *Scope) {
-	c.signal(ctxError(s.ctx))
-	s.exit()
-}
+func (c *startChild) drop(s *Scope) { c.signal(ctxError(s.ctx)) }
 
 // noCopy makes go vet's copylocks check report copies of the struct that
 // holds it.
