@@ -318,7 +318,7 @@ func (s *Scope) exit() { s.exitN(1) }
 
 // exitN uncounts n children.
 func (s *Scope) exitN(n uint64) {
-	if n > 0 && s.state.Add(^(2*n - 1)) == scopeWaiting { // -2n
+	if n > 0 && s.state.Add(^(2*n-1)) == scopeWaiting { // -2n
 		close(s.idle)
 	}
 }
