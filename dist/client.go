@@ -1,0 +1,311 @@
+package dist
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/goasync/async"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/nats-io/nuid"
+)
+
+// A Client submits tasks with [Call] and awaits results with [Attach]. One
+// client serves any number of goroutines; make one per process and close it
+// when done.
+type Client struct {
+	nc      *nats.Conn
+	js      jetstream.JetStream
+	cfg     clientConfig
+	l       layout
+	id      string // prefix of this client's task ids
+	seq     atomic.Uint64
+	tasks   jetstream.Stream
+	results jetstream.KeyValue
+	workers jetstream.KeyValue
+	watch   jetstream.ConsumeContext
+
+	mu      sync.Mutex
+	pending map[string]*call     // by task id: calls awaiting the results watch
+	live    map[string]time.Time // function names seen served, and when
+	closed  bool
+	done    chan struct{} // closed by Close
+	calls   sync.WaitGroup
+}
+
+// liveFor is how long a check that a function has a worker is trusted.
+const liveFor = time.Second
+
+// NewClient returns a client that talks to NATS through nc. It creates the
+// streams and buckets if needed and starts watching for its results before
+// it returns. It returns an error if nc is nil or closed, or if JetStream does
+// not answer within 5 seconds. Options: [Namespace], [Encoding].
+func NewClient(nc *nats.Conn, opts ...ClientOption) (*Client, error) {
+	if nc == nil {
+		return nil, errors.New("async: dist.NewClient: nil *nats.Conn")
+	}
+	if nc.IsClosed() {
+		return nil, errors.New("async: dist.NewClient: connection is closed")
+	}
+	cfg := clientConfig{common: defaultCommon()}
+	for _, o := range opts {
+		if o == nil {
+			panic("async: dist.NewClient: nil option")
+		}
+		o.applyClient(&cfg)
+	}
+	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(4096), jetstream.WithPublishAsyncTimeout(apiTimeout))
+	if err != nil {
+		return nil, fmt.Errorf("async: dist.NewClient: %w", err)
+	}
+	c := &Client{
+		nc: nc, js: js, cfg: cfg, l: newLayout(cfg.ns), id: nuid.Next(),
+		pending: map[string]*call{}, live: map[string]time.Time{}, done: make(chan struct{}),
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), apiTimeout)
+	defer cancel()
+	if c.results, c.workers, err = ensureLayout(ctx, js, c.l); err != nil {
+		return nil, err
+	}
+	if c.tasks, err = js.Stream(ctx, c.l.tasksStream); err != nil {
+		return nil, fmt.Errorf("async: dist.NewClient: %w", err)
+	}
+	// Watch this client's results from the results stream's current end. An
+	// explicit start sequence (rather than "new messages only") lets the
+	// ordered consumer resume without a gap if the server restarts before
+	// the first result.
+	rs, err := js.Stream(ctx, c.l.resultsStream())
+	if err != nil {
+		return nil, fmt.Errorf("async: dist.NewClient: %w", err)
+	}
+	cons, err := js.OrderedConsumer(ctx, c.l.resultsStream(), jetstream.OrderedConsumerConfig{
+		FilterSubjects: []string{c.l.resultSubject(c.id + ".>")},
+		DeliverPolicy:  jetstream.DeliverByStartSequencePolicy,
+		OptStartSeq:    rs.CachedInfo().State.LastSeq + 1,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("async: dist.NewClient: %w", err)
+	}
+	if c.watch, err = cons.Consume(c.onResult); err != nil {
+		return nil, fmt.Errorf("async: dist.NewClient: %w", err)
+	}
+	return c, nil
+}
+
+// onResult receives a stored outcome of one of this client's tasks.
+func (c *Client) onResult(m jetstream.Msg) {
+	if m.Headers().Get("KV-Operation") != "" {
+		return // a delete or purge (expiry), not an outcome
+	}
+	id := strings.TrimPrefix(m.Subject(), "$KV."+c.l.results+".")
+	c.mu.Lock()
+	k := c.pending[id]
+	delete(c.pending, id)
+	c.mu.Unlock()
+	if k != nil && k.claim() {
+		k.deliver(m.Data())
+	}
+}
+
+// Close stops watching for results and rejects the futures still pending with
+// [ErrClosed]; it waits for the client's goroutines to end. Their tasks are
+// not canceled: another client can [Attach] to them. Close does not close
+// the connection. Calls after Close return futures rejected with ErrClosed.
+func (c *Client) Close() {
+	if c == nil {
+		panic("async: dist.Client.Close on nil *Client")
+	}
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	c.closed = true
+	close(c.done)
+	c.mu.Unlock()
+	c.watch.Stop()
+	c.calls.Wait() // each call's goroutine rejects its future with ErrClosed
+}
+
+// checkWorker returns ErrNoWorker if no worker has advertised name within the
+// workers bucket's time to live. A check that cannot reach the server does
+// not fail the call: the task is queued.
+func (c *Client) checkWorker(ctx context.Context, name string) error {
+	c.mu.Lock()
+	t, ok := c.live[name]
+	c.mu.Unlock()
+	if ok && time.Since(t) < liveFor {
+		return nil
+	}
+	lctx, cancel := context.WithTimeout(ctx, apiTimeout)
+	defer cancel()
+	lister, err := c.workers.ListKeysFiltered(lctx, name+".>")
+	if err != nil {
+		return nil
+	}
+	found := false
+	for range lister.Keys() {
+		found = true
+	}
+	if lctx.Err() != nil {
+		return nil // incomplete answer: don't fail fast on a guess
+	}
+	if !found {
+		return fmt.Errorf("%w: %q", ErrNoWorker, name)
+	}
+	c.mu.Lock()
+	c.live[name] = time.Now()
+	c.mu.Unlock()
+	return nil
+}
+
+// call is the client side of one future: it publishes the task, and settles
+// or cancels the future.
+type call struct {
+	c       *Client
+	name    string // empty for Attach
+	id      string
+	done    <-chan struct{}  // the future's Done
+	reject  func(error) bool // settles the future with an error
+	deliver func(rec []byte) // settles the future with a stored outcome
+	msg     *nats.Msg        // nil for Attach
+	dl      time.Time        // the task's deadline, or zero
+	claimed atomic.Bool      // the outcome, a cancel or Close has taken charge
+	seq     uint64           // the task's stream sequence, once acknowledged
+	recs    <-chan []byte    // outcomes from a per-task watch (keyed calls, Attach)
+	stopW   func()           // stops the per-task watch
+	attach  bool             // Attach: ending ctx stops waiting, cancels nothing
+	ack     jetstream.PubAckFuture
+}
+
+// claim reports whether the caller is the first to take charge of the
+// future's settlement.
+func (k *call) claim() bool { return k.claimed.CompareAndSwap(false, true) }
+
+// follow runs on the call's goroutine until the future settles: it confirms
+// the publication (publishing again on failure, which the duplicate window
+// makes safe), settles the future at its deadline if no worker did, and
+// carries a cancellation (Cancel, or ctx ending) to the workers.
+func (k *call) follow(ctx context.Context) {
+	defer k.c.calls.Done()
+	if k.stopW != nil {
+		defer k.stopW()
+	}
+	var timeout <-chan time.Time
+	if !k.dl.IsZero() {
+		t := time.NewTimer(time.Until(k.dl))
+		defer t.Stop()
+		timeout = t.C
+	}
+	var ok <-chan *jetstream.PubAck
+	var failed <-chan error
+	if k.ack != nil {
+		ok, failed = k.ack.Ok(), k.ack.Err()
+	}
+	var retry <-chan time.Time
+	backoff := newBackoff()
+	if k.msg != nil && k.ack == nil {
+		retry = time.After(0) // the first publication failed
+	}
+	for {
+		select {
+		case a := <-ok:
+			k.seq = a.Sequence
+			ok, failed = nil, nil
+		case <-failed:
+			ok, failed = nil, nil
+			retry = time.After(backoff.next())
+		case <-retry:
+			retry = nil
+			if ack, err := k.c.js.PublishMsgAsync(k.msg); err == nil {
+				ok, failed = ack.Ok(), ack.Err()
+			} else {
+				retry = time.After(backoff.next())
+			}
+		case rec := <-k.recs:
+			if k.claim() {
+				k.deliver(rec)
+			}
+			return
+		case <-k.done:
+			// Settled: by an outcome (claimed), or by Cancel.
+			if k.claim() {
+				k.cancelRemote(kindCanceled, "canceled by the caller", ok)
+			}
+			return
+		case <-ctx.Done():
+			if k.claim() {
+				k.reject(ctxError(ctx))
+				if !k.attach {
+					kind := kindCanceled
+					if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+						kind = kindTimeout
+					}
+					k.cancelRemote(kind, "the caller's context ended: "+ctx.Err().Error(), ok)
+				}
+			}
+			return
+		case <-timeout:
+			timeout = nil
+			// Settle the task as timed out unless a worker stored an
+			// outcome first; the stored outcome then reaches the future.
+			if stored, err := k.cancelRemote(kindTimeout, "deadline passed before the task finished", ok); !stored && err != nil && k.claim() {
+				k.reject(fmt.Errorf("async: dist: task %q (%s): deadline passed (outcome not stored: %v): %w", k.name, k.id, err, async.ErrTimeout))
+				return
+			}
+		case <-k.c.done:
+			if k.claim() {
+				k.reject(ErrClosed)
+			}
+			return
+		}
+	}
+}
+
+// cancelRemote stores a canceled or timed-out outcome for the task unless
+// one is stored already, and if it was stored, drops the task from the queue
+// and tells the worker running it to stop. ok is the publication's pending
+// acknowledgment, if any, which gives the task's place in the queue. stored
+// reports whether this outcome was stored; err is set when no outcome is
+// known to be stored.
+func (k *call) cancelRemote(kind, msg string, ok <-chan *jetstream.PubAck) (stored bool, err error) {
+	c := k.c
+	ctx, cancel := context.WithTimeout(context.Background(), apiTimeout)
+	defer cancel()
+	_, err = c.results.Create(ctx, k.id, errorRecord(&wireError{Kind: kind, Task: k.name, Message: msg}))
+	if err != nil {
+		if errors.Is(err, jetstream.ErrKeyExists) {
+			return false, nil
+		}
+		return false, err
+	}
+	if k.msg != nil {
+		if k.seq == 0 && ok != nil {
+			select {
+			case a := <-ok:
+				k.seq = a.Sequence
+			case <-ctx.Done():
+			}
+		}
+		if k.seq != 0 {
+			_ = c.tasks.DeleteMsg(ctx, k.seq)
+		}
+	}
+	_ = c.nc.Publish(c.l.cancelPrefix()+k.id, nil)
+	return true, nil
+}
+
+// ctxError is the error of a future whose caller's context ended first: it
+// matches ctx.Err() and the context's cause.
+func ctxError(ctx context.Context) error {
+	err := ctx.Err()
+	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, err) {
+		return fmt.Errorf("%w: %w", err, cause)
+	}
+	return err
+}

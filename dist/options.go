@@ -1,0 +1,173 @@
+package dist
+
+import (
+	"fmt"
+	"regexp"
+	"time"
+)
+
+// A WorkerOption configures [NewWorker].
+type WorkerOption interface{ applyWorker(*workerConfig) }
+
+// A ClientOption configures [NewClient].
+type ClientOption interface{ applyClient(*clientConfig) }
+
+// An Option configures both workers and clients, which must agree on it.
+type Option interface {
+	WorkerOption
+	ClientOption
+}
+
+// common is what clients and workers must agree on.
+type common struct {
+	ns    string // namespace: prefix of stream, bucket and subject names
+	codec Codec
+}
+
+func defaultCommon() common { return common{ns: "ASYNC", codec: JSON} }
+
+type workerConfig struct {
+	common
+	concurrency int
+	ackWait     time.Duration
+	name        string
+}
+
+type clientConfig struct {
+	common
+}
+
+type workerOptionFunc func(*workerConfig)
+
+func (f workerOptionFunc) applyWorker(c *workerConfig) { f(c) }
+
+type commonOption func(*common)
+
+func (f commonOption) applyWorker(c *workerConfig) { f(&c.common) }
+func (f commonOption) applyClient(c *clientConfig) { f(&c.common) }
+
+var nameRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,128}$`)
+
+// Namespace sets the prefix of the streams, buckets and subjects that
+// clients and workers share (default "ASYNC"), so that independent
+// applications can use one NATS server. It panics if ns is not made of
+// letters, digits, '-' and '_'.
+func Namespace(ns string) Option {
+	if !nameRE.MatchString(ns) {
+		panic(fmt.Sprintf("async: dist.Namespace(%q): use letters, digits, '-' and '_'", ns))
+	}
+	return commonOption(func(c *common) { c.ns = ns })
+}
+
+// Encoding sets the codec for requests and responses (default [JSON]). It
+// panics if c is nil.
+func Encoding(c Codec) Option {
+	if c == nil {
+		panic("async: dist.Encoding(nil)")
+	}
+	return commonOption(func(cc *common) { cc.codec = c })
+}
+
+// Concurrency sets how many tasks a worker runs at once (default
+// GOMAXPROCS). A worker takes a task from the queue only when it has a free
+// slot for it, so queued tasks stay available to other workers. It panics if
+// n < 1.
+func Concurrency(n int) WorkerOption {
+	if n < 1 {
+		panic(fmt.Sprintf("async: dist.Concurrency(%d): must be at least 1", n))
+	}
+	return workerOptionFunc(func(c *workerConfig) { c.concurrency = n })
+}
+
+// AckWait sets how long a task may go without news from its worker before it
+// is delivered to another worker (default 30s). A running handler is
+// heartbeated every AckWait/3, so only a dead or stuck worker loses its
+// tasks; a shorter AckWait finds dead workers sooner at the cost of more
+// heartbeats. The setting belongs to each function's queue, so workers of one
+// function should agree on it. It panics if d < 100ms.
+func AckWait(d time.Duration) WorkerOption {
+	if d < 100*time.Millisecond {
+		panic(fmt.Sprintf("async: dist.AckWait(%v): must be at least 100ms", d))
+	}
+	return workerOptionFunc(func(c *workerConfig) { c.ackWait = d })
+}
+
+// WorkerName names a worker in errors and in the workers bucket (default:
+// host name, process id and a random suffix). It panics if name is empty.
+func WorkerName(name string) WorkerOption {
+	if name == "" {
+		panic("async: dist.WorkerName(\"\")")
+	}
+	return workerOptionFunc(func(c *workerConfig) { c.name = name })
+}
+
+// A CallOption configures one [Call].
+type CallOption func(*callConfig)
+
+type callConfig struct {
+	timeout     time.Duration
+	key         string
+	maxAttempts int
+	retry       []time.Duration
+	retrySet    bool
+	wait        bool
+}
+
+// DefaultMaxAttempts is how many times a task is delivered at most when the
+// call does not say ([MaxAttempts]).
+const DefaultMaxAttempts = 5
+
+// Timeout gives the task a deadline d from now. The deadline travels with
+// the task: a worker does not start a task whose deadline has passed, the
+// handler's context ends at the deadline, and the future settles with an
+// error matching [async.ErrTimeout] when it passes, even if no worker is
+// alive. It panics if d <= 0.
+func Timeout(d time.Duration) CallOption {
+	if d <= 0 {
+		panic(fmt.Sprintf("async: dist.Timeout(%v): must be positive", d))
+	}
+	return func(c *callConfig) { c.timeout = d }
+}
+
+// Key makes the call idempotent: calls of the same function with the same key
+// make one task, which runs once (at least once, on failures), and all their
+// futures get its result, for as long as the result is kept (24 hours). It
+// panics if key is empty.
+func Key(key string) CallOption {
+	if key == "" {
+		panic("async: dist.Key(\"\")")
+	}
+	return func(c *callConfig) { c.key = key }
+}
+
+// MaxAttempts bounds how many times the task is delivered to a worker
+// (default [DefaultMaxAttempts]). A delivery counts when a worker takes the
+// task, whether its handler then fails ([Retry]), the worker dies or its ack
+// wait expires. When the bound is reached the future rejects with an error
+// matching [ErrDeadLetter]. It panics if n < 1.
+func MaxAttempts(n int) CallOption {
+	if n < 1 {
+		panic(fmt.Sprintf("async: dist.MaxAttempts(%d): must be at least 1", n))
+	}
+	return func(c *callConfig) { c.maxAttempts = n }
+}
+
+// Retry makes handler errors and panics transient: the task goes back to the
+// queue and is tried again after backoff[i] for the i-th retry (the last
+// delay repeats; no delays means at once), until [MaxAttempts]. Errors
+// wrapped with [Permanent], timeouts and cancellations are not retried.
+// Without Retry a handler error settles the future at once. It panics if a
+// delay is negative.
+func Retry(backoff ...time.Duration) CallOption {
+	for _, d := range backoff {
+		if d < 0 {
+			panic(fmt.Sprintf("async: dist.Retry: negative delay %v", d))
+		}
+	}
+	b := append([]time.Duration(nil), backoff...)
+	return func(c *callConfig) { c.retry, c.retrySet = b, true }
+}
+
+// WaitForWorker queues the task even if no worker serves the function now,
+// instead of failing with [ErrNoWorker]; it runs when one starts.
+func WaitForWorker() CallOption { return func(c *callConfig) { c.wait = true } }

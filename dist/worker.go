@@ -1,0 +1,564 @@
+package dist
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/nats-io/nuid"
+)
+
+// A Worker runs the functions registered on it for tasks that clients
+// [Call]. Many workers, on many machines, may serve the same function: each
+// task goes to one of them. Register functions, then [Worker.Run].
+type Worker struct {
+	nc       *nats.Conn
+	cfg      workerConfig
+	l        layout
+	mu       sync.Mutex
+	handlers map[string]handler
+	started  bool
+
+	// Set up by Run.
+	js       jetstream.JetStream
+	results  jetstream.KeyValue
+	sem      chan struct{} // one token per running (or being fetched) task
+	running  map[string]*runningTask
+	canceled map[string]time.Time // cancel requests for tasks not running here
+	tasks    sync.WaitGroup       // handlers in flight
+	stopping chan struct{}        // closed when Run's context ends
+}
+
+// handler runs a registered function on an encoded request. It returns the
+// encoded response, or a failure; it may call runtime.Goexit through fn.
+type handler func(ctx context.Context, codec Codec, data []byte) ([]byte, *wireError)
+
+type runningTask struct {
+	msg      jetstream.Msg
+	cancel   context.CancelCauseFunc
+	lastBeat time.Time
+}
+
+// NewWorker returns a worker that talks to NATS through nc. It returns an
+// error if nc is nil or closed. Options: [Concurrency], [AckWait],
+// [WorkerName], [Namespace], [Encoding].
+func NewWorker(nc *nats.Conn, opts ...WorkerOption) (*Worker, error) {
+	if nc == nil {
+		return nil, errors.New("async: dist.NewWorker: nil *nats.Conn")
+	}
+	if nc.IsClosed() {
+		return nil, errors.New("async: dist.NewWorker: connection is closed")
+	}
+	cfg := workerConfig{common: defaultCommon(), concurrency: runtime.GOMAXPROCS(0), ackWait: 30 * time.Second}
+	for _, o := range opts {
+		if o == nil {
+			panic("async: dist.NewWorker: nil option")
+		}
+		o.applyWorker(&cfg)
+	}
+	if cfg.name == "" {
+		host, _ := os.Hostname()
+		cfg.name = fmt.Sprintf("%s-%d-%s", host, os.Getpid(), nuid.Next()[16:])
+	}
+	return &Worker{nc: nc, cfg: cfg, l: newLayout(cfg.ns), handlers: map[string]handler{}}, nil
+}
+
+// Register makes fn serve tasks called with name. fn runs with a context
+// that ends when the task's deadline passes or a caller cancels it (not when
+// the worker stops: Run lets running handlers finish). Its error settles the
+// caller's future as a [*RemoteError]; a panic is recovered and reported with
+// its stack. [Current] tells fn which task and attempt it is running.
+//
+// Register panics if w or fn is nil, if name is not made of letters,
+// digits, '-' and '_', if name is already registered, or if Run has started.
+func Register[Req, Resp any](w *Worker, name string, fn func(context.Context, Req) (Resp, error)) {
+	if w == nil {
+		panic("async: dist.Register on nil *Worker")
+	}
+	if !nameRE.MatchString(name) {
+		panic(fmt.Sprintf("async: dist.Register(%q): name must be 1-128 letters, digits, '-' or '_'", name))
+	}
+	if fn == nil {
+		panic(fmt.Sprintf("async: dist.Register(%q): nil function", name))
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.started {
+		panic(fmt.Sprintf("async: dist.Register(%q) after Worker.Run", name))
+	}
+	if _, dup := w.handlers[name]; dup {
+		panic(fmt.Sprintf("async: dist.Register(%q): name already registered", name))
+	}
+	w.handlers[name] = func(ctx context.Context, codec Codec, data []byte) (out []byte, fail *wireError) {
+		var req Req
+		if err := codec.Unmarshal(data, &req); err != nil {
+			return nil, &wireError{Kind: kindError, Message: "decoding request: " + err.Error(), permanent: true}
+		}
+		defer func() {
+			if r := recover(); r != nil {
+				out, fail = nil, &wireError{Kind: kindPanic, Message: fmt.Sprint(r), Stack: string(debug.Stack())}
+			}
+		}()
+		resp, err := fn(ctx, req)
+		if err != nil {
+			return nil, failureOf(ctx, err)
+		}
+		b, err := codec.Marshal(resp)
+		if err != nil {
+			return nil, &wireError{Kind: kindError, Message: "encoding response: " + err.Error(), permanent: true}
+		}
+		return b, nil
+	}
+}
+
+// failureOf classifies a handler's error: a timeout or cancellation of the
+// task's own context is reported as such, so the caller's error matches
+// async.ErrTimeout or async.ErrCanceled.
+func failureOf(ctx context.Context, err error) *wireError {
+	f := &wireError{Kind: kindError, Message: err.Error()}
+	var p *permanent
+	f.permanent = errors.As(err, &p)
+	if ctx.Err() != nil {
+		switch {
+		case errors.Is(err, context.DeadlineExceeded) && errors.Is(context.Cause(ctx), context.DeadlineExceeded):
+			f.Kind = kindTimeout
+		case errors.Is(err, context.Canceled) && errors.Is(context.Cause(ctx), errTaskCanceled):
+			f.Kind = kindCanceled
+		}
+	}
+	return f
+}
+
+// errTaskCanceled is the cause of a handler context ended by a caller's
+// Cancel.
+var errTaskCanceled = fmt.Errorf("async: dist: task canceled by its caller: %w", context.Canceled)
+
+// Task describes the task a handler is running.
+type Task struct {
+	ID       string
+	Name     string
+	Attempt  int       // delivery number, from 1
+	Deadline time.Time // zero when the call had none
+}
+
+type taskKey struct{}
+
+// Current returns the task that a handler's context belongs to; ok is false
+// for any other context.
+func Current(ctx context.Context) (t Task, ok bool) {
+	t, ok = ctx.Value(taskKey{}).(Task)
+	return t, ok
+}
+
+// Run serves tasks until ctx ends, then stops taking tasks, waits for the
+// running handlers to finish and store their results, withdraws the worker's
+// entries from the workers bucket, and returns nil. It returns an error
+// without serving if nothing is registered or the streams cannot be set up
+// (the connection is down and stays down for the API timeout). A lost
+// connection while serving is not an error: Run resumes when it is back.
+// Run panics if called twice.
+func (w *Worker) Run(ctx context.Context) error {
+	if w == nil {
+		panic("async: dist.Worker.Run on nil *Worker")
+	}
+	if ctx == nil {
+		panic("async: dist.Worker.Run with nil Context")
+	}
+	w.mu.Lock()
+	if w.started {
+		w.mu.Unlock()
+		panic("async: dist.Worker.Run called twice")
+	}
+	w.started = true
+	names := make([]string, 0, len(w.handlers))
+	for n := range w.handlers {
+		names = append(names, n)
+	}
+	w.mu.Unlock()
+	if len(names) == 0 {
+		return errors.New("async: dist.Worker.Run: no function registered")
+	}
+
+	js, err := jetstream.New(w.nc)
+	if err != nil {
+		return fmt.Errorf("async: dist.Worker.Run: %w", err)
+	}
+	w.js = js
+	setupCtx, cancel := context.WithTimeout(ctx, apiTimeout)
+	defer cancel()
+	results, workers, err := ensureLayout(setupCtx, js, w.l)
+	if err != nil {
+		return err
+	}
+	w.results = results
+	consumers := make([]jetstream.Consumer, len(names))
+	for i, name := range names {
+		consumers[i], err = w.consumer(setupCtx, name)
+		if err != nil {
+			return err
+		}
+	}
+
+	w.sem = make(chan struct{}, w.cfg.concurrency)
+	w.running = map[string]*runningTask{}
+	w.canceled = map[string]time.Time{}
+	w.stopping = make(chan struct{})
+	sub, err := w.nc.Subscribe(w.l.cancelPrefix()+">", w.onCancel)
+	if err != nil {
+		return fmt.Errorf("async: dist.Worker.Run: %w", err)
+	}
+	base := context.WithoutCancel(ctx)
+	w.advertise(ctx, workers, names)
+
+	var loops sync.WaitGroup
+	share := max(1, (w.cfg.concurrency+len(names)-1)/len(names))
+	for i, name := range names {
+		loops.Go(func() { w.fetchLoop(ctx, base, name, consumers[i], share) })
+	}
+	housekeeping := make(chan struct{})
+	var hk sync.WaitGroup
+	hk.Go(func() { w.housekeep(housekeeping, workers, names) })
+
+	<-ctx.Done()
+	close(w.stopping)
+	loops.Wait()   // no new tasks
+	w.tasks.Wait() // running handlers finish and store their results
+	close(housekeeping)
+	hk.Wait()
+	_ = sub.Unsubscribe()
+	w.withdraw(workers, names)
+	return nil
+}
+
+// consumer creates (or updates to this worker's ack wait) the durable
+// consumer of name's tasks.
+func (w *Worker) consumer(ctx context.Context, name string) (jetstream.Consumer, error) {
+	c, err := w.js.CreateOrUpdateConsumer(ctx, w.l.tasksStream, jetstream.ConsumerConfig{
+		Durable:       name,
+		FilterSubject: w.l.taskSubject(name),
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       w.cfg.ackWait,
+		MaxDeliver:    -1, // each task carries its own MaxAttempts
+		MaxAckPending: -1,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("async: dist: creating consumer %q: %w", name, err)
+	}
+	return c, nil
+}
+
+// fetchLoop takes tasks of one function while Run's context lasts. It asks
+// the server only for as many tasks as it has free slots, so a busy worker
+// leaves queued tasks to idle ones.
+func (w *Worker) fetchLoop(ctx, base context.Context, name string, cons jetstream.Consumer, share int) {
+	backoff := newBackoff()
+	for {
+		select {
+		case w.sem <- struct{}{}:
+		case <-ctx.Done():
+			return
+		}
+		n := 1
+	more:
+		for n < share {
+			select {
+			case w.sem <- struct{}{}:
+				n++
+			default:
+				break more
+			}
+		}
+		fctx, cancel := context.WithTimeout(ctx, time.Second)
+		batch, err := cons.Fetch(n, jetstream.FetchContext(fctx))
+		got := 0
+		if err == nil {
+			for m := range batch.Messages() {
+				got++
+				w.tasks.Add(1)
+				go w.handle(base, name, m)
+			}
+			err = batch.Error()
+		}
+		cancel()
+		for ; got < n; got++ {
+			<-w.sem
+		}
+		if err == nil || ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) {
+			backoff.reset()
+			continue
+		}
+		// The connection or the server is away, or the consumer was lost
+		// with a server that kept no state: wait, then recreate it.
+		if !backoff.wait(ctx) {
+			return
+		}
+		if errors.Is(err, jetstream.ErrConsumerNotFound) || errors.Is(err, jetstream.ErrConsumerDeleted) || errors.Is(err, jetstream.ErrNoHeartbeat) {
+			cctx, ccancel := context.WithTimeout(ctx, apiTimeout)
+			if _, _, lerr := ensureLayout(cctx, w.js, w.l); lerr == nil {
+				if c, cerr := w.consumer(cctx, name); cerr == nil {
+					cons = c
+				}
+			}
+			ccancel()
+		}
+	}
+}
+
+// handle runs one delivered task and settles it: result stored then ack, or
+// a nak for a retry. It releases the task's slot.
+func (w *Worker) handle(base context.Context, name string, m jetstream.Msg) {
+	defer w.tasks.Done()
+	defer func() { <-w.sem }()
+
+	md, err := m.Metadata()
+	if err != nil {
+		_ = m.Term()
+		return
+	}
+	attempt := int(md.NumDelivered)
+	meta, err := parseMeta(m.Headers(), name)
+	if err != nil {
+		if meta.id != "" {
+			w.finish(m, meta.id, errorRecord(&wireError{Kind: kindError, Task: name, Message: "malformed task: " + err.Error(), Worker: w.cfg.name, Attempt: attempt}))
+		} else {
+			_ = m.Term()
+		}
+		return
+	}
+	id := meta.id
+	w.mu.Lock()
+	_, canceled := w.canceled[id]
+	w.mu.Unlock()
+	if canceled {
+		_ = m.Ack() // the canceling client stored the outcome
+		return
+	}
+	if attempt > 1 || meta.keyed {
+		// A redelivery, or a keyed task submitted again: its outcome
+		// may already be stored.
+		gctx, cancel := context.WithTimeout(base, apiTimeout)
+		_, err := w.results.Get(gctx, id)
+		cancel()
+		if err == nil {
+			_ = m.Ack()
+			return
+		}
+	}
+	fail := func(f *wireError) {
+		f.Task, f.Worker, f.Attempt = name, w.cfg.name, attempt
+		w.finish(m, id, errorRecord(f))
+	}
+	if attempt > meta.maxAttempts {
+		fail(&wireError{Kind: kindDead, Message: fmt.Sprintf("delivered %d times without an outcome (workers died or stalled); MaxAttempts is %d", attempt-1, meta.maxAttempts)})
+		return
+	}
+	if !meta.deadline.IsZero() && !time.Now().Before(meta.deadline) {
+		fail(&wireError{Kind: kindTimeout, Message: "deadline passed before the task started"})
+		return
+	}
+	if meta.codec != w.cfg.codec.Name() {
+		fail(&wireError{Kind: kindError, Message: fmt.Sprintf("task encoded with codec %q, worker uses %q", meta.codec, w.cfg.codec.Name())})
+		return
+	}
+	w.mu.Lock()
+	h := w.handlers[name]
+	w.mu.Unlock()
+
+	ctx := context.WithValue(base, taskKey{}, Task{ID: id, Name: name, Attempt: attempt, Deadline: meta.deadline})
+	var cancelDeadline context.CancelFunc = func() {}
+	if !meta.deadline.IsZero() {
+		ctx, cancelDeadline = context.WithDeadline(ctx, meta.deadline)
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	w.mu.Lock()
+	w.running[id] = &runningTask{msg: m, cancel: cancel, lastBeat: time.Now()}
+	w.mu.Unlock()
+
+	var (
+		out      []byte
+		f        *wireError
+		returned bool
+	)
+	defer func() { // deferred, so that it also runs if fn called runtime.Goexit
+		if !returned {
+			f = &wireError{Kind: kindError, Message: "handler called runtime.Goexit", permanent: true}
+		}
+		w.mu.Lock()
+		delete(w.running, id)
+		w.mu.Unlock()
+		cancel(nil)
+		cancelDeadline()
+		switch {
+		case f == nil:
+			w.finish(m, id, valueRecord(out))
+		case meta.retry && !f.permanent && (f.Kind == kindError || f.Kind == kindPanic):
+			if attempt < meta.maxAttempts {
+				_ = m.NakWithDelay(meta.delay(attempt))
+				return
+			}
+			f.Last, f.Kind = f.Kind, kindDead
+			fail(f)
+		default:
+			fail(f)
+		}
+	}()
+	out, f = h(ctx, w.cfg.codec, m.Data())
+	returned = true
+}
+
+// finish stores a task's outcome, unless one is stored already, and then
+// acknowledges the task. If the outcome cannot be stored (the connection is
+// closed, or stays down long after Run was asked to stop), the task is left
+// unacknowledged, to be delivered again.
+func (w *Worker) finish(m jetstream.Msg, id string, rec []byte) {
+	if !w.store(id, rec) {
+		return
+	}
+	_ = m.Ack()
+}
+
+func (w *Worker) store(id string, rec []byte) bool {
+	backoff := newBackoff()
+	var stopAt time.Time
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), apiTimeout)
+		_, err := w.results.Create(ctx, id, rec)
+		cancel()
+		if err == nil || errors.Is(err, jetstream.ErrKeyExists) {
+			return true // first writer wins: an earlier outcome stays
+		}
+		if w.nc.IsClosed() {
+			return false
+		}
+		select {
+		case <-w.stopping:
+			if stopAt.IsZero() {
+				stopAt = time.Now()
+			} else if time.Since(stopAt) > time.Minute {
+				return false
+			}
+		default:
+		}
+		backoff.sleep()
+	}
+}
+
+// onCancel handles a caller's cancel message: it ends the handler's context
+// if the task runs here, and remembers the id so that a later delivery is
+// skipped.
+func (w *Worker) onCancel(msg *nats.Msg) {
+	id := strings.TrimPrefix(msg.Subject, w.l.cancelPrefix())
+	w.mu.Lock()
+	r := w.running[id]
+	if r == nil {
+		w.canceled[id] = time.Now()
+	}
+	w.mu.Unlock()
+	if r != nil {
+		r.cancel(errTaskCanceled)
+	}
+}
+
+// housekeep heartbeats running tasks so they are not redelivered while
+// their handler is alive, refreshes the worker's entries in the workers
+// bucket, and forgets old cancel requests.
+func (w *Worker) housekeep(stop <-chan struct{}, workers jetstream.KeyValue, names []string) {
+	beat := w.cfg.ackWait / 3
+	tick := time.NewTicker(min(beat/2, workerRefresh))
+	defer tick.Stop()
+	lastAdvert := time.Now()
+	for {
+		select {
+		case <-stop:
+			return
+		case now := <-tick.C:
+			var due []jetstream.Msg
+			w.mu.Lock()
+			for _, r := range w.running {
+				if now.Sub(r.lastBeat) >= beat {
+					r.lastBeat = now
+					due = append(due, r.msg)
+				}
+			}
+			for id, t := range w.canceled {
+				if now.Sub(t) > 10*time.Minute {
+					delete(w.canceled, id)
+				}
+			}
+			w.mu.Unlock()
+			for _, m := range due {
+				_ = m.InProgress()
+			}
+			if now.Sub(lastAdvert) >= workerRefresh {
+				lastAdvert = now
+				w.advertise(context.Background(), workers, names)
+			}
+		}
+	}
+}
+
+// workerKey is the workers-bucket key saying this worker serves name.
+func (w *Worker) workerKey(name string) string {
+	id := []byte(w.cfg.name)
+	for i, c := range id {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			id[i] = '_'
+		}
+	}
+	return name + "." + string(id)
+}
+
+func (w *Worker) advertise(ctx context.Context, workers jetstream.KeyValue, names []string) {
+	for _, name := range names {
+		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), apiTimeout)
+		_, _ = workers.Put(actx, w.workerKey(name), []byte(w.cfg.name))
+		cancel()
+	}
+}
+
+func (w *Worker) withdraw(workers jetstream.KeyValue, names []string) {
+	if w.nc.IsClosed() {
+		return
+	}
+	for _, name := range names {
+		ctx, cancel := context.WithTimeout(context.Background(), apiTimeout)
+		_ = workers.Delete(ctx, w.workerKey(name))
+		cancel()
+	}
+}
+
+// backoff waits between attempts to reach a server that is away: 50ms,
+// doubling up to 1s.
+type backoff struct{ d time.Duration }
+
+func newBackoff() *backoff { return &backoff{d: 50 * time.Millisecond} }
+
+func (b *backoff) reset() { b.d = 50 * time.Millisecond }
+
+func (b *backoff) next() time.Duration {
+	d := b.d
+	b.d = min(2*b.d, time.Second)
+	return d
+}
+
+func (b *backoff) sleep() { time.Sleep(b.next()) }
+
+// wait sleeps for the next delay; it reports false if ctx ended first.
+func (b *backoff) wait(ctx context.Context) bool {
+	t := time.NewTimer(b.next())
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
