@@ -1,16 +1,98 @@
 package bench
 
-// bExtra returns workload B's variants that need APIs still landing
-// (Scope, async.Map); it is filled in as they do.
-func bExtra(n int, in []int) []variant { return nil }
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+	"testing"
 
-// dExtra returns workload D's variants that need APIs still landing.
-func dExtra(n int, in []int) []variant { return nil }
+	"github.com/goasync/async"
+)
 
-// pendingExtra returns workload E's variants that need APIs still landing.
-func pendingExtra() []pendingVariant { return nil }
+// This file holds the variants of goasync APIs that landed after the core
+// (Scope and Limit from issue 4; Pool, Map and stream.Map as they land).
 
-// failFastExtra and collectAllExtra return workload F's variants that need
-// APIs still landing.
-func failFastExtra(n int, in []int) []variant   { return nil }
-func collectAllExtra(n int, in []int) []variant { return nil }
+// bExtra returns workload B's Scope variant: a goroutine per child, no limit.
+func bExtra(_ int, in []int) []variant {
+	ctx := context.Background()
+	return []variant{
+		simple("async-scope", func() int {
+			out := make([]int, len(in))
+			s := async.NewScope(ctx)
+			for i, x := range in {
+				s.Go(func(context.Context) error { out[i] = work(x); return nil })
+			}
+			_ = s.Wait()
+			return sum(out)
+		}),
+	}
+}
+
+// cExtra returns workload C's variants of APIs still landing.
+func cExtra(limit int, in []int) []variant { return nil }
+
+// dExtra returns workload D's Scope variant.
+func dExtra(_ int, in []int) []variant {
+	ctx := context.Background()
+	return []variant{
+		simple("async-scope", func() int {
+			out := make([]int, len(in))
+			s := async.NewScope(ctx)
+			for i, x := range in {
+				s.Go(func(context.Context) error { out[i] = sleepTask(x); return nil })
+			}
+			_ = s.Wait()
+			return sum(out)
+		}),
+	}
+}
+
+// pendingExtra returns workload E's Scope variant: children parked in a
+// scope.
+func pendingExtra() []pendingVariant {
+	ctx := context.Background()
+	return []pendingVariant{
+		{"async-scope", func(_ testing.TB, n int, gate <-chan struct{}, started *atomic.Int64) (func() int, int) {
+			out := make([]int, n)
+			s := async.NewScope(ctx)
+			for i := range n {
+				s.Go(func(context.Context) error { out[i] = pendingTask(i, gate, started); return nil })
+			}
+			return func() int { _ = s.Wait(); return sum(out) }, n
+		}},
+	}
+}
+
+// failFastExtra returns workload F's Scope variant: the first failure
+// cancels the siblings, and Wait reports it.
+func failFastExtra(_ int, in []int) []variant {
+	ctx := context.Background()
+	return []variant{
+		simple("async-scope", func() int {
+			s := async.NewScope(ctx)
+			for _, x := range in {
+				s.Go(func(ctx context.Context) error { _, err := failTask(ctx, x); return err })
+			}
+			return countFirst(s.Wait())
+		}),
+	}
+}
+
+// collectAllExtra returns workload F's supervised Scope: every failure is
+// collected and Wait reports them all.
+func collectAllExtra(_ int, in []int) []variant {
+	ctx := context.Background()
+	return []variant{
+		simple("async-scope-supervise", func() int {
+			s := async.NewScope(ctx, async.Supervise())
+			for _, x := range in {
+				s.Go(func(ctx context.Context) error { _, err := failTask(ctx, x); return err })
+			}
+			err := s.Wait()
+			if !errors.Is(err, errFail) {
+				return 0
+			}
+			return countFailures(err)
+		}),
+	}
+}
