@@ -96,3 +96,9 @@ func collectAllExtra(_ int, in []int) []variant {
 		}),
 	}
 }
+
+// gExtra returns workload G's stream.Map variants (issue 5, landing).
+func gExtra(ordered bool, n int) []variant { return nil }
+
+// hExtra returns workload H's async.Map variant (issue 5, landing).
+func hExtra(in []int) []variant { return nil }
