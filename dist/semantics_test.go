@@ -1,0 +1,358 @@
+package dist
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/goasync/async"
+)
+
+// Cancel on the future ends the running handler's context on the worker that
+// has it; the future rejects with async.ErrCanceled.
+func TestCancelReachesRunningHandler(t *testing.T) {
+	s := testServer(t)
+	started := make(chan struct{})
+	stopped := make(chan error, 1)
+	runWorker(t, s.URL(), func(w *Worker) {
+		Register(w, "wait", func(ctx context.Context, n int) (int, error) {
+			close(started)
+			<-ctx.Done()
+			stopped <- context.Cause(ctx)
+			return 0, ctx.Err()
+		})
+	})
+	c := newClient(t, connect(t, s.URL()))
+	f := Call[int, int](context.Background(), c, "wait", 0)
+	<-started
+	f.Cancel()
+	if _, err := f.Await(context.Background()); !errors.Is(err, async.ErrCanceled) {
+		t.Fatalf("err = %v, want ErrCanceled", err)
+	}
+	if cause := <-stopped; !errors.Is(cause, context.Canceled) {
+		t.Fatalf("handler context cause = %v, want a cancellation", cause)
+	}
+	// Another client attaching to the task sees the cancellation too.
+	id, _ := TaskID(f)
+	c2 := newClient(t, connect(t, s.URL()))
+	if _, err := await[int](t, Attach[int](context.Background(), c2, id)); !errors.Is(err, async.ErrCanceled) {
+		t.Fatalf("Attach: err = %v, want ErrCanceled", err)
+	}
+}
+
+// Ending the call's context cancels the task like Cancel does, and the future
+// rejects with the context's error.
+func TestCallContextEndCancels(t *testing.T) {
+	s := testServer(t)
+	started := make(chan struct{})
+	stopped := make(chan struct{})
+	runWorker(t, s.URL(), func(w *Worker) {
+		Register(w, "wait", func(ctx context.Context, n int) (int, error) {
+			close(started)
+			<-ctx.Done()
+			close(stopped)
+			return 0, ctx.Err()
+		})
+	})
+	c := newClient(t, connect(t, s.URL()))
+	ctx, cancel := context.WithCancel(context.Background())
+	f := Call[int, int](ctx, c, "wait", 0)
+	<-started
+	cancel()
+	if _, err := f.Await(context.Background()); !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	<-stopped
+}
+
+// A canceled task that is still queued is dropped: no worker runs it.
+func TestCancelSkipsQueuedTask(t *testing.T) {
+	s := testServer(t)
+	c := newClient(t, connect(t, s.URL()))
+	doomed := Call[string, string](context.Background(), c, "echo", "doomed", WaitForWorker())
+	marker := Call[string, string](context.Background(), c, "echo", "marker", WaitForWorker())
+	waitQueued(t, c, 2)
+	doomed.Cancel()
+	if _, err := doomed.Await(context.Background()); !errors.Is(err, async.ErrCanceled) {
+		t.Fatalf("err = %v, want ErrCanceled", err)
+	}
+	waitQueued(t, c, 1)
+
+	var seen []string
+	runWorker(t, s.URL(), func(w *Worker) {
+		Register(w, "echo", func(ctx context.Context, s string) (string, error) {
+			seen = append(seen, s) // Concurrency(1): one handler at a time
+			return s, nil
+		})
+	}, Concurrency(1))
+	if v, err := await[string](t, marker); err != nil || v != "marker" {
+		t.Fatalf("marker: %v, %v", v, err)
+	}
+	if len(seen) != 1 || seen[0] != "marker" {
+		t.Fatalf("handler saw %q, want only the marker", seen)
+	}
+}
+
+// waitQueued waits until the task stream holds n tasks.
+func waitQueued(t *testing.T, c *Client, n uint64) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		info, err := c.tasks.Info(context.Background())
+		if err == nil && info.State.Msgs == n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("task stream never held %d tasks (%v)", n, err)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// The Timeout travels with the task: the handler's context has the deadline
+// and ends at it, and the future rejects with async.ErrTimeout.
+func TestTimeoutTravels(t *testing.T) {
+	s := testServer(t)
+	deadlines := make(chan time.Time, 1)
+	runWorker(t, s.URL(), func(w *Worker) {
+		Register(w, "slow", func(ctx context.Context, n int) (int, error) {
+			d, _ := ctx.Deadline()
+			deadlines <- d
+			<-ctx.Done()
+			return 0, ctx.Err()
+		})
+	})
+	c := newClient(t, connect(t, s.URL()))
+	before := time.Now()
+	_, err := await[int](t, Call[int, int](context.Background(), c, "slow", 0, Timeout(300*time.Millisecond)))
+	if !errors.Is(err, async.ErrTimeout) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v, want ErrTimeout", err)
+	}
+	if d := <-deadlines; d.Before(before.Add(300*time.Millisecond)) || d.After(time.Now()) {
+		t.Fatalf("handler deadline %v not the call's (%v + 300ms)", d, before)
+	}
+}
+
+// A task whose deadline passed while it was queued is not started: with its
+// caller gone, the worker that takes it stores a timeout; with its caller
+// alive, the caller settles it at the deadline and drops it from the queue.
+func TestExpiredTaskIsNotStarted(t *testing.T) {
+	s := testServer(t)
+	gone := newClient(t, connect(t, s.URL()))
+	f := Call[int, int](context.Background(), gone, "count", 1, Timeout(100*time.Millisecond), WaitForWorker())
+	id, _ := TaskID(f)
+	waitQueued(t, gone, 1)
+	gone.Close() // the caller is gone; its task stays queued
+	if _, err := f.Await(context.Background()); !errors.Is(err, ErrClosed) {
+		t.Fatalf("closed client's future: %v, want ErrClosed", err)
+	}
+
+	c := newClient(t, connect(t, s.URL()))
+	alive := Call[int, int](context.Background(), c, "count", 2, Timeout(100*time.Millisecond), WaitForWorker())
+	// alive was called after f, so when it times out both deadlines have passed.
+	if _, err := await[int](t, alive); !errors.Is(err, async.ErrTimeout) {
+		t.Fatalf("live caller: err = %v, want ErrTimeout at the deadline with no worker", err)
+	}
+
+	var runs atomic.Int32
+	runWorker(t, s.URL(), func(w *Worker) {
+		Register(w, "count", func(ctx context.Context, n int) (int, error) { runs.Add(1); return n, nil })
+	})
+	_, err := await[int](t, Attach[int](context.Background(), c, id))
+	var re *RemoteError
+	if !errors.Is(err, async.ErrTimeout) || !errors.As(err, &re) || re.Worker == "" {
+		t.Fatalf("Attach to the expired task: %v, want a worker's ErrTimeout", err)
+	}
+	if v, err := await[int](t, Call[int, int](context.Background(), c, "count", 3)); v != 3 || err != nil {
+		t.Fatalf("marker: %v, %v", v, err)
+	}
+	if n := runs.Load(); n != 1 {
+		t.Fatalf("handler ran %d times, want only for the marker", n)
+	}
+}
+
+// Calls with one Key make one task: the handler runs once and every future
+// gets its result, including calls made after it finished.
+func TestKeyDeduplicates(t *testing.T) {
+	s := testServer(t)
+	c1 := newClient(t, connect(t, s.URL()))
+	c2 := newClient(t, connect(t, s.URL()))
+	f1 := Call[int, int](context.Background(), c1, "once", 5, Key("order-17"), WaitForWorker())
+	f2 := Call[int, int](context.Background(), c2, "once", 6, Key("order-17"), WaitForWorker())
+	other := Call[int, int](context.Background(), c2, "once", 7, Key("order-18"), WaitForWorker())
+	var runs atomic.Int32
+	runWorker(t, s.URL(), func(w *Worker) {
+		Register(w, "once", func(ctx context.Context, n int) (int, error) { runs.Add(1); return n * 10, nil })
+	})
+	v1, err1 := await[int](t, f1)
+	v2, err2 := await[int](t, f2)
+	if err1 != nil || err2 != nil || v1 != 50 || v2 != 50 {
+		t.Fatalf("got %v, %v and %v, %v; want 50 twice", v1, err1, v2, err2)
+	}
+	if v, err := await[int](t, other); v != 70 || err != nil {
+		t.Fatalf("other key: %v, %v", v, err)
+	}
+	v3, err3 := await[int](t, Call[int, int](context.Background(), c1, "once", 8, Key("order-17")))
+	if err3 != nil || v3 != 50 {
+		t.Fatalf("later call: %v, %v; want the stored 50", v3, err3)
+	}
+	if n := runs.Load(); n != 2 {
+		t.Fatalf("handler ran %d times, want 2 (one per key)", n)
+	}
+	id1, _ := TaskID(f1)
+	id2, _ := TaskID(f2)
+	if id1 != id2 {
+		t.Fatalf("task ids %q and %q differ", id1, id2)
+	}
+}
+
+// A name no worker serves fails fast with ErrNoWorker, unless the caller
+// chooses to wait; the waiting task runs when a worker starts.
+func TestNoWorker(t *testing.T) {
+	s := testServer(t)
+	c := newClient(t, connect(t, s.URL()))
+	_, err := await[int](t, Call[int, int](context.Background(), c, "nobody", 1))
+	if !errors.Is(err, ErrNoWorker) || !strings.Contains(err.Error(), "nobody") {
+		t.Fatalf("err = %v, want ErrNoWorker naming the function", err)
+	}
+	f := Call[int, int](context.Background(), c, "nobody", 2, WaitForWorker())
+	runWorker(t, s.URL(), func(w *Worker) {
+		Register(w, "nobody", func(ctx context.Context, n int) (int, error) { return n + 1, nil })
+	})
+	if v, err := await[int](t, f); v != 3 || err != nil {
+		t.Fatalf("waiting call: %v, %v", v, err)
+	}
+	// A stopped worker withdraws its entry.
+	c2 := newClient(t, connect(t, s.URL()))
+	stop := runWorker(t, s.URL(), func(w *Worker) {
+		Register(w, "brief", func(ctx context.Context, n int) (int, error) { return n, nil })
+	})
+	stop()
+	if _, err := await[int](t, Call[int, int](context.Background(), c2, "brief", 1)); !errors.Is(err, ErrNoWorker) {
+		t.Fatalf("after the worker stopped: %v, want ErrNoWorker", err)
+	}
+}
+
+// Bad input fails at once with a clear error; programmer errors panic.
+func TestBadInput(t *testing.T) {
+	if _, err := NewClient(nil); err == nil {
+		t.Error("NewClient(nil) returned no error")
+	}
+	if _, err := NewWorker(nil); err == nil {
+		t.Error("NewWorker(nil) returned no error")
+	}
+	s := testServer(t)
+	c := newClient(t, connect(t, s.URL()))
+	for _, name := range []string{"", "a.b", "a b", "*"} {
+		if _, err := await[int](t, Call[int, int](context.Background(), c, name, 1)); !errors.Is(err, ErrInvalidName) {
+			t.Errorf("Call(%q): %v, want ErrInvalidName", name, err)
+		}
+	}
+	_, err := await[int](t, Call[func(), int](context.Background(), c, "f", func() {}))
+	var ute *json.UnsupportedTypeError
+	if !errors.As(err, &ute) {
+		t.Errorf("unencodable request: %v, want the codec's error", err)
+	}
+	if _, err := await[int](t, Attach[int](context.Background(), c, "no spaces")); !errors.Is(err, ErrInvalidName) {
+		t.Errorf("Attach with a bad id: %v", err)
+	}
+
+	w, err := NewWorker(connect(t, s.URL()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fn := func(ctx context.Context, n int) (int, error) { return n, nil }
+	Register(w, "ok", fn)
+	mustPanic(t, "async: dist.Register(\"\")", func() { Register(w, "", fn) })
+	mustPanic(t, "already registered", func() { Register(w, "ok", fn) })
+	mustPanic(t, "nil function", func() { Register[int, int](w, "nil", nil) })
+	mustPanic(t, "nil Context", func() { Call[int, int](nil, c, "ok", 1) }) //nolint:staticcheck // testing the nil check
+	mustPanic(t, "must be positive", func() { Timeout(0) })
+	mustPanic(t, "at least 1", func() { MaxAttempts(0) })
+	mustPanic(t, "at least 1", func() { Concurrency(0) })
+	if err := (&Worker{}).run0(); err == nil {
+		t.Error("Run with nothing registered returned no error")
+	}
+}
+
+func (w *Worker) run0() error { return w.Run(context.Background()) }
+
+func mustPanic(t *testing.T, want string, fn func()) {
+	t.Helper()
+	defer func() {
+		r := recover()
+		if r == nil || !strings.Contains(r.(string), want) || !strings.HasPrefix(r.(string), "async:") {
+			t.Errorf("panic %v, want one containing %q", r, want)
+		}
+	}()
+	fn()
+}
+
+// Attach from another client, after the caller's client closed, awaits the
+// same task; attaching after it finished gets the stored result.
+func TestAttachAfterRestart(t *testing.T) {
+	s := testServer(t)
+	c1 := newClient(t, connect(t, s.URL()))
+	f := Call[string, string](context.Background(), c1, "upper", "abc", WaitForWorker())
+	id, ok := TaskID(f)
+	if !ok {
+		t.Fatal("no task id")
+	}
+	c1.Close()
+	c2 := newClient(t, connect(t, s.URL()))
+	g := Attach[string](context.Background(), c2, id)
+	if got, ok := TaskID(g); !ok || got != id {
+		t.Fatalf("TaskID(Attach) = %q, %v", got, ok)
+	}
+	runWorker(t, s.URL(), func(w *Worker) {
+		Register(w, "upper", func(ctx context.Context, s string) (string, error) { return strings.ToUpper(s), nil })
+	})
+	if v, err := await[string](t, g); v != "ABC" || err != nil {
+		t.Fatalf("Attach: %v, %v", v, err)
+	}
+	if v, err := await[string](t, Attach[string](context.Background(), c2, id)); v != "ABC" || err != nil {
+		t.Fatalf("Attach after the end: %v, %v", v, err)
+	}
+	// Ending an Attach's context stops waiting and leaves the task alone.
+	ctx, cancel := context.WithCancel(context.Background())
+	h := Attach[string](ctx, c2, "unknown.1")
+	cancel()
+	if _, err := h.Await(context.Background()); !errors.Is(err, context.Canceled) {
+		t.Fatalf("canceled Attach: %v", err)
+	}
+}
+
+type upperCodec struct{}
+
+func (upperCodec) Name() string { return "upper-json" }
+func (upperCodec) Marshal(v any) ([]byte, error) {
+	b, err := json.Marshal(v)
+	return []byte(strings.ToUpper(string(b))), err
+}
+func (upperCodec) Unmarshal(data []byte, v any) error { return json.Unmarshal(data, v) }
+
+// A pluggable codec encodes requests and responses; a worker with another
+// codec refuses the task instead of misreading it.
+func TestCodec(t *testing.T) {
+	s := testServer(t)
+	runWorker(t, s.URL(), func(w *Worker) {
+		Register(w, "id", func(ctx context.Context, s string) (string, error) { return s + "x", nil })
+	}, Encoding(upperCodec{}), Namespace("UP"))
+	runWorker(t, s.URL(), func(w *Worker) {
+		Register(w, "id", func(ctx context.Context, s string) (string, error) { return s, nil })
+	}, Namespace("PLAIN"))
+	up := newClient(t, connect(t, s.URL()), Encoding(upperCodec{}), Namespace("UP"))
+	if v, err := await[string](t, Call[string, string](context.Background(), up, "id", "a")); v != "AX" || err != nil {
+		t.Fatalf("custom codec: %q, %v; want AX", v, err)
+	}
+	mixed := newClient(t, connect(t, s.URL()), Namespace("PLAIN"), Encoding(upperCodec{}))
+	_, err := await[string](t, Call[string, string](context.Background(), mixed, "id", "a"))
+	var re *RemoteError
+	if !errors.As(err, &re) || !strings.Contains(re.Message, "codec") {
+		t.Fatalf("codec mismatch: %v", err)
+	}
+}
