@@ -57,7 +57,7 @@ func (r *runner) buildAll(ctx context.Context) ([]*pkg, error) {
 			if p == suite {
 				return nil, fmt.Errorf("building the benchmark suite: %v\n%s", err, out)
 			}
-			r.logf("%s: does not build, left out: %v\n%s", p.importPath, err, tail(out))
+			r.fail("%s: does not build, left out: %v\n%s", p.importPath, err, tail(out))
 			continue
 		}
 		r.logf("%s: built with go test -c", p.importPath)

@@ -32,7 +32,7 @@ func (r *runner) runScripts(ctx context.Context, count int, benchtime string) {
 		r.logf("crosslang: %s %s", s.bin, joinArgs(args))
 		text, err := r.exec(ctx, dir, bin, args...)
 		if err != nil {
-			r.logf("crosslang: %s failed: %v\n%s", s.name, err, tail(text))
+			r.fail("crosslang: %s: %v\n%s", s.name, err, tail(text))
 		}
 		r.out.Write(text)
 	}

@@ -87,6 +87,7 @@ func run(ctx context.Context, o options) error {
 	m := readMachine(root)
 	var raw []byte
 	var runLog []string
+	failures := 0
 	if o.from != "" {
 		raw, err = os.ReadFile(o.from)
 		if err != nil {
@@ -96,7 +97,7 @@ func run(ctx context.Context, o options) error {
 	} else {
 		r := &runner{root: root, quick: o.quick, count: o.count, filter: o.bench, crosslang: o.crosslang}
 		raw, err = r.runAll(ctx)
-		runLog = r.log
+		runLog, failures = r.log, r.failures
 		if err != nil {
 			return err
 		}
@@ -131,5 +132,8 @@ func run(ctx context.Context, o options) error {
 	}
 	fmt.Fprintf(os.Stderr, "wrote %s (%d workloads, charts in %s) in %s\n", out, len(groups), chartDir, m.Duration.Round(time.Second))
 	printTargets(os.Stdout, groups, o.quick)
+	if failures > 0 {
+		return fmt.Errorf("%d benchmark runs failed (see the run log in %s)", failures, out)
+	}
 	return nil
 }

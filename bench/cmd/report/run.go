@@ -67,6 +67,7 @@ type runner struct {
 	filter    string
 	crosslang bool
 	log       []string // what ran, and what failed, for the report
+	failures  int      // benchmarks or scripts that failed
 
 	tmp      string
 	bar      *progressbar.ProgressBar
@@ -75,8 +76,15 @@ type runner struct {
 }
 
 func (r *runner) logf(format string, args ...any) {
-	msg := fmt.Sprintf(format, args...)
+	r.log = append(r.log, fmt.Sprintf(format, args...))
+}
+
+// fail logs a failure and counts it.
+func (r *runner) fail(format string, args ...any) {
+	r.failures++
+	msg := fmt.Sprintf("FAILED: "+format, args...)
 	r.log = append(r.log, msg)
+	fmt.Fprintln(os.Stderr, "\n"+msg)
 }
 
 // runAll builds every test binary with benchmarks, runs each benchmark once
@@ -103,7 +111,7 @@ func (r *runner) runAll(ctx context.Context) ([]byte, error) {
 	}
 	for _, p := range pkgs {
 		if err := r.list(ctx, p, filter); err != nil {
-			r.logf("%s: listing benchmarks failed: %v", p.importPath, err)
+			r.fail("%s: listing benchmarks failed: %v", p.importPath, err)
 		}
 	}
 
@@ -120,10 +128,14 @@ func (r *runner) runAll(ctx context.Context) ([]byte, error) {
 				return nil, ctx.Err()
 			}
 			r.bar.Describe(fmt.Sprintf("%-12s %s", "checking", short(b)))
-			text, err := r.exec(ctx, p.dir, p.binary, r.benchArgs("^"+b+"$", "1x", 1, r.smallE()...)...)
+			var extra []string
+			if p.importPath == benchModule {
+				extra = r.smallE()
+			}
+			text, err := r.exec(ctx, p.dir, p.binary, r.benchArgs("^"+b+"$", "1x", 1, extra...)...)
 			p.subs[b] = subNames(text, b)
 			if err != nil {
-				r.logf("%s %s: failed: %v\n%s", p.importPath, b, err, tail(text))
+				r.fail("%s %s: %v\n%s", p.importPath, b, err, tail(text))
 			}
 			quickOut.Write(text)
 			_ = r.bar.Add(1)
@@ -168,7 +180,7 @@ func (r *runner) runAll(ctx context.Context) ([]byte, error) {
 			r.logf("%s: go test -run '^$' -bench '^%s$' -benchmem -count %d -benchtime %s", p.importPath, b, r.count, s.benchtime)
 			text, err := r.exec(ctx, p.dir, p.binary, r.benchArgs("^"+b+"$", s.benchtime, r.count)...)
 			if err != nil {
-				r.logf("%s %s: failed: %v\n%s", p.importPath, b, err, tail(text))
+				r.fail("%s %s: %v\n%s", p.importPath, b, err, tail(text))
 			}
 			r.out.Write(text)
 		}
@@ -181,7 +193,8 @@ func (r *runner) runAll(ctx context.Context) ([]byte, error) {
 	return r.out.Bytes(), nil
 }
 
-// smallE is the extra argument for check runs: workload E with fewer tasks.
+// smallE is the suite's extra argument for check runs: workload E with
+// fewer tasks.
 func (r *runner) smallE() []string {
 	if r.quick {
 		return []string{"-pending=100000"}
@@ -199,7 +212,7 @@ func (r *runner) runIsolated(ctx context.Context, p *pkg, b string, s setting) {
 			}
 			text, err := r.exec(ctx, p.dir, p.binary, r.benchArgs("^"+b+"$/^"+regexp.QuoteMeta(sub)+"$", s.benchtime, 1)...)
 			if err != nil {
-				r.logf("%s %s/%s: failed: %v\n%s", p.importPath, b, sub, err, tail(text))
+				r.fail("%s %s/%s: %v\n%s", p.importPath, b, sub, err, tail(text))
 			}
 			r.out.Write(text)
 		}
