@@ -123,7 +123,7 @@ func TestServerRestart(t *testing.T) {
 	const inFlight, total = 2, 12
 	started := make(chan int, total)
 	gate := make(chan struct{})
-	runWorker(t, url, func(w *Worker) {
+	stopWorker := runWorker(t, url, func(w *Worker) {
 		Register(w, "square", func(ctx context.Context, n int) (int, error) {
 			started <- n
 			<-gate
@@ -164,6 +164,8 @@ func TestServerRestart(t *testing.T) {
 			t.Fatalf("task %d: got %v, %v; want %d", i, v, err, i*i)
 		}
 	}
+	stopWorker()
+	c.Close()
 }
 
 // A panic in a handler settles the future with a RemoteError that unwraps to

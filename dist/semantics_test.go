@@ -270,7 +270,8 @@ func TestBadInput(t *testing.T) {
 	mustPanic(t, "async: dist.Register(\"\")", func() { Register(w, "", fn) })
 	mustPanic(t, "already registered", func() { Register(w, "ok", fn) })
 	mustPanic(t, "nil function", func() { Register[int, int](w, "nil", nil) })
-	mustPanic(t, "nil Context", func() { Call[int, int](nil, c, "ok", 1) }) //nolint:staticcheck // testing the nil check
+	//lint:ignore SA1012 testing the nil check
+	mustPanic(t, "nil Context", func() { Call[int, int](nil, c, "ok", 1) })
 	mustPanic(t, "must be positive", func() { Timeout(0) })
 	mustPanic(t, "at least 1", func() { MaxAttempts(0) })
 	mustPanic(t, "at least 1", func() { Concurrency(0) })

@@ -524,8 +524,10 @@ func (w *Worker) advertise(ctx context.Context, workers jetstream.KeyValue, name
 	}
 }
 
+// withdraw deletes the worker's entries, if the server is reachable now;
+// otherwise they expire with the bucket's time to live.
 func (w *Worker) withdraw(workers jetstream.KeyValue, names []string) {
-	if w.nc.IsClosed() {
+	if !w.nc.IsConnected() {
 		return
 	}
 	for _, name := range names {

@@ -1,0 +1,43 @@
+package dist_test
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/goasync/async"
+	"github.com/goasync/async/dist"
+	"github.com/nats-io/nats.go"
+)
+
+// A worker serves "double"; a client calls it and awaits the future like
+// any other.
+func Example() {
+	srv, err := dist.StartServer(dist.ServerOptions{}) // or use an existing NATS server
+	if err != nil {
+		panic(err)
+	}
+	defer srv.Close()
+
+	// The worker side, usually on other machines.
+	wconn, _ := nats.Connect(srv.URL())
+	defer wconn.Close()
+	w, _ := dist.NewWorker(wconn)
+	dist.Register(w, "double", func(ctx context.Context, n int) (int, error) { return 2 * n, nil })
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- w.Run(ctx) }()
+	defer func() { stop(); <-done }()
+
+	// The calling side.
+	cconn, _ := nats.Connect(srv.URL())
+	defer cconn.Close()
+	c, _ := dist.NewClient(cconn)
+	defer c.Close()
+	futures := []*async.Future[int]{
+		dist.Call[int, int](context.Background(), c, "double", 1, dist.WaitForWorker()),
+		dist.Call[int, int](context.Background(), c, "double", 2, dist.WaitForWorker()),
+	}
+	got, err := async.All(context.Background(), futures...)
+	fmt.Println(got, err)
+	// Output: [2 4] <nil>
+}
