@@ -123,7 +123,7 @@ var workloadB = register(workload{
 				return sum(out)
 			}),
 		}
-		return append(vs, bExtra(n, in)...)
+		return append(vs, extraVariants("B_All10k", n, in)...)
 	},
 }, 1000)
 

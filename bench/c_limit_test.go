@@ -100,7 +100,7 @@ func workloadC(limit int) workload {
 					return sum(out)
 				}),
 			}
-			return append(vs, cExtra(limit, in)...)
+			return append(vs, extraVariants("C_Limit10k/"+strconv.Itoa(limit), n, in)...)
 		},
 	}
 }

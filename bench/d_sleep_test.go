@@ -100,7 +100,7 @@ var workloadD = register(workload{
 				return sum(out)
 			}),
 		}
-		return append(vs, dExtra(n, in)...)
+		return append(vs, extraVariants("D_Sleep1k", n, in)...)
 	},
 }, 200)
 

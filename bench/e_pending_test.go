@@ -131,7 +131,7 @@ func pendingVariants() []pendingVariant {
 }
 
 // allPendingVariants adds the variants of APIs still landing.
-func allPendingVariants() []pendingVariant { return append(pendingVariants(), pendingExtra()...) }
+func allPendingVariants() []pendingVariant { return append(pendingVariants(), pendingExtras...) }
 
 // measurePending starts n pending tasks, waits until the running ones have
 // all started (so lazily started workers exist too), and returns the heap

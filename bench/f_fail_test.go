@@ -94,7 +94,7 @@ var workloadFailFast = register(workload{
 				return countFirst(err)
 			}),
 		}
-		return append(vs, failFastExtra(n, in)...)
+		return append(vs, extraVariants("F_FailFast10k", n, in)...)
 	},
 }, 1000)
 
@@ -149,7 +149,7 @@ var workloadCollectAll = register(workload{
 				return countFailures(errors.Join(errs...))
 			}),
 		}
-		return append(vs, collectAllExtra(n, in)...)
+		return append(vs, extraVariants("F_CollectAll10k", n, in)...)
 	},
 }, 1000)
 

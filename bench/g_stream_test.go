@@ -121,7 +121,7 @@ func workloadG(ordered bool) workload {
 			} else {
 				vs = append(vs, simple("raw", func() int { return rawUnordered(seqN(n), streamLimit) }))
 			}
-			return append(vs, gExtra(ordered, n)...)
+			return append(vs, extraVariants(name, n, inputs(n))...)
 		},
 	}
 }

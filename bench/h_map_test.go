@@ -24,7 +24,7 @@ var workloadH = register(workload{
 				return sum(lop.Map(in, func(x int, _ int) int { return work(x) }))
 			}),
 		}
-		return append(vs, hExtra(in)...)
+		return append(vs, extraVariants("H_Map100k", n, in)...)
 	},
 }, 1000)
 

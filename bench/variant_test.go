@@ -42,6 +42,26 @@ func runVariants(b *testing.B, w workload, n int) {
 	}
 }
 
+// extras holds, per workload name, functions that add variants of goasync
+// APIs living in files of their own (Scope, Pool, Map, stream.Map), so each
+// API's variants come in one file.
+var extras = map[string][]func(n int, in []int) []variant{}
+
+func addExtra(workload string, f func(n int, in []int) []variant) {
+	extras[workload] = append(extras[workload], f)
+}
+
+func extraVariants(workload string, n int, in []int) []variant {
+	var vs []variant
+	for _, f := range extras[workload] {
+		vs = append(vs, f(n, in)...)
+	}
+	return vs
+}
+
+// pendingExtras are workload E's variants of such APIs.
+var pendingExtras []pendingVariant
+
 // workloads lists every workload with its test size (small enough for -race,
 // which allows at most 8128 live goroutines).
 var workloads []struct {
