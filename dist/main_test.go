@@ -184,7 +184,7 @@ type workerProc struct {
 	lines *bufio.Scanner
 }
 
-func startWorkerProc(t *testing.T, url string, ackWait time.Duration) *workerProc {
+func startWorkerProc(t testing.TB, url string, ackWait time.Duration) *workerProc {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), envWorker+"="+url, envAckWait+"="+ackWait.String())
@@ -207,7 +207,7 @@ func startWorkerProc(t *testing.T, url string, ackWait time.Duration) *workerPro
 	return p
 }
 
-func (p *workerProc) next(t *testing.T) string {
+func (p *workerProc) next(t testing.TB) string {
 	t.Helper()
 	if !p.lines.Scan() {
 		t.Fatalf("worker process output ended: %v", p.lines.Err())
@@ -215,7 +215,7 @@ func (p *workerProc) next(t *testing.T) string {
 	return strings.TrimSpace(p.lines.Text())
 }
 
-func (p *workerProc) kill(t *testing.T) {
+func (p *workerProc) kill(t testing.TB) {
 	t.Helper()
 	if err := p.cmd.Process.Kill(); err != nil { // SIGKILL on Unix
 		t.Fatal(err)

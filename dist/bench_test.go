@@ -1,0 +1,286 @@
+package dist
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/goasync/async"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// The benchmarks run an embedded server with file storage in this process,
+// like the raw JetStream figures in shared/research/nats-jetstream-baseline.md:
+// server, clients and 4 workers share the machine's cores. Each has a /raw
+// sub-benchmark doing the same work with JetStream directly (work queue,
+// 4 workers each with its own connection, a synchronous KV write of the
+// result, then an ack; the caller watches the results bucket).
+
+const benchWorkers = 4
+
+var benchConcurrency = 16
+
+// payload is a 64-byte request, as in the raw baseline.
+var payload = strings.Repeat("x", 62)
+
+func BenchmarkDistThroughput(b *testing.B) {
+	b.Run("raw", func(b *testing.B) {
+		r := newRawQueue(b)
+		b.ReportAllocs()
+		b.ResetTimer()
+		start := time.Now()
+		r.submitAll(b, b.N)
+		r.waitResults(b, b.N)
+		b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "tasks/s")
+	})
+	b.Run("async-dist", func(b *testing.B) {
+		s := testServer(b)
+		for range benchWorkers {
+			runWorker(b, s.URL(), func(w *Worker) {
+				Register(w, "echo", func(ctx context.Context, s string) (string, error) { return s, nil })
+			}, Concurrency(benchConcurrency))
+		}
+		c := newClient(b, connect(b, s.URL()))
+		futures := make([]*async.Future[string], b.N)
+		b.ReportAllocs()
+		b.ResetTimer()
+		start := time.Now()
+		for i := range futures {
+			futures[i] = Call[string, string](context.Background(), c, "echo", payload)
+		}
+		if _, err := async.All(context.Background(), futures...); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "tasks/s")
+	})
+}
+
+// BenchmarkDistLatency paces calls at 5,000 a second and reports the
+// Call→Await latency percentiles.
+func BenchmarkDistLatency(b *testing.B) {
+	const rate = 5000
+	b.Run("raw", func(b *testing.B) {
+		r := newRawQueue(b)
+		lat := make([]time.Duration, b.N)
+		b.ResetTimer()
+		pace(b.N, rate, func(i int) {
+			r.submit(b, i)
+		})
+		r.waitResults(b, b.N)
+		for i := range lat {
+			lat[i] = r.done[i].Sub(r.sent[i])
+		}
+		reportLatency(b, lat)
+	})
+	b.Run("async-dist", func(b *testing.B) {
+		s := testServer(b)
+		for range benchWorkers {
+			runWorker(b, s.URL(), func(w *Worker) {
+				Register(w, "echo", func(ctx context.Context, s string) (string, error) { return s, nil })
+			}, Concurrency(benchConcurrency))
+		}
+		c := newClient(b, connect(b, s.URL()))
+		lat := make([]time.Duration, b.N)
+		var wg sync.WaitGroup
+		b.ResetTimer()
+		pace(b.N, rate, func(i int) {
+			start := time.Now()
+			f := Call[string, string](context.Background(), c, "echo", payload)
+			wg.Go(func() {
+				if _, err := f.Await(context.Background()); err != nil {
+					b.Error(err)
+				}
+				lat[i] = time.Since(start)
+			})
+		})
+		wg.Wait()
+		reportLatency(b, lat)
+	})
+}
+
+// BenchmarkDistRedelivery kills a worker process (SIGKILL) while its
+// handler runs and reports how long after the first delivery the caller's
+// future settled, completed by another worker, beyond the ack wait.
+func BenchmarkDistRedelivery(b *testing.B) {
+	const ackWait = 500 * time.Millisecond
+	b.Run("async-dist", func(b *testing.B) {
+		var total time.Duration
+		for range b.N {
+			total += redeliverOnce(b, ackWait)
+		}
+		b.ReportMetric(float64(total.Microseconds())/1000/float64(b.N), "ms-settled")
+		b.ReportMetric(float64((total-time.Duration(b.N)*ackWait).Microseconds())/1000/float64(b.N), "ms-beyond-ackwait")
+	})
+}
+
+func redeliverOnce(b *testing.B, ackWait time.Duration) time.Duration {
+	b.StopTimer()
+	s := testServer(b)
+	proc := startWorkerProc(b, s.URL(), ackWait)
+	c := newClient(b, connect(b, s.URL()))
+	f := Call[int, string](context.Background(), c, "hang", 1)
+	if line := proc.next(b); !strings.HasPrefix(line, "started ") {
+		b.Fatalf("worker process said %q", line)
+	}
+	delivered := time.Now()
+	b.StartTimer()
+	proc.kill(b)
+	runWorker(b, s.URL(), func(w *Worker) {
+		Register(w, "hang", func(ctx context.Context, n int) (string, error) { return "done", nil })
+	}, AckWait(ackWait))
+	if _, err := f.Await(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	return time.Since(delivered)
+}
+
+// pace calls fn(i) for i in [0, n) at rate calls a second, on schedule.
+func pace(n, rate int, fn func(i int)) {
+	interval := time.Second / time.Duration(rate)
+	start := time.Now()
+	for i := range n {
+		next := start.Add(time.Duration(i) * interval)
+		if d := time.Until(next); d > 0 {
+			time.Sleep(d)
+		}
+		fn(i)
+	}
+}
+
+func reportLatency(b *testing.B, lat []time.Duration) {
+	b.StopTimer()
+	slices.Sort(lat)
+	q := func(p float64) float64 {
+		return float64(lat[min(len(lat)-1, int(p*float64(len(lat))))].Microseconds()) / 1000
+	}
+	b.ReportMetric(q(0.50), "p50-ms")
+	b.ReportMetric(q(0.99), "p99-ms")
+}
+
+// rawQueue is the baseline: JetStream used directly for the same work.
+type rawQueue struct {
+	js      jetstream.JetStream
+	mu      sync.Mutex
+	sent    []time.Time
+	done    []time.Time
+	results atomic.Int64
+	all     chan struct{}
+	want    atomic.Int64
+}
+
+func newRawQueue(b *testing.B) *rawQueue {
+	s := testServer(b)
+	ctx := context.Background()
+	nc := connect(b, s.URL())
+	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(4096))
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "TASKS", Subjects: []string{"tasks.>"}, Retention: jetstream.WorkQueuePolicy, Storage: jetstream.FileStorage}); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := js.CreateOrUpdateConsumer(ctx, "TASKS", jetstream.ConsumerConfig{Durable: "workers", AckPolicy: jetstream.AckExplicitPolicy, AckWait: 30 * time.Second}); err != nil {
+		b.Fatal(err)
+	}
+	kv, err := js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: "results", History: 1, Storage: jetstream.FileStorage})
+	if err != nil {
+		b.Fatal(err)
+	}
+	r := &rawQueue{js: js, sent: make([]time.Time, b.N), done: make([]time.Time, b.N), all: make(chan struct{})}
+	r.want.Store(int64(b.N))
+	w, err := kv.WatchAll(ctx, jetstream.UpdatesOnly())
+	if err != nil {
+		b.Fatal(err)
+	}
+	var watchers sync.WaitGroup
+	watchers.Go(func() {
+		for e := range w.Updates() {
+			if e == nil {
+				continue
+			}
+			var i int
+			fmt.Sscanf(e.Key(), "t%d", &i)
+			r.mu.Lock()
+			r.done[i] = time.Now()
+			r.mu.Unlock()
+			if r.results.Add(1) == r.want.Load() {
+				close(r.all)
+			}
+		}
+	})
+	stop := make(chan struct{})
+	var workers sync.WaitGroup
+	for range benchWorkers {
+		wnc := connect(b, s.URL())
+		wjs, _ := jetstream.New(wnc)
+		cons, err := wjs.Consumer(ctx, "TASKS", "workers")
+		if err != nil {
+			b.Fatal(err)
+		}
+		wkv, err := wjs.KeyValue(ctx, "results")
+		if err != nil {
+			b.Fatal(err)
+		}
+		workers.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				batch, err := cons.Fetch(100, jetstream.FetchMaxWait(200*time.Millisecond))
+				if err != nil {
+					continue
+				}
+				for m := range batch.Messages() {
+					id := string(m.Data()[:7])
+					if _, err := wkv.Put(ctx, id, m.Data()); err != nil {
+						b.Error(err)
+					}
+					_ = m.Ack()
+				}
+			}
+		})
+	}
+	b.Cleanup(func() {
+		close(stop)
+		workers.Wait()
+		_ = w.Stop()
+		watchers.Wait()
+	})
+	return r
+}
+
+func (r *rawQueue) submit(b *testing.B, i int) {
+	data := fmt.Appendf(nil, "t%06d%s", i, payload[7:])
+	r.mu.Lock()
+	r.sent[i] = time.Now()
+	r.mu.Unlock()
+	for {
+		_, err := r.js.PublishAsync("tasks.default", data)
+		if err == nil {
+			return
+		}
+		<-r.js.PublishAsyncComplete()
+	}
+}
+
+func (r *rawQueue) submitAll(b *testing.B, n int) {
+	for i := range n {
+		r.submit(b, i)
+	}
+}
+
+func (r *rawQueue) waitResults(b *testing.B, n int) {
+	select {
+	case <-r.all:
+	case <-time.After(2 * time.Minute):
+		b.Fatalf("raw: %d of %d results", r.results.Load(), n)
+	}
+}
+
