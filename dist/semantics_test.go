@@ -357,3 +357,42 @@ func TestCodec(t *testing.T) {
 		t.Fatalf("codec mismatch: %v", err)
 	}
 }
+
+// When Run's context ends, the worker stops taking tasks but lets running
+// handlers finish and store their results before Run returns.
+func TestRunDrainsOnShutdown(t *testing.T) {
+	s := testServer(t)
+	started := make(chan struct{})
+	release := make(chan struct{})
+	var handlerCtxErr error
+	stop := runWorker(t, s.URL(), func(w *Worker) {
+		Register(w, "drain", func(ctx context.Context, n int) (int, error) {
+			close(started)
+			<-release
+			handlerCtxErr = ctx.Err()
+			return n + 1, nil
+		})
+	})
+	c := newClient(t, connect(t, s.URL()))
+	f := Call[int, int](context.Background(), c, "drain", 41)
+	<-started
+	stopped := make(chan struct{})
+	go func() { stop(); close(stopped) }()
+	// A Run that did not drain would return now; give it time to show it
+	// (this wait cannot make a correct Run fail).
+	select {
+	case <-stopped:
+		t.Fatal("Run returned while a handler was running")
+	case <-f.Done():
+		t.Fatal("future settled before the handler finished")
+	case <-time.After(200 * time.Millisecond):
+	}
+	close(release)
+	<-stopped
+	if v, err := await[int](t, f); v != 42 || err != nil {
+		t.Fatalf("got %v, %v; want the drained handler's 42", v, err)
+	}
+	if handlerCtxErr != nil {
+		t.Fatalf("handler context ended on shutdown: %v", handlerCtxErr)
+	}
+}
