@@ -5,6 +5,7 @@
 // with JetStream, three workers and a client. To scale out, run the same
 // binary on several machines against one NATS server (or cluster):
 //
+//	fanout -role server -listen 0.0.0.0:4222     # a NATS server, if you have none
 //	fanout -nats nats://HOST:4222 -role worker   # on each worker machine
 //	fanout -nats nats://HOST:4222 -role client   # wherever the work starts
 package main
@@ -17,9 +18,11 @@ import (
 	"flag"
 	"fmt"
 	"log"
+	"net"
 	"os"
 	"os/signal"
 	"sort"
+	"strconv"
 	"sync"
 	"time"
 
@@ -42,14 +45,47 @@ type DigestResult struct {
 
 func main() {
 	url := flag.String("nats", "", "NATS server URL (default: start an embedded server)")
-	role := flag.String("role", "all", "all, worker or client")
+	role := flag.String("role", "all", "all, server, worker or client")
+	listen := flag.String("listen", "127.0.0.1:4222", "address of the embedded server (role server)")
 	workers := flag.Int("workers", 3, "workers to start (roles all and worker)")
 	tasks := flag.Int("tasks", 24, "tasks to fan out (roles all and client)")
 	name := flag.String("name", "", "worker name (default: from the host)")
 	flag.Parse()
+	if *role == "server" {
+		if err := serve(*listen); err != nil {
+			log.Fatal(err)
+		}
+		return
+	}
 	if err := run(*url, *role, *workers, *tasks, *name); err != nil {
 		log.Fatal(err)
 	}
+}
+
+// serve runs an embedded NATS server with JetStream until interrupted.
+func serve(listen string) error {
+	host, port, err := net.SplitHostPort(listen)
+	if err != nil {
+		return err
+	}
+	p, err := strconv.Atoi(port)
+	if err != nil {
+		return err
+	}
+	dir, err := os.MkdirTemp("", "fanout-server-*")
+	if err != nil {
+		return err
+	}
+	srv, err := dist.StartServer(dist.ServerOptions{Host: host, Port: p, Dir: dir})
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	fmt.Println("NATS server with JetStream at", srv.URL(), "storing in", dir)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	<-ctx.Done()
+	return nil
 }
 
 func run(url, role string, nWorkers, nTasks int, name string) error {
