@@ -283,4 +283,3 @@ func (r *rawQueue) waitResults(b *testing.B, n int) {
 		b.Fatalf("raw: %d of %d results", r.results.Load(), n)
 	}
 }
-
