@@ -66,6 +66,9 @@ func (f *Future[T]) run(fn func(context.Context) (T, error)) {
 			}
 		}
 	}()
+	if h := hooks.Load(); h != nil {
+		h.h.taskRunning(&f.t)
+	}
 	v, err := fn(&f.t)
 	returned = true
 	f.settle(v, f.t.outcome(err))

@@ -135,9 +135,12 @@ func (t *task) start(parent context.Context, c *config, abort func(error)) {
 		var cancel context.CancelFunc
 		t.inner, cancel = context.WithDeadlineCause(t.inner, time.Now().Add(c.Timeout), ErrTimeout)
 		_ = cancel // released through cancelInner, which ends the deadline's parent
-		return
+	} else {
+		t.link(parent, abort != nil)
 	}
-	t.link(parent, abort != nil)
+	if h := hooks.Load(); h != nil {
+		h.h.taskStarted(t, taskOfContext(parent))
+	}
 }
 
 // startPromise prepares a pending task settled by a Promise: it has no
@@ -145,6 +148,9 @@ func (t *task) start(parent context.Context, c *config, abort func(error)) {
 func (t *task) startPromise() {
 	t.state.Store(stInit | stPromise)
 	t.wg.Add(1)
+	if h := hooks.Load(); h != nil {
+		h.h.taskStarted(t, nil)
+	}
 }
 
 // link makes the end of parent end t's context. A task whose parent is a task
@@ -361,6 +367,9 @@ func (t *task) finish() {
 	if s&stFailed != 0 && s&stHandled == 0 {
 		t.watchUnobserved()
 	}
+	if h := hooks.Load(); h != nil {
+		h.h.taskSettled(t)
+	}
 	if t.parent != nil {
 		t.cancel(ctxReturned, nil)
 		if p, ok := t.parent.(*task); ok {
@@ -425,6 +434,11 @@ func (t *task) failureWatch(x *taskExt) *failure {
 
 // wait blocks until t settles or ctx ends; it returns nil if t settled.
 func (t *task) wait(ctx context.Context) error {
+	if h := hooks.Load(); h != nil {
+		waiter := taskOfContext(ctx)
+		h.h.awaitBegin(waiter, []*task{t})
+		defer h.h.awaitEnd(waiter)
+	}
 	cd := ctx.Done()
 	if cd == nil {
 		t.wg.Wait()

@@ -81,6 +81,11 @@ func waitTasks(ctx context.Context, mode waitMode, ts []*task) (*task, error) {
 	if g.fired.Load() || len(pending) == 0 {
 		return g.first.Load(), nil
 	}
+	if h := hooks.Load(); h != nil {
+		waiter := taskOfContext(ctx)
+		h.h.awaitBegin(waiter, pending)
+		defer h.h.awaitEnd(waiter)
+	}
 	g.ch = make(chan struct{})
 	n := len(pending) // how many were subscribed, to undo
 	for i, t := range pending {

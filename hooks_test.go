@@ -1,0 +1,58 @@
+package async
+
+import (
+	"context"
+	"sync"
+	"testing"
+)
+
+type recordingHook struct {
+	mu     sync.Mutex
+	events []string
+	parent map[*task]*task
+}
+
+func (r *recordingHook) add(e string) { r.mu.Lock(); r.events = append(r.events, e); r.mu.Unlock() }
+func (r *recordingHook) taskStarted(t, parent *task) {
+	r.mu.Lock()
+	r.parent[t] = parent
+	r.mu.Unlock()
+	r.add("started " + t.name())
+}
+func (r *recordingHook) taskRunning(t *task) { r.add("running " + t.name()) }
+func (r *recordingHook) taskSettled(t *task) { r.add("settled " + t.name()) }
+func (r *recordingHook) awaitBegin(w *task, on []*task) {
+	r.add("await " + w.name() + " on " + on[0].name())
+}
+func (r *recordingHook) awaitEnd(w *task) { r.add("awaited " + w.name()) }
+
+func TestHooksSeeLifecycleAndAwaitEdges(t *testing.T) {
+	r := &recordingHook{parent: map[*task]*task{}}
+	prev := setHook(r)
+	defer setHook(prev)
+	release := make(chan struct{})
+	var inner *Future[int]
+	outer := Go(bg, func(ctx context.Context) (int, error) {
+		inner = Go(ctx, func(context.Context) (int, error) { <-release; return 1, nil }, Name("inner"))
+		close(release)
+		return inner.Await(ctx)
+	}, Name("outer"))
+	outer.Await(bg)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.parent[&inner.t] != &outer.t {
+		t.Fatal("inner's parent is not outer")
+	}
+	want := map[string]bool{"started outer": false, "running outer": false, "started inner": false,
+		"settled inner": false, "settled outer": false, "awaited outer": false}
+	for _, e := range r.events {
+		if _, ok := want[e]; ok {
+			want[e] = true
+		}
+	}
+	for e, seen := range want {
+		if !seen {
+			t.Errorf("no %q event in %v", e, r.events)
+		}
+	}
+}
