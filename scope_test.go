@@ -742,7 +742,9 @@ func TestScopeCopyIsFlaggedByVet(t *testing.T) {
 	if err == nil {
 		t.Fatalf("go vet accepted copies of Scope and Pool:\n%s", out)
 	}
-	for _, want := range []string{"copies lock value to copied: github.com/goasync/async.Scope"} {
+	for _, want := range []string{"copies lock value to copied: github.com/goasync/async.Scope",
+		"copies lock value to pool: github.com/goasync/async.Pool",
+	} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("go vet output lacks %q:\n%s", want, out)
 		}

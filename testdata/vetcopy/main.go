@@ -13,4 +13,8 @@ func main() {
 	s := async.NewScope(context.Background())
 	copied := *s // want "copies lock value"
 	_ = copied.Wait()
+
+	p := async.NewPool(1)
+	pool := *p // want "copies lock value"
+	_ = pool.Close()
 }
