@@ -22,9 +22,9 @@ func (r *recordingHook) taskStarted(t, parent *task) {
 func (r *recordingHook) taskRunning(t *task) { r.add("running " + t.name()) }
 func (r *recordingHook) taskSettled(t *task) { r.add("settled " + t.name()) }
 func (r *recordingHook) awaitBegin(w *task, on []*task) {
-	r.add("await " + w.name() + " on " + on[0].name())
+	r.add("await " + nameOf(w) + " on " + on[0].name())
 }
-func (r *recordingHook) awaitEnd(w *task) { r.add("awaited " + w.name()) }
+func (r *recordingHook) awaitEnd(w *task) { r.add("awaited " + nameOf(w)) }
 
 func TestHooksSeeLifecycleAndAwaitEdges(t *testing.T) {
 	r := &recordingHook{parent: map[*task]*task{}}
@@ -55,4 +55,11 @@ func TestHooksSeeLifecycleAndAwaitEdges(t *testing.T) {
 			t.Errorf("no %q event in %v", e, r.events)
 		}
 	}
+}
+
+func nameOf(t *task) string {
+	if t == nil {
+		return "<none>"
+	}
+	return t.name()
 }
