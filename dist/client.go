@@ -132,6 +132,13 @@ func (c *Client) Close() {
 	c.calls.Wait() // each call's goroutine rejects its future with ErrClosed
 }
 
+// forget drops a call that no longer awaits the results watch.
+func (c *Client) forget(id string) {
+	c.mu.Lock()
+	delete(c.pending, id)
+	c.mu.Unlock()
+}
+
 // checkWorker returns ErrNoWorker if no worker has advertised name within the
 // workers bucket's time to live. A check that cannot reach the server does
 // not fail the call: the task is queued.
@@ -193,6 +200,7 @@ func (k *call) claim() bool { return k.claimed.CompareAndSwap(false, true) }
 // carries a cancellation (Cancel, or ctx ending) to the workers.
 func (k *call) follow(ctx context.Context) {
 	defer k.c.calls.Done()
+	defer k.c.forget(k.id)
 	if k.stopW != nil {
 		defer k.stopW()
 	}

@@ -121,7 +121,8 @@ const DefaultMaxAttempts = 5
 // the task: a worker does not start a task whose deadline has passed, the
 // handler's context ends at the deadline, and the future settles with an
 // error matching [async.ErrTimeout] when it passes, even if no worker is
-// alive. It panics if d <= 0.
+// alive. The deadline is a wall-clock time, so the clocks of clients and
+// workers should agree (NTP). It panics if d <= 0.
 func Timeout(d time.Duration) CallOption {
 	if d <= 0 {
 		panic(fmt.Sprintf("async: dist.Timeout(%v): must be positive", d))
