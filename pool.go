@@ -43,7 +43,7 @@ type Pool struct {
 	waiters []*poolWaiter // submitters blocked on a full queue, first come first served
 	alive   int           // worker goroutines
 	idle    int           // parked workers that nothing was handed to yet
-	wake    chan poolJob  // parked workers receive work here; nil means exit
+	wake    chan poolItem // parked workers receive work here; no job means exit
 	closed  bool
 	active  bool        // work arrived since the reaper last looked
 	reaper  *time.Timer // armed while workers are alive
@@ -80,13 +80,14 @@ func NewPool(workers int, opts ...Option) *Pool {
 		panic(fmt.Sprintf("async: NewPool(%d): workers must be at least 1", workers))
 	}
 	c := parseOptions("NewPool", poolOptions, opts)
-	p := &Pool{n: workers, backlog: -1, name: c.Name, wake: make(chan poolJob, workers)}
+	p := &Pool{n: workers, backlog: -1, name: c.Name, wake: make(chan poolItem, workers)}
 	if c.HasBacklog {
 		p.backlog = c.Backlog
 	}
 	if c.Name != "" {
 		p.cfg = &config{Name: c.Name}
 	}
+	trackPool(p) // for Pools
 	return p
 }
 
@@ -108,10 +109,10 @@ func Submit[T any](ctx context.Context, p *Pool, fn func(context.Context) (T, er
 	if fn == nil {
 		panic("async: Submit with nil function")
 	}
-	j := &poolTask[T]{fn: fn}
+	j := new(poolTask[T])
 	j.f.t.start(ctx, p.cfg, nil)
-	if err := p.put(ctx, j); err != nil {
-		j.fn = nil
+	noteGroup(&j.f.t, "pool", p.name)
+	if err := p.put(ctx, poolItem{j, fn}); err != nil {
 		j.f.settle(*new(T), err)
 	}
 	return &j.f
@@ -129,7 +130,7 @@ func (p *Pool) Go(ctx context.Context, fn func(context.Context) error) error {
 	if fn == nil {
 		panic("async: Pool.Go with nil function")
 	}
-	return p.put(ctx, &poolGo{ctx: ctx, fn: fn})
+	return p.put(ctx, poolItem{&poolGo{ctx: ctx}, fn})
 }
 
 // Stats returns a snapshot of p's counters.
@@ -165,7 +166,7 @@ func (p *Pool) close() {
 	}
 	for ; p.idle > 0; p.idle-- {
 		p.alive--
-		p.wake <- nil
+		p.wake <- poolItem{}
 	}
 	if p.reaper != nil {
 		p.reaper.Stop()
@@ -201,14 +202,14 @@ func (p *Pool) check(op string) {
 // (a worker making room, Close, or the submitter giving up) sets settled
 // under p.mu; workers and Close then send the outcome on ch.
 type poolWaiter struct {
-	job     poolJob
+	item    poolItem
 	ch      chan error // capacity 1: nil once queued, or ErrClosed
 	settled bool
 }
 
 // put hands j to an idle worker, to a new one, or to the queue, and blocks
 // while the queue is full. It returns nil once j is accepted.
-func (p *Pool) put(ctx context.Context, j poolJob) error {
+func (p *Pool) put(ctx context.Context, j poolItem) error {
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()
@@ -236,7 +237,7 @@ func (p *Pool) put(ctx context.Context, j poolJob) error {
 		p.mu.Unlock()
 		return nil
 	}
-	w := &poolWaiter{job: j, ch: make(chan error, 1)}
+	w := &poolWaiter{item: j, ch: make(chan error, 1)}
 	p.waiters = append(p.waiters, w)
 	p.mu.Unlock()
 	if done := ctx.Done(); done != nil {
@@ -286,7 +287,7 @@ func (p *Pool) reap() {
 	if !p.active {
 		for ; p.idle > 0; p.idle-- {
 			p.alive--
-			p.wake <- nil
+			p.wake <- poolItem{}
 		}
 	}
 	p.active = false
@@ -299,7 +300,7 @@ func (p *Pool) reap() {
 
 // worker runs j, then whatever the queue holds, and parks when it is empty
 // until it is handed work or told to exit.
-func (p *Pool) worker(j poolJob) {
+func (p *Pool) worker(j poolItem) {
 	ok := false
 	defer func() {
 		if !ok {
@@ -307,11 +308,11 @@ func (p *Pool) worker(j poolJob) {
 		}
 		p.wg.Done()
 	}()
-	for j != nil {
-		failed, panicked := j.run(p)
+	for j.job != nil {
+		failed, panicked := j.job.run(p, j.fn)
 		p.mu.Lock()
 		p.record(failed, panicked)
-		if j = p.next(); j != nil {
+		if j = p.next(); j.job != nil {
 			p.mu.Unlock()
 			continue
 		}
@@ -332,7 +333,7 @@ func (p *Pool) worker(j poolJob) {
 func (p *Pool) goexited() {
 	p.mu.Lock()
 	p.record(true, false)
-	if j := p.next(); j != nil {
+	if j := p.next(); j.job != nil {
 		p.wg.Add(1)
 		go p.worker(j)
 	} else {
@@ -355,7 +356,7 @@ func (p *Pool) record(failed, panicked bool) {
 
 // next takes the next task for a worker, letting the first blocked submitter
 // into the room it leaves. Called with p.mu held.
-func (p *Pool) next() poolJob {
+func (p *Pool) next() poolItem {
 	j, ok := p.queue.pop()
 	if len(p.waiters) > 0 {
 		w := p.waiters[0]
@@ -364,9 +365,9 @@ func (p *Pool) next() poolJob {
 		w.settled = true
 		w.ch <- nil
 		if ok {
-			p.queue.push(w.job)
+			p.queue.push(w.item)
 		} else { // Backlog(0): straight to this worker
-			j, ok = w.job, true
+			j, ok = w.item, true
 		}
 	}
 	if ok {
@@ -375,46 +376,49 @@ func (p *Pool) next() poolJob {
 	return j
 }
 
-// A poolJob is an accepted task.
+// A poolItem is an accepted task: what runs it, and its function. Keeping
+// the function here rather than in the job keeps a queued Submit task to one
+// allocation of exactly a Future.
+type poolItem struct {
+	job poolJob
+	fn  any // a func, which is pointer-shaped: storing it does not allocate
+}
+
+// A poolJob runs an accepted task.
 type poolJob interface {
-	// run runs the task on the current goroutine, or settles it without
-	// running if its context has ended, and reports how it ended.
-	run(p *Pool) (failed, panicked bool)
+	// run runs the task's function fn on the current goroutine, or
+	// settles the task without running it if its context has ended, and
+	// reports how it ended.
+	run(p *Pool, fn any) (failed, panicked bool)
 }
 
-// poolTask is a task from Submit; its future lives in it, so that a queued
-// task is one allocation.
+// poolTask is a task from Submit.
 type poolTask[T any] struct {
-	f  Future[T] // first field: its address is the allocation's
-	fn func(context.Context) (T, error)
+	f Future[T]
 }
 
-func (j *poolTask[T]) run(*Pool) (failed, panicked bool) {
-	fn := j.fn
-	j.fn = nil // release what fn holds; the future may live on
+func (j *poolTask[T]) run(_ *Pool, fn any) (failed, panicked bool) {
 	t := &j.f.t
-	if t.Err() != nil {
+	// Lock-free: Cancel marks ctxState, and the parent's Err is atomic.
+	if t.ctxState.Load() != ctxLive || t.parent.Err() != nil {
 		j.f.settle(*new(T), t.outcome(ctxError(t)))
 	} else {
-		j.f.run(fn)
+		j.f.run(fn.(func(context.Context) (T, error)))
 	}
 	err := t.err
 	_, panicked = err.(*PanicError)
 	return err != nil, panicked
 }
 
-// poolGo is a task from Pool.Go.
-type poolGo struct {
-	ctx context.Context
-	fn  func(context.Context) error
-}
+// poolGo is a task from Pool.Go: its context.
+type poolGo struct{ ctx context.Context }
 
-func (j *poolGo) run(p *Pool) (failed, panicked bool) {
+func (j *poolGo) run(p *Pool, fn any) (failed, panicked bool) {
 	var err error
 	if j.ctx.Err() != nil {
 		err = ctxError(j.ctx)
 	} else {
-		err, panicked = j.call(p)
+		err, panicked = j.call(p, fn.(func(context.Context) error))
 	}
 	if err == nil {
 		return false, false
@@ -432,7 +436,7 @@ func (j *poolGo) run(p *Pool) (failed, panicked bool) {
 
 // call runs fn, turning a panic into a *PanicError. On runtime.Goexit it
 // records ErrGoexit before the goroutine ends.
-func (j *poolGo) call(p *Pool) (err error, panicked bool) {
+func (j *poolGo) call(p *Pool, fn func(context.Context) error) (err error, panicked bool) {
 	returned := false
 	defer func() {
 		if returned {
@@ -452,7 +456,7 @@ func (j *poolGo) call(p *Pool) (err error, panicked bool) {
 		p.goErrs = append(p.goErrs, err)
 		p.mu.Unlock()
 	}()
-	err = j.fn(j.ctx)
+	err = fn(j.ctx)
 	returned = true
 	return err, false
 }
@@ -460,14 +464,14 @@ func (j *poolGo) call(p *Pool) (err error, panicked bool) {
 // jobRing is a first-in first-out queue of jobs in a ring buffer that grows
 // by doubling.
 type jobRing struct {
-	buf  []poolJob // len is 0 or a power of two
+	buf  []poolItem // len is 0 or a power of two
 	head int
 	n    int
 }
 
-func (r *jobRing) push(j poolJob) {
+func (r *jobRing) push(j poolItem) {
 	if r.n == len(r.buf) {
-		buf := make([]poolJob, max(8, 2*len(r.buf)))
+		buf := make([]poolItem, max(8, 2*len(r.buf)))
 		for i := range r.n {
 			buf[i] = r.buf[(r.head+i)&(len(r.buf)-1)]
 		}
@@ -477,12 +481,12 @@ func (r *jobRing) push(j poolJob) {
 	r.n++
 }
 
-func (r *jobRing) pop() (poolJob, bool) {
+func (r *jobRing) pop() (poolItem, bool) {
 	if r.n == 0 {
-		return nil, false
+		return poolItem{}, false
 	}
 	j := r.buf[r.head]
-	r.buf[r.head] = nil
+	r.buf[r.head] = poolItem{}
 	r.head = (r.head + 1) & (len(r.buf) - 1)
 	r.n--
 	return j, true
