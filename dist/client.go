@@ -33,6 +33,7 @@ type Client struct {
 	mu      sync.Mutex
 	pending map[string]*call     // by task id: calls awaiting the results watch
 	live    map[string]time.Time // function names seen served, and when
+	checks  map[string]*workerCheck
 	closed  bool
 	done    chan struct{} // closed by Close
 	calls   sync.WaitGroup
@@ -65,7 +66,7 @@ func NewClient(nc *nats.Conn, opts ...ClientOption) (*Client, error) {
 	}
 	c := &Client{
 		nc: nc, js: js, cfg: cfg, l: newLayout(cfg.ns), id: nuid.Next(),
-		pending: map[string]*call{}, live: map[string]time.Time{}, done: make(chan struct{}),
+		pending: map[string]*call{}, live: map[string]time.Time{}, checks: map[string]*workerCheck{}, done: make(chan struct{}),
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), apiTimeout)
 	defer cancel()
@@ -141,15 +142,46 @@ func (c *Client) forget(id string) {
 
 // checkWorker returns ErrNoWorker if no worker has advertised name within the
 // workers bucket's time to live. A check that cannot reach the server does
-// not fail the call: the task is queued.
+// not fail the call: the task is queued. Concurrent calls share one check.
 func (c *Client) checkWorker(ctx context.Context, name string) error {
 	c.mu.Lock()
-	t, ok := c.live[name]
-	c.mu.Unlock()
-	if ok && time.Since(t) < liveFor {
+	if t, ok := c.live[name]; ok && time.Since(t) < liveFor {
+		c.mu.Unlock()
 		return nil
 	}
-	lctx, cancel := context.WithTimeout(ctx, apiTimeout)
+	chk := c.checks[name]
+	if chk == nil {
+		chk = &workerCheck{done: make(chan struct{})}
+		c.checks[name] = chk
+		c.mu.Unlock()
+		chk.err = c.lookupWorker(ctx, name)
+		c.mu.Lock()
+		delete(c.checks, name)
+		if chk.err == nil {
+			c.live[name] = time.Now()
+		}
+		c.mu.Unlock()
+		close(chk.done)
+		return chk.err
+	}
+	c.mu.Unlock()
+	select {
+	case <-chk.done:
+		return chk.err
+	case <-ctx.Done():
+		return ctxError(ctx)
+	}
+}
+
+// A workerCheck is a lookup in the workers bucket that concurrent calls wait
+// for.
+type workerCheck struct {
+	done chan struct{}
+	err  error
+}
+
+func (c *Client) lookupWorker(ctx context.Context, name string) error {
+	lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), apiTimeout)
 	defer cancel()
 	lister, err := c.workers.ListKeysFiltered(lctx, name+".>")
 	if err != nil {
@@ -165,9 +197,6 @@ func (c *Client) checkWorker(ctx context.Context, name string) error {
 	if !found {
 		return fmt.Errorf("%w: %q", ErrNoWorker, name)
 	}
-	c.mu.Lock()
-	c.live[name] = time.Now()
-	c.mu.Unlock()
 	return nil
 }
 

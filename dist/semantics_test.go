@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -394,5 +395,33 @@ func TestRunDrainsOnShutdown(t *testing.T) {
 	}
 	if handlerCtxErr != nil {
 		t.Fatalf("handler context ended on shutdown: %v", handlerCtxErr)
+	}
+}
+
+// Many goroutines calling at once share the check for a live worker, and all
+// get their results.
+func TestConcurrentCalls(t *testing.T) {
+	s := testServer(t)
+	runWorker(t, s.URL(), func(w *Worker) {
+		Register(w, "inc", func(ctx context.Context, n int) (int, error) { return n + 1, nil })
+	}, Concurrency(8))
+	c := newClient(t, connect(t, s.URL()))
+	const n = 200
+	futures := make([]*async.Future[int], n)
+	var wg sync.WaitGroup
+	for i := range futures {
+		wg.Go(func() { futures[i] = Call[int, int](context.Background(), c, "inc", i) })
+	}
+	wg.Wait()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	got, err := async.All(ctx, futures...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range got {
+		if v != i+1 {
+			t.Fatalf("result %d = %d", i, v)
+		}
 	}
 }
