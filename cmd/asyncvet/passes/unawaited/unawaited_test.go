@@ -1,0 +1,17 @@
+package unawaited_test
+
+import (
+	"testing"
+
+	"go.uber.org/goleak"
+	"golang.org/x/tools/go/analysis/analysistest"
+
+	"github.com/goasync/async/cmd/asyncvet/internal/vettest"
+	"github.com/goasync/async/cmd/asyncvet/passes/unawaited"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+func TestUnawaited(t *testing.T) {
+	analysistest.Run(t, vettest.TestData(), unawaited.Analyzer, "unawaited")
+}
