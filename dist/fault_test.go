@@ -74,7 +74,7 @@ func TestKilledTooOftenIsDeadLettered(t *testing.T) {
 // task is not delivered to the other idle worker meanwhile.
 func TestLongHandlerIsNotRedelivered(t *testing.T) {
 	s := testServer(t)
-	const ackWait = 200 * time.Millisecond
+	const ackWait = 400 * time.Millisecond
 	var runs atomic.Int32
 	started := make(chan struct{}, 2)
 	release := make(chan struct{})
@@ -92,8 +92,8 @@ func TestLongHandlerIsNotRedelivered(t *testing.T) {
 	f := Call[int, int](context.Background(), c, "long", 0)
 	<-started
 	// Without heartbeats the task would be redelivered after each ack wait;
-	// give it five of them (real time: the server's timers are not ours).
-	time.Sleep(5 * ackWait)
+	// give it three of them (real time: the server's timers are not ours).
+	time.Sleep(3 * ackWait)
 	close(release)
 	attempt, err := await[int](t, f)
 	if err != nil || attempt != 1 || runs.Load() != 1 {

@@ -83,16 +83,23 @@ func TestCancelSkipsQueuedTask(t *testing.T) {
 	}
 	waitQueued(t, c, 1)
 
-	var seen []string
+	var (
+		mu   sync.Mutex
+		seen []string
+	)
 	runWorker(t, s.URL(), func(w *Worker) {
 		Register(w, "echo", func(ctx context.Context, s string) (string, error) {
-			seen = append(seen, s) // Concurrency(1): one handler at a time
+			mu.Lock()
+			seen = append(seen, s)
+			mu.Unlock()
 			return s, nil
 		})
-	}, Concurrency(1))
+	}, Concurrency(1)) // one at a time, in queue order: the doomed task would come first
 	if v, err := await[string](t, marker); err != nil || v != "marker" {
 		t.Fatalf("marker: %v, %v", v, err)
 	}
+	mu.Lock()
+	defer mu.Unlock()
 	if len(seen) != 1 || seen[0] != "marker" {
 		t.Fatalf("handler saw %q, want only the marker", seen)
 	}
