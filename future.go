@@ -56,21 +56,29 @@ func spawn[T any](ctx context.Context, fn func(context.Context) (T, error), c *c
 // turning a panic or runtime.Goexit into an error.
 func (f *Future[T]) run(fn func(context.Context) (T, error)) {
 	returned := false
+	h := hooks.Load()
 	defer func() {
 		if !returned {
-			var zero T
+			var err error
 			if r := recover(); r != nil {
-				f.settle(zero, newPanicError(r, &f.t))
+				err = newPanicError(r, &f.t)
 			} else {
-				f.settle(zero, f.t.outcome(ErrGoexit))
+				err = f.t.outcome(ErrGoexit)
 			}
+			if h != nil {
+				h.h.taskReturned(&f.t)
+			}
+			f.settle(*new(T), err)
 		}
 	}()
-	if h := hooks.Load(); h != nil {
+	if h != nil {
 		h.h.taskRunning(&f.t)
 	}
 	v, err := fn(&f.t)
 	returned = true
+	if h != nil {
+		h.h.taskReturned(&f.t)
+	}
 	f.settle(v, f.t.outcome(err))
 }
 

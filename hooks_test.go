@@ -19,12 +19,15 @@ func (r *recordingHook) taskStarted(t, parent *task) {
 	r.mu.Unlock()
 	r.add("started " + t.name())
 }
-func (r *recordingHook) taskRunning(t *task) { r.add("running " + t.name()) }
-func (r *recordingHook) taskSettled(t *task) { r.add("settled " + t.name()) }
-func (r *recordingHook) awaitBegin(w *task, on []*task) {
+func (r *recordingHook) taskRunning(t *task)  { r.add("running " + t.name()) }
+func (r *recordingHook) taskReturned(t *task) { r.add("returned " + t.name()) }
+func (r *recordingHook) taskSettled(t *task)  { r.add("settled " + t.name()) }
+func (r *recordingHook) awaitBegin(ctx context.Context, on []*task) *awaitRec {
+	w := taskOfContext(ctx)
 	r.add("await " + nameOf(w) + " on " + on[0].name())
+	return &awaitRec{waiter: w}
 }
-func (r *recordingHook) awaitEnd(w *task) { r.add("awaited " + nameOf(w)) }
+func (r *recordingHook) awaitEnd(rec *awaitRec) { r.add("awaited " + nameOf(rec.waiter)) }
 
 func TestHooksSeeLifecycleAndAwaitEdges(t *testing.T) {
 	r := &recordingHook{parent: map[*task]*task{}}
@@ -44,7 +47,7 @@ func TestHooksSeeLifecycleAndAwaitEdges(t *testing.T) {
 		t.Fatal("inner's parent is not outer")
 	}
 	want := map[string]bool{"started outer": false, "running outer": false, "started inner": false,
-		"settled inner": false, "settled outer": false, "awaited outer": false}
+		"settled inner": false, "settled outer": false, "awaited outer": false, "returned outer": false}
 	for _, e := range r.events {
 		if _, ok := want[e]; ok {
 			want[e] = true

@@ -44,6 +44,7 @@ type taskExt struct {
 	stop      func() bool        // unregisters from a standard parent context
 	abort     func(error)        // settles a task that has not started (Then, Catch)
 	fail      *failure           // watches a failed future for unobserved errors
+	dbg       *taskDebug         // debug mode, profiling and observers (debug.go); set before the task is shared
 }
 
 // Task states.
@@ -97,7 +98,7 @@ func (t *task) name() string {
 
 func (t *task) createdStack() []byte {
 	if x := t.x.Load(); x != nil && x.created != nil {
-		return formatStack(x.created)
+		return asyncStack(x)
 	}
 	return nil
 }
@@ -125,7 +126,7 @@ func (t *task) start(parent context.Context, c *config, abort func(error)) {
 		t.ext().name = c.Name
 	}
 	if debugMode.Load() {
-		t.ext().created = callers(5) // from the caller of Go, Func's function, Then or Catch
+		t.ext().created = callers(3) // from start's caller; formatting skips the library's frames
 	}
 	if c != nil && c.Timeout > 0 {
 		// The deadline lives in a standard context from the start, so that
@@ -435,9 +436,7 @@ func (t *task) failureWatch(x *taskExt) *failure {
 // wait blocks until t settles or ctx ends; it returns nil if t settled.
 func (t *task) wait(ctx context.Context) error {
 	if h := hooks.Load(); h != nil {
-		waiter := taskOfContext(ctx)
-		h.h.awaitBegin(waiter, []*task{t})
-		defer h.h.awaitEnd(waiter)
+		defer h.h.awaitEnd(h.h.awaitBegin(ctx, []*task{t}))
 	}
 	cd := ctx.Done()
 	if cd == nil {
@@ -527,6 +526,9 @@ func (t *task) Value(key any) any {
 		if cancelCtxKey != nil {
 			return t.innerCtx().Value(key)
 		}
+	}
+	if x := t.x.Load(); x != nil && x.dbg != nil && x.dbg.values != nil {
+		return x.dbg.values.Value(key) // an observer's or tracer's values, then the parent's
 	}
 	return t.parent.Value(key)
 }

@@ -82,9 +82,7 @@ func waitTasks(ctx context.Context, mode waitMode, ts []*task) (*task, error) {
 		return g.first.Load(), nil
 	}
 	if h := hooks.Load(); h != nil {
-		waiter := taskOfContext(ctx)
-		h.h.awaitBegin(waiter, pending)
-		defer h.h.awaitEnd(waiter)
+		defer h.h.awaitEnd(h.h.awaitBegin(ctx, pending))
 	}
 	g.ch = make(chan struct{})
 	n := len(pending) // how many were subscribed, to undo

@@ -1,0 +1,319 @@
+package async
+
+import (
+	"cmp"
+	"runtime"
+	"runtime/trace"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+	"weak"
+)
+
+// TaskState is where a task is in its life, as [Tasks] reports it.
+type TaskState uint8
+
+// The task states.
+const (
+	// TaskPending: started but its function is not running yet (queued in
+	// a pool, a Then waiting for its input), or a Promise not yet settled.
+	TaskPending TaskState = iota
+	// TaskRunning: its function is running.
+	TaskRunning
+	// TaskBlocked: its function is waiting in Await or a combinator.
+	TaskBlocked
+	// TaskDone: settled successfully.
+	TaskDone
+	// TaskFailed: settled with an error (including a panic or a
+	// cancellation).
+	TaskFailed
+)
+
+var stateNames = [...]string{"pending", "running", "blocked", "done", "failed"}
+
+func (s TaskState) String() string {
+	if int(s) < len(stateNames) {
+		return stateNames[s]
+	}
+	return "TaskState(" + itoa(int(s)) + ")"
+}
+
+// MarshalText returns the state's name, so that JSON shows "running".
+func (s TaskState) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// TaskInfo is a snapshot of one task, as [Tasks] returns it.
+type TaskInfo struct {
+	ID     uint64    // unique in the process, in order of creation
+	Name   string    // the task's Name, or ""
+	State  TaskState //
+	Parent uint64    // the task whose context started this one, or 0
+	// Group is the scope or pool the task belongs to: "scope", "pool",
+	// or with a name, `pool "fetchers"`; "" for a task started with Go.
+	Group    string
+	Started  time.Time
+	Duration time.Duration // from Started to now, or to when it settled
+	// Awaiting lists the tasks a blocked task is waiting for, and Blocked
+	// says for how long it has been waiting.
+	Awaiting []uint64
+	Blocked  time.Duration
+	Spawn    string // where the task was started: "function (file:line)"
+	Err      error  // a failed task's error
+}
+
+// recentSettled is how many settled tasks Tasks keeps reporting after they
+// settle, so that a viewer sees them finish.
+const recentSettled = 128
+
+// registry tracks live tasks in debug mode. Settled tasks leave it (so that
+// it keeps no future alive) and are remembered as snapshots.
+type registry struct {
+	mu     sync.Mutex
+	live   map[*task]*regEntry
+	recent []TaskInfo // a ring of the last settled tasks
+	next   int        // where the ring's next entry goes
+	lastID uint64
+	sites  map[uintptr]string // spawn sites, by the first program counter
+}
+
+type regEntry struct {
+	id, parent  uint64
+	name, group string
+	started     time.Time
+	running     bool
+	awaits      []*awaitRec // newest last
+	created     []uintptr
+}
+
+// awaitRec is one wait: by whom, on what, since when.
+type awaitRec struct {
+	waiter *task // nil outside a task
+	on     []uint64
+	since  time.Time
+	region *trace.Region
+}
+
+func newRegistry() *registry {
+	return &registry{live: make(map[*task]*regEntry), sites: make(map[uintptr]string)}
+}
+
+// started registers t and returns its debug record.
+func (r *registry) started(t, parent *task) *taskDebug {
+	d := &taskDebug{ancestors: ancestorsOf(parent)}
+	e := &regEntry{name: t.name(), started: time.Now()}
+	if x := t.x.Load(); x != nil {
+		e.created = x.created
+	}
+	if parent != nil {
+		if pd := dbgOf(parent); pd != nil {
+			e.parent = pd.id
+		}
+	}
+	r.mu.Lock()
+	r.lastID++
+	d.id, e.id = r.lastID, r.lastID
+	r.live[t] = e
+	r.mu.Unlock()
+	return d
+}
+
+func (r *registry) group(t *task, kind, name string) {
+	g := kind
+	if name != "" {
+		g += " " + strconv.Quote(name)
+	}
+	r.mu.Lock()
+	if e := r.live[t]; e != nil {
+		e.group = g
+	}
+	r.mu.Unlock()
+}
+
+func (r *registry) running(t *task) {
+	r.mu.Lock()
+	if e := r.live[t]; e != nil {
+		e.running = true
+	}
+	r.mu.Unlock()
+}
+
+func (r *registry) settled(t *task) {
+	now := time.Now()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	e := r.live[t]
+	if e == nil {
+		return
+	}
+	delete(r.live, t)
+	e.awaits = nil
+	info := r.info(e, now)
+	info.State = TaskDone
+	if t.err != nil {
+		info.State, info.Err = TaskFailed, t.err
+	}
+	if len(r.recent) < recentSettled {
+		r.recent = append(r.recent, info)
+	} else {
+		r.recent[r.next] = info
+	}
+	r.next = (r.next + 1) % recentSettled
+}
+
+func (r *registry) awaitBegin(rec *awaitRec, on []*task) {
+	if rec.waiter == nil {
+		return
+	}
+	rec.since = time.Now()
+	rec.on = make([]uint64, 0, len(on))
+	for _, t := range on {
+		if d := dbgOf(t); d != nil && d.id != 0 {
+			rec.on = append(rec.on, d.id)
+		}
+	}
+	r.mu.Lock()
+	if e := r.live[rec.waiter]; e != nil {
+		e.awaits = append(e.awaits, rec)
+	}
+	r.mu.Unlock()
+}
+
+func (r *registry) awaitEnd(rec *awaitRec) {
+	if rec.waiter == nil {
+		return
+	}
+	r.mu.Lock()
+	if e := r.live[rec.waiter]; e != nil {
+		if i := slices.Index(e.awaits, rec); i >= 0 {
+			e.awaits = slices.Delete(e.awaits, i, i+1)
+		}
+	}
+	r.mu.Unlock()
+}
+
+// info snapshots a live entry. Called with r.mu held.
+func (r *registry) info(e *regEntry, now time.Time) TaskInfo {
+	ti := TaskInfo{ID: e.id, Name: e.name, Parent: e.parent, Group: e.group,
+		Started: e.started, Duration: now.Sub(e.started), Spawn: r.site(e.created)}
+	switch {
+	case len(e.awaits) > 0:
+		ti.State = TaskBlocked
+		first := e.awaits[0]
+		ti.Blocked = now.Sub(first.since)
+		for _, a := range e.awaits {
+			for _, id := range a.on {
+				if !slices.Contains(ti.Awaiting, id) {
+					ti.Awaiting = append(ti.Awaiting, id)
+				}
+			}
+		}
+	case e.running:
+		ti.State = TaskRunning
+	}
+	return ti
+}
+
+// site returns the spawn site of pcs, remembering it by its first program
+// counter (a task's stack is long, its distinct spawn sites few).
+func (r *registry) site(pcs []uintptr) string {
+	if len(pcs) == 0 {
+		return ""
+	}
+	// The first few frames decide the site; key on the caller of start
+	// and the two above it, which tells apart calls through a wrapper.
+	key := pcs[0]
+	for _, pc := range pcs[1:min(len(pcs), 4)] {
+		key = key*31 + pc
+	}
+	if s, ok := r.sites[key]; ok {
+		return s
+	}
+	s := spawnSite(pcs)
+	if len(r.sites) < 1<<14 {
+		r.sites[key] = s
+	}
+	return s
+}
+
+func (r *registry) snapshot() []TaskInfo {
+	now := time.Now()
+	r.mu.Lock()
+	out := make([]TaskInfo, 0, len(r.live)+len(r.recent))
+	for _, e := range r.live {
+		out = append(out, r.info(e, now))
+	}
+	out = append(out, r.recent...)
+	r.mu.Unlock()
+	slices.SortFunc(out, func(a, b TaskInfo) int { return cmp.Compare(a.ID, b.ID) })
+	return out
+}
+
+// Tasks returns a snapshot of the tasks started in debug mode (see
+// [SetDebug]): every live task and the last 128 that settled, in order of
+// creation. It returns nil when debug mode is off. It does not block on the
+// tasks; it takes a lock the tasks take briefly when they start, run, wait
+// and settle.
+func Tasks() []TaskInfo {
+	h := hooks.Load()
+	if h == nil {
+		return nil
+	}
+	hs, ok := h.h.(*hookSet)
+	if !ok || hs.reg == nil {
+		return nil
+	}
+	return hs.reg.snapshot()
+}
+
+// PoolInfo is a snapshot of one [Pool], as [Pools] returns it.
+type PoolInfo struct {
+	ID    uint64 // unique in the process, in order of creation
+	Name  string // the pool's Name, or ""
+	Stats PoolStats
+}
+
+// pools tracks every Pool without keeping it alive.
+var pools struct {
+	sync.Mutex
+	lastID uint64
+	m      map[uint64]weak.Pointer[Pool]
+}
+
+// trackPool lists p for Pools until it is garbage-collected.
+func trackPool(p *Pool) {
+	pools.Lock()
+	pools.lastID++
+	id := pools.lastID
+	if pools.m == nil {
+		pools.m = make(map[uint64]weak.Pointer[Pool])
+	}
+	pools.m[id] = weak.Make(p)
+	pools.Unlock()
+	runtime.AddCleanup(p, untrackPool, id)
+}
+
+func untrackPool(id uint64) {
+	pools.Lock()
+	delete(pools.m, id)
+	pools.Unlock()
+}
+
+// Pools returns a snapshot of every [Pool] that has not been
+// garbage-collected, closed or not, in order of creation. It does not depend
+// on debug mode.
+func Pools() []PoolInfo {
+	pools.Lock()
+	ps := make(map[uint64]*Pool, len(pools.m))
+	for id, w := range pools.m {
+		if p := w.Value(); p != nil {
+			ps[id] = p
+		}
+	}
+	pools.Unlock()
+	out := make([]PoolInfo, 0, len(ps))
+	for id, p := range ps {
+		out = append(out, PoolInfo{ID: id, Name: p.name, Stats: p.Stats()})
+	}
+	slices.SortFunc(out, func(a, b PoolInfo) int { return cmp.Compare(a.ID, b.ID) })
+	return out
+}
