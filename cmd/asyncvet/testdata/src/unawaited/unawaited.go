@@ -57,7 +57,7 @@ func funcValue(ctx context.Context) {
 
 func chained(ctx context.Context) {
 	f := async.Go(ctx, work)
-	async.Then(ctx, f, func(ctx context.Context, v int) (string, error) { return "", nil }) // want `the future from async.Then is discarded`
+	async.Then(ctx, f, func(ctx context.Context, v int) (string, error) { return "", nil })  // want `the future from async.Then is discarded`
 	async.Catch(ctx, f, func(ctx context.Context, err error) (int, error) { return 0, nil }) // want `the future from async.Catch is discarded`
 }
 

@@ -1,0 +1,17 @@
+package lockawait_test
+
+import (
+	"testing"
+
+	"go.uber.org/goleak"
+	"golang.org/x/tools/go/analysis/analysistest"
+
+	"github.com/goasync/async/cmd/asyncvet/internal/vettest"
+	"github.com/goasync/async/cmd/asyncvet/passes/lockawait"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+func TestLockawait(t *testing.T) {
+	analysistest.Run(t, vettest.TestData(), lockawait.Analyzer, "lockawait")
+}

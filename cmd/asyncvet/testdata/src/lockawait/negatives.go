@@ -1,0 +1,107 @@
+package lockawait
+
+import (
+	"context"
+	"sync"
+
+	"github.com/goasync/async"
+)
+
+// Near misses.
+
+// The fix: copy out, unlock, await, lock again to publish.
+func (c *cache) unlockFirst(ctx context.Context) (int, error) {
+	c.mu.Lock()
+	key := len(c.data)
+	c.mu.Unlock()
+	v, err := async.Go(ctx, func(ctx context.Context) (int, error) { return key, nil }).Await(ctx)
+	c.mu.Lock()
+	c.data["k"] = v
+	c.mu.Unlock()
+	return v, err
+}
+
+// Unlocked on every path before the await.
+func unlockedInBothBranches(ctx context.Context, mu *sync.Mutex, f *async.Future[int], c bool) {
+	mu.Lock()
+	if c {
+		mu.Unlock()
+	} else {
+		mu.Unlock()
+	}
+	f.Await(ctx)
+}
+
+// Locked on one path only: not reported (only locks held on every path).
+func conditionalLock(ctx context.Context, mu *sync.Mutex, f *async.Future[int], c bool) {
+	if c {
+		mu.Lock()
+	}
+	f.Await(ctx)
+	if c {
+		mu.Unlock()
+	}
+}
+
+// Awaited inside a goroutine started under the lock: the goroutine does not
+// hold it.
+func goroutineUnderLock(ctx context.Context, mu *sync.Mutex, f *async.Future[int]) {
+	mu.Lock()
+	defer mu.Unlock()
+	go func() {
+		f.Await(ctx)
+	}()
+}
+
+// A function literal made under the lock runs later, without it.
+func callbackUnderLock(ctx context.Context, mu *sync.Mutex, f *async.Future[int]) func() {
+	mu.Lock()
+	defer mu.Unlock()
+	return func() { f.Await(ctx) }
+}
+
+// Starting work under the lock does not block.
+func startUnderLock(ctx context.Context, mu *sync.Mutex) *async.Future[int] {
+	mu.Lock()
+	defer mu.Unlock()
+	return async.Go(ctx, work)
+}
+
+// Non-blocking peeks are fine.
+func peekUnderLock(mu *sync.Mutex, f *async.Future[int]) bool {
+	mu.Lock()
+	defer mu.Unlock()
+	_, done := f.Peek()
+	return done
+}
+
+// A different lock was released: only the one still held counts, and here
+// none is.
+func twoLocks(ctx context.Context, a, b *sync.Mutex, f *async.Future[int]) {
+	a.Lock()
+	b.Lock()
+	b.Unlock()
+	a.Unlock()
+	f.Await(ctx)
+}
+
+// The await is after the loop whose body balances the lock.
+func afterLoop(ctx context.Context, mu *sync.Mutex, fs []*async.Future[int]) {
+	for range fs {
+		mu.Lock()
+		mu.Unlock()
+	}
+	async.All(ctx, fs...)
+}
+
+// Unlocked in every case of a switch.
+func switchUnlock(ctx context.Context, mu *sync.Mutex, f *async.Future[int], n int) {
+	mu.Lock()
+	switch n {
+	case 0:
+		mu.Unlock()
+	default:
+		mu.Unlock()
+	}
+	f.Await(ctx)
+}
