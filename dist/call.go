@@ -113,6 +113,7 @@ func Call[Req, Resp any](ctx context.Context, c *Client, name string, req Req, o
 	c.mu.Unlock()
 
 	if cfg.key != "" {
+		k.ownKey = true
 		// Callers with one key share one task: its outcome may be stored
 		// already, and it may come from another client's publication, so
 		// this call watches the task's own key.
@@ -158,7 +159,7 @@ func Attach[Resp any](ctx context.Context, c *Client, taskID string) *async.Futu
 	f := p.Future()
 	registerID(f, taskID)
 	k := newCall(c, p, "", taskID)
-	k.attach = true
+	k.attach, k.ownKey = true, true
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
@@ -196,8 +197,9 @@ func newCall[Resp any](c *Client, p *async.Promise[Resp], name, id string) *call
 }
 
 // watchKey looks for the task's stored outcome; if there is none yet, it
-// starts a watch of the task's key whose outcomes follow receives. It
-// reports the outcome and true if it was stored already.
+// starts a watch of the task's key whose outcomes follow receives (k.recs is
+// nil if the watch could not start; follow tries again). It reports the
+// outcome and true if it was stored already.
 func (k *call) watchKey(ctx context.Context) ([]byte, bool) {
 	c := k.c
 	gctx, cancel := context.WithTimeout(ctx, apiTimeout)

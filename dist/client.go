@@ -213,7 +213,8 @@ type call struct {
 	dl      time.Time        // the task's deadline, or zero
 	claimed atomic.Bool      // the outcome, a cancel or Close has taken charge
 	seq     uint64           // the task's stream sequence, once acknowledged
-	recs    <-chan []byte    // outcomes from a per-task watch (keyed calls, Attach)
+	ownKey  bool             // keyed call or Attach: outcomes come from a per-task watch
+	recs    <-chan []byte    // outcomes from the per-task watch, once it runs
 	stopW   func()           // stops the per-task watch
 	attach  bool             // Attach: ending ctx stops waiting, cancels nothing
 	ack     jetstream.PubAckFuture
@@ -230,9 +231,11 @@ func (k *call) claim() bool { return k.claimed.CompareAndSwap(false, true) }
 func (k *call) follow(ctx context.Context) {
 	defer k.c.calls.Done()
 	defer k.c.forget(k.id)
-	if k.stopW != nil {
-		defer k.stopW()
-	}
+	defer func() {
+		if k.stopW != nil {
+			k.stopW()
+		}
+	}()
 	var timeout <-chan time.Time
 	if !k.dl.IsZero() {
 		t := time.NewTimer(time.Until(k.dl))
@@ -248,6 +251,11 @@ func (k *call) follow(ctx context.Context) {
 	backoff := newBackoff()
 	if k.msg != nil && k.ack == nil {
 		retry = time.After(0) // the first publication failed
+	}
+	var rewatch <-chan time.Time
+	watchBackoff := newBackoff()
+	if k.ownKey && k.recs == nil {
+		rewatch = time.After(watchBackoff.next()) // the watch could not start
 	}
 	for {
 		select {
@@ -269,6 +277,17 @@ func (k *call) follow(ctx context.Context) {
 				k.deliver(rec)
 			}
 			return
+		case <-rewatch:
+			rewatch = nil
+			if rec, ok := k.watchKey(context.Background()); ok {
+				if k.claim() {
+					k.deliver(rec)
+				}
+				return
+			}
+			if k.recs == nil {
+				rewatch = time.After(watchBackoff.next())
+			}
 		case <-k.done:
 			// Settled: by an outcome (claimed), or by Cancel.
 			if k.claim() {

@@ -133,8 +133,15 @@ func TestServerRestart(t *testing.T) {
 	c := newClient(t, connect(t, url))
 	futures := make([]*async.Future[int], total)
 	for i := range futures {
-		futures[i] = Call[int, int](context.Background(), c, "square", i)
+		var opts []CallOption
+		if i == total-1 {
+			opts = append(opts, Key("last")) // watched through its own key
+		}
+		futures[i] = Call[int, int](context.Background(), c, "square", i, opts...)
 	}
+	// Another client attaches to a queued task.
+	id, _ := TaskID(futures[total-2])
+	attached := Attach[int](context.Background(), newClient(t, connect(t, url)), id)
 	for range inFlight {
 		<-started
 	}
@@ -163,6 +170,9 @@ func TestServerRestart(t *testing.T) {
 		if err != nil || v != i*i {
 			t.Fatalf("task %d: got %v, %v; want %d", i, v, err, i*i)
 		}
+	}
+	if v, err := await[int](t, attached); err != nil || v != (total-2)*(total-2) {
+		t.Fatalf("attached: got %v, %v", v, err)
 	}
 	stopWorker()
 	c.Close()
