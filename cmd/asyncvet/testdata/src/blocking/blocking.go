@@ -1,0 +1,112 @@
+package blocking
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/goasync/async"
+)
+
+// True positives.
+
+func sleeps(ctx context.Context) error {
+	return async.RunLoop(ctx, func(ctx context.Context) error {
+		time.Sleep(time.Millisecond) // want `time.Sleep blocks the event loop: no other loop task runs until it returns; use async.Sleep\(ctx, d\), which gives the loop up while it waits`
+		return nil
+	})
+}
+
+func waitGroup(ctx context.Context) error {
+	return async.RunLoop(ctx, func(ctx context.Context) error {
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() { defer wg.Done() }()
+		wg.Wait() // want `sync.WaitGroup.Wait blocks the event loop: the loop tasks it waits for cannot run; start them in an async.Scope and call Scope.Wait, or wait with async.Offload`
+		return nil
+	})
+}
+
+func receives(ctx context.Context, ch chan int) error {
+	return async.RunLoop(ctx, func(ctx context.Context) error {
+		v := <-ch // want `a channel receive outside select blocks the event loop`
+		_ = v
+		for range ch { // want `ranging over a channel blocks the event loop`
+		}
+		<-ctx.Done() // want `a channel receive outside select blocks the event loop`
+		return nil
+	})
+}
+
+func futureDone(ctx context.Context, f *async.Future[int]) error {
+	return async.RunLoop(ctx, func(ctx context.Context) error {
+		<-f.Done() // want `receiving from Future.Done outside select blocks the event loop; use Await`
+		return nil
+	})
+}
+
+// A loop task started from loop code is loop code too.
+func inTask(ctx context.Context) error {
+	return async.RunLoop(ctx, func(ctx context.Context) error {
+		f := async.Go(ctx, func(ctx context.Context) (int, error) {
+			time.Sleep(time.Millisecond) // want `time.Sleep blocks the event loop`
+			return 1, nil
+		})
+		_, err := f.Await(ctx)
+		return err
+	})
+}
+
+func inScope(ctx context.Context) error {
+	return async.RunLoop(ctx, func(ctx context.Context) error {
+		return async.Run(ctx, func(s *async.Scope) error {
+			s.Go(func(ctx context.Context) error {
+				time.Sleep(time.Millisecond) // want `time.Sleep blocks the event loop`
+				return nil
+			})
+			async.Spawn(s, func(ctx context.Context) (int, error) {
+				time.Sleep(time.Millisecond) // want `time.Sleep blocks the event loop`
+				return 0, nil
+			}).Await(ctx)
+			return nil
+		})
+	})
+}
+
+func inMap(ctx context.Context, ids []int) error {
+	return async.RunLoop(ctx, func(ctx context.Context) error {
+		_, err := async.Map(ctx, ids, func(ctx context.Context, id int) (int, error) {
+			time.Sleep(time.Millisecond) // want `time.Sleep blocks the event loop`
+			return id, nil
+		})
+		return err
+	})
+}
+
+// A named function given to RunLoop, and one it starts as a task.
+func loopMain(ctx context.Context) error {
+	time.Sleep(time.Millisecond) // want `time.Sleep blocks the event loop`
+	_, err := async.Go(ctx, loopTask).Await(ctx)
+	return err
+}
+
+func loopTask(ctx context.Context) (int, error) {
+	time.Sleep(time.Millisecond) // want `time.Sleep blocks the event loop`
+	return 1, nil
+}
+
+func named(ctx context.Context) error {
+	return async.RunLoop(ctx, loopMain)
+}
+
+func deferredInLoop(ctx context.Context) error {
+	return async.RunLoop(ctx, func(ctx context.Context) error {
+		defer func() {
+			time.Sleep(time.Millisecond) // want `time.Sleep blocks the event loop`
+		}()
+		func() {
+			time.Sleep(time.Millisecond) // want `time.Sleep blocks the event loop`
+		}()
+		return nil
+	})
+}

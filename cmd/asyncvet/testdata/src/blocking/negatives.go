@@ -1,0 +1,107 @@
+package blocking
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/goasync/async"
+)
+
+// Near misses.
+
+// The fixes: async.Sleep, Await, a Queue.
+func fixed(ctx context.Context, q *async.Queue[int]) error {
+	return async.RunLoop(ctx, func(ctx context.Context) error {
+		if err := async.Sleep(ctx, time.Millisecond); err != nil {
+			return err
+		}
+		v, err := q.Get(ctx)
+		_ = v
+		return err
+	})
+}
+
+// Offloaded work runs off the loop: blocking there is the point.
+func offloaded(ctx context.Context) error {
+	return async.RunLoop(ctx, func(ctx context.Context) error {
+		_, err := async.Offload(ctx, func(ctx context.Context) (int, error) {
+			time.Sleep(time.Millisecond)
+			return 1, nil
+		}).Await(ctx)
+		return err
+	})
+}
+
+// A plain goroutine is not a loop task.
+func goroutine(ctx context.Context, ch chan int) error {
+	return async.RunLoop(ctx, func(ctx context.Context) error {
+		go func() {
+			time.Sleep(time.Millisecond)
+			<-ch
+		}()
+		return nil
+	})
+}
+
+// A select that also waits for ctx is the way to use a channel.
+func selects(ctx context.Context, ch chan int) error {
+	return async.RunLoop(ctx, func(ctx context.Context) error {
+		select {
+		case v := <-ch:
+			_ = v
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		return nil
+	})
+}
+
+// A pool's workers are not loop tasks.
+func pooled(ctx context.Context, p *async.Pool) error {
+	return async.RunLoop(ctx, func(ctx context.Context) error {
+		_, err := async.Submit(ctx, p, func(ctx context.Context) (int, error) {
+			time.Sleep(time.Millisecond)
+			return 1, nil
+		}).Await(ctx)
+		return err
+	})
+}
+
+// Outside any loop, blocking is ordinary Go.
+func outside(ctx context.Context, ch chan int) {
+	time.Sleep(time.Millisecond)
+	var wg sync.WaitGroup
+	wg.Wait()
+	<-ch
+	async.Go(ctx, func(ctx context.Context) (int, error) {
+		time.Sleep(time.Millisecond)
+		return 1, nil
+	}).Await(ctx)
+}
+
+// A callback stored for later does not run on the loop as far as we can
+// see.
+func stored(ctx context.Context) error {
+	var later func()
+	err := async.RunLoop(ctx, func(ctx context.Context) error {
+		later = func() { time.Sleep(time.Millisecond) }
+		return nil
+	})
+	later()
+	return err
+}
+
+// Non-blocking channel operations.
+func nonBlocking(ctx context.Context, ch chan int) error {
+	return async.RunLoop(ctx, func(ctx context.Context) error {
+		select {
+		case v := <-ch:
+			_ = v
+		default:
+		}
+		ch2 := make(chan int, 1)
+		ch2 <- 1 // a send is not in the list
+		return nil
+	})
+}
