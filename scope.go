@@ -180,7 +180,6 @@ func Spawn[T any](s *Scope, fn func(context.Context) (T, error)) *Future[T] {
 	s.enter("Spawn")
 	c := &spawnChild[T]{fn: fn}
 	c.f.t.start(s.ctx, s.cfg, nil)
-	noteGroup(&c.f.t, "scope", s.name)
 	c.f.t.observe() // the scope reports the failure
 	if s.lim == nil {
 		go c.spawn(s)
@@ -421,8 +420,9 @@ func (goChild) drop(*Scope)     {}
 // spawnChild is a child started with Spawn; its future lives in it, so a
 // spawned child is one allocation.
 type spawnChild[T any] struct {
-	f  Future[T] // first field: its address is the allocation's
-	fn func(context.Context) (T, error)
+	f        Future[T] // first field: its address is the allocation's
+	fn       func(context.Context) (T, error)
+	abnormal bool // fn panicked or called runtime.Goexit
 }
 
 func (c *spawnChild[T]) run(s *Scope) {
@@ -433,9 +433,24 @@ func (c *spawnChild[T]) run(s *Scope) {
 			s.exit()
 		}
 	}()
-	c.f.run(c.fn)
+	c.f.run(c.call)
 	returned = true
 	c.finish(s)
+}
+
+// call runs fn, noting whether it ended abnormally: only then is the
+// future's error this child's own panic (or Goexit) rather than, say, the
+// scope's cause being returned.
+func (c *spawnChild[T]) call(ctx context.Context) (T, error) {
+	returned := false
+	defer func() {
+		if !returned {
+			c.abnormal = true
+		}
+	}()
+	v, err := c.fn(ctx)
+	returned = true
+	return v, err
 }
 
 // spawn runs c on its own goroutine.
@@ -448,9 +463,8 @@ func (c *spawnChild[T]) finish(s *Scope) {
 	c.fn = nil // release what fn holds; the future may live on
 	t := &c.f.t
 	if err := t.err; err != nil {
-		_, panicked := err.(*PanicError)
 		switch {
-		case panicked || errors.Is(err, ErrGoexit):
+		case c.abnormal:
 			s.fail(err, false)
 		case t.reason() == ctxCanceled && errors.Is(err, ErrCanceled):
 			// Future.Cancel: whoever canceled it knows, and the future
