@@ -3,7 +3,6 @@ package async
 import (
 	"context"
 	"errors"
-	"fmt"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -477,27 +476,4 @@ func TestPoolBadInput(t *testing.T) {
 	mustPanic(t, "Pool.Go with nil Context", func() { _ = p.Go(nilCtx, func(context.Context) error { return nil }) })
 	mustPanic(t, "Pool.Close on nil *Pool", func() { _ = nilPool.Close() })
 	mustPanic(t, "zero Pool", func() { zero.Stats() })
-}
-
-func ExampleNewPool() {
-	p := NewPool(2, Backlog(16))
-	fs := make([]*Future[string], 3)
-	for i := range fs {
-		fs[i] = Submit(context.Background(), p, func(ctx context.Context) (string, error) {
-			return fmt.Sprintf("thumbnail %d", i), nil
-		})
-	}
-	for _, f := range fs {
-		v, err := f.Await(context.Background())
-		fmt.Println(v, err)
-	}
-	if err := p.Close(); err != nil { // waits for every accepted task
-		fmt.Println(err)
-	}
-	fmt.Printf("%+v\n", p.Stats())
-	// Output:
-	// thumbnail 0 <nil>
-	// thumbnail 1 <nil>
-	// thumbnail 2 <nil>
-	// {Workers:0 Running:0 Queued:0 Completed:3 Failed:0 Panicked:0}
 }
