@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"math"
+	"sort"
 	"strconv"
 	"strings"
 )
@@ -246,26 +247,18 @@ func writeGroup(b *strings.Builder, r report, g *group) {
 		w("![%s](%s/%s)\n\n", g.name, r.chartRel, f)
 	}
 	unit := primaryUnit(g)
+	units := columns(g, unit)
 	base := g.variant("raw")
-	hasTask := false
-	for _, v := range g.variants {
-		if _, ok := v.values["sec/task"]; ok {
-			hasTask = true
-		}
+
+	w("| variant | %s | |", unitHeader(unit))
+	for _, u := range units[1:] {
+		w(" %s |", unitHeader(u))
 	}
-	if unit == "B/task" {
-		w("| variant | B/task | | × raw | p | time to start, measure and release |\n|---|--:|--:|--:|--:|--:|\n")
-	} else {
-		w("| variant | time/op | | ")
-		if hasTask {
-			w("per task | ")
-		}
-		w("B/op | allocs/op | × raw (time) | p |\n|---|--:|--:|")
-		if hasTask {
-			w("--:|")
-		}
-		w("--:|--:|--:|--:|\n")
+	w(" × raw (%s) | p |\n|---|--:|--:|", unitWord(unit))
+	for range units[1:] {
+		w("--:|")
 	}
+	w("--:|--:|\n")
 	for _, v := range g.variants {
 		name := v.name
 		if name == "" {
@@ -282,24 +275,67 @@ func writeGroup(b *strings.Builder, r report, g *group) {
 			if rt, ok := compare(v, base, unit); ok {
 				ratioCell = fmtRatio(rt.center) + "×" + ratioCI(rt)
 				if rt.runs >= 2 {
-					pCell = strings.TrimPrefix(strings.Fields(rt.cmp.String())[0], "p=")
-					if strings.HasPrefix(pCell, "n=") {
-						pCell = ""
-					}
+					pCell = fmt.Sprintf("%.3f", rt.cmp.P)
 				}
 			}
 		}
-		if unit == "B/task" {
-			w("| %s | %s | %s | %s | %s | %s |\n", name, cell(v, "B/task"), pctCI(v, "B/task"), ratioCell, pCell, cell(v, "sec/op"))
-			continue
+		w("| %s | %s | %s |", name, cell(v, unit), pctCI(v, unit))
+		for _, u := range units[1:] {
+			w(" %s |", cell(v, u))
 		}
-		w("| %s | %s | %s | ", name, cell(v, "sec/op"), pctCI(v, "sec/op"))
-		if hasTask {
-			w("%s | ", cell(v, "sec/task"))
-		}
-		w("%s | %s | %s | %s |\n", cell(v, "B/op"), cell(v, "allocs/op"), ratioCell, pCell)
+		w(" %s | %s |\n", ratioCell, pCell)
 	}
 	w("\n")
+}
+
+// columns orders a group's units: the primary one, time per task, any
+// custom metric, then B/op and allocs/op.
+func columns(g *group, primary string) []string {
+	seen := map[string]bool{primary: true}
+	var custom []string
+	for _, v := range g.variants {
+		for _, val := range sortedUnits(v) {
+			if !seen[val] {
+				seen[val] = true
+				custom = append(custom, val)
+			}
+		}
+	}
+	rank := func(u string) int {
+		switch u {
+		case "sec/op":
+			return 0
+		case "sec/task":
+			return 1
+		case "B/op":
+			return 3
+		case "allocs/op":
+			return 4
+		}
+		return 2
+	}
+	sort.SliceStable(custom, func(i, j int) bool { return rank(custom[i]) < rank(custom[j]) })
+	return append([]string{primary}, custom...)
+}
+
+func sortedUnits(v *variant) []string {
+	units := make([]string, 0, len(v.values))
+	for u := range v.values {
+		units = append(units, u)
+	}
+	sort.Strings(units)
+	return units
+}
+
+// unitHeader names a column for a reader.
+func unitHeader(unit string) string {
+	switch unit {
+	case "sec/op":
+		return "time/op"
+	case "sec/task":
+		return "per task"
+	}
+	return unit
 }
 
 // cell is a variant's median in unit, or "" if it has none.
