@@ -8,7 +8,8 @@
 // A task started with context.Background() (or TODO) cannot be canceled by
 // the caller: when the caller's ctx ends, its deadline passes, or its
 // request is abandoned, the task runs on, and an Await on Background waits
-// for ever. Inside a function that has a context.Context in scope, pass it:
+// for ever. Inside a function that received a context.Context parameter
+// (its own, or an enclosing function's for a closure), pass it:
 //
 //	func handle(ctx context.Context) {
 //		f := async.Go(context.Background(), work) // reported: pass ctx
@@ -16,7 +17,9 @@
 //
 // A task that must outlive ctx on purpose should say so with
 // context.WithoutCancel(ctx), which keeps ctx's values; that is not
-// reported. A suggested fix replaces the call with the variable in scope.
+// reported. Contexts made locally (a worker's lifetime in main, say) do not
+// count: only a parameter says "the caller's context". A suggested fix
+// replaces the call with the parameter.
 package ctxforward
 
 import (
@@ -38,9 +41,9 @@ const doc = `report a fresh root context passed to the library when ctx is in sc
 
 context.Background() or context.TODO() passed to github.com/goasync/async
 (or to a function made by async.Func) inside a function that has a
-context.Context in scope cuts the task off from the caller's cancellation.
-Pass the context in scope; use context.WithoutCancel(ctx) for a task that
-must outlive it on purpose.`
+context.Context parameter cuts the task, or the wait, off from the
+caller's cancellation. Pass the parameter; use context.WithoutCancel(ctx)
+for a task that must outlive it on purpose.`
 
 // Analyzer reports root contexts passed to the library where one is in scope.
 var Analyzer = &analysis.Analyzer{
@@ -72,12 +75,16 @@ func run(pass *analysis.Pass) (any, error) {
 			if v == nil {
 				continue
 			}
+			why := "cancellation reaches the task"
+			if _, blocks := asyncapi.BlocksOnFutures(asyncapi.Callee(info, call)); blocks {
+				why = "the wait ends when " + v.Name() + " does"
+			}
 			asyncapi.Report(pass, analyzerName, analysis.Diagnostic{
 				Pos: root.Pos(),
 				End: root.End(),
-				Message: fmt.Sprintf("context.%s() passed to %s although %s is in scope: pass %s so cancellation reaches the task "+
+				Message: fmt.Sprintf("context.%s() passed to %s although %s is in scope: pass %s so %s "+
 					"(or context.WithoutCancel(%s) if it must outlive it)",
-					fn.Name(), asyncapi.CallName(info, call), v.Name(), v.Name(), v.Name()),
+					fn.Name(), asyncapi.CallName(info, call), v.Name(), v.Name(), why, v.Name()),
 				SuggestedFixes: []analysis.SuggestedFix{{
 					Message:   "pass " + v.Name(),
 					TextEdits: []analysis.TextEdit{{Pos: root.Pos(), End: root.End(), NewText: []byte(v.Name())}},
@@ -93,26 +100,31 @@ func run(pass *analysis.Pass) (any, error) {
 // makes).
 func toLibrary(info *types.Info, call *ast.CallExpr) bool {
 	if fn := asyncapi.Callee(info, call); fn != nil {
+		// Exported API only: inside the library, unexported helpers are
+		// its own business.
 		p := fn.Pkg()
-		return p != nil && (p.Path() == asyncapi.Path || strings.HasPrefix(p.Path(), asyncapi.Path+"/"))
+		return p != nil && fn.Exported() && (p.Path() == asyncapi.Path || strings.HasPrefix(p.Path(), asyncapi.Path+"/"))
 	}
 	tv, ok := info.Types[call.Fun]
 	return ok && tv.IsValue() && asyncapi.StartsFuture(info, call)
 }
 
-// contextInScope returns the innermost local variable of type
-// context.Context declared before call and visible at it, or nil.
+// contextInScope returns the context.Context parameter of the innermost
+// enclosing function that has one (a closure sees its outer function's), or
+// nil. Only parameters count: a context the caller handed in is the one
+// whose cancellation should reach the task, while a local context may have
+// been made for another purpose (a worker's lifetime, say).
 func contextInScope(pass *analysis.Pass, call *ast.CallExpr) *types.Var {
 	pkgScope := pass.Pkg.Scope()
 	for s := pkgScope.Innermost(call.Pos()); s != nil && s != pkgScope && s != types.Universe; s = s.Parent() {
 		var best *types.Var
 		for _, name := range s.Names() {
 			v, ok := s.Lookup(name).(*types.Var)
-			if !ok || name == "_" || v.Pos() >= call.Pos() || !asyncapi.IsContext(v.Type()) {
+			if !ok || name == "_" || !asyncapi.IsContext(v.Type()) || !isParam(pass, v) {
 				continue
 			}
-			if best == nil || v.Pos() > best.Pos() {
-				best = v // the latest declared, the most specific
+			if best == nil || v.Pos() < best.Pos() {
+				best = v
 			}
 		}
 		if best != nil {
@@ -120,4 +132,32 @@ func contextInScope(pass *analysis.Pass, call *ast.CallExpr) *types.Var {
 		}
 	}
 	return nil
+}
+
+// isParam reports whether v is a parameter of a function declared or
+// written in this package.
+func isParam(pass *analysis.Pass, v *types.Var) bool {
+	for _, f := range pass.Files {
+		if f.FileStart > v.Pos() || v.Pos() >= f.FileEnd {
+			continue
+		}
+		found := false
+		ast.Inspect(f, func(n ast.Node) bool {
+			if found || n == nil || !asyncapi.Within(v.Pos(), n) {
+				return false
+			}
+			if ft, ok := n.(*ast.FuncType); ok && ft.Params != nil {
+				for _, fld := range ft.Params.List {
+					for _, id := range fld.Names {
+						if pass.TypesInfo.Defs[id] == v {
+							found = true
+						}
+					}
+				}
+			}
+			return !found
+		})
+		return found
+	}
+	return false
 }

@@ -147,8 +147,8 @@ func report(pass *analysis.Pass, call *ast.CallExpr, what string) {
 }
 
 // escapes reports whether the scope in v may be waited for by other code:
-// v is used other than as the receiver of a Scope method or an argument of
-// a library function (async.Spawn), or its Wait is called from a function
+// v is used other than as the receiver of a Scope method or the scope
+// argument of async.Spawn, or its Wait is called from a function
 // literal that is not deferred (a goroutine waiting for it, say).
 func escapes(info *types.Info, fn ast.Node, v *types.Var) bool {
 	escaped := false
@@ -185,10 +185,10 @@ func escapes(info *types.Info, fn ast.Node, v *types.Var) bool {
 					return false // s.Go(...), s.Cancel(), ...: not an escape
 				}
 			}
-			if fn := asyncapi.Callee(info, n); fn != nil && fn.Pkg() != nil && fn.Pkg().Path() == asyncapi.Path {
+			if asyncapi.IsFunc(asyncapi.Callee(info, n), asyncapi.Path, "Spawn") {
 				for _, a := range n.Args {
 					if isVar(info, a, v) {
-						continue // async.Spawn(s, ...)
+						continue // async.Spawn(s, ...) starts a child; it does not wait
 					}
 					ast.Inspect(a, func(m ast.Node) bool { return visit(m, inLit) })
 				}

@@ -18,11 +18,11 @@ func param(ctx context.Context) {
 }
 
 func todo(ctx context.Context) error {
-	return async.Sleep(context.TODO(), time.Second) // want `context.TODO\(\) passed to async.Sleep although ctx is in scope`
+	return async.Sleep(context.TODO(), time.Second) // want `context.TODO\(\) passed to async.Sleep although ctx is in scope: pass ctx so the wait`
 }
 
 func await(ctx context.Context, f *async.Future[int]) {
-	f.Await(context.Background()) // want `passed to Future.Await although ctx is in scope`
+	f.Await(context.Background()) // want `passed to Future.Await although ctx is in scope: pass ctx so the wait ends when ctx does`
 }
 
 func closure(ctx context.Context) {
@@ -31,18 +31,17 @@ func closure(ctx context.Context) {
 	}()
 }
 
-func local() {
-	reqCtx, cancel := context.WithTimeout(context.Background(), time.Second)
-	defer cancel()
-	async.Sleep(context.Background(), time.Second) // want `although reqCtx is in scope: pass reqCtx`
-	_ = reqCtx
-}
-
 func innermost(ctx context.Context) {
 	inner, cancel := context.WithCancel(ctx)
 	defer cancel()
-	async.Sleep(context.Background(), time.Second) // want `although inner is in scope`
+	async.Sleep(context.Background(), time.Second) // want `passed to async.Sleep although ctx is in scope: pass ctx so the wait ends when ctx does`
 	_ = inner
+}
+
+func outerParam(ctx context.Context) func(int) {
+	return func(n int) {
+		async.Go(context.Background(), work).Await(ctx) // want `passed to async.Go although ctx is in scope: pass ctx so cancellation reaches the task`
+	}
 }
 
 func funcValue(ctx context.Context) {

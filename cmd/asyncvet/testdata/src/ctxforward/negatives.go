@@ -64,3 +64,20 @@ func packageLevel() {
 	async.Sleep(context.Background(), time.Second)
 	_ = rootCtx
 }
+
+// A local context made for another purpose (a worker's lifetime) is not
+// the caller's: only parameters count.
+func localContext() {
+	workerCtx, stop := context.WithCancel(context.Background())
+	defer stop()
+	go func() { async.Sleep(workerCtx, time.Second) }()
+	async.Go(context.Background(), work).Await(context.Background())
+}
+
+// Unexported helpers of the library are its own business; here, a
+// same-package function that is not the library.
+func unexported(ctx context.Context) {
+	helper(context.Background())
+}
+
+func helper(context.Context) {}

@@ -129,3 +129,26 @@ func run(ctx context.Context) error {
 		return nil
 	})
 }
+
+// Handed to a helper that waits in a goroutine (as the library's own tests
+// do).
+func waitAsync(s *async.Scope, err *error) <-chan struct{} {
+	done := make(chan struct{})
+	go func() {
+		*err = s.Wait()
+		close(done)
+	}()
+	return done
+}
+
+func helperWaits(ctx context.Context) error {
+	s := async.NewScope(ctx)
+	s.Go(func(ctx context.Context) error {
+		s.Go(task)
+		return nil
+	})
+	var err error
+	done := waitAsync(s, &err)
+	<-done
+	return err
+}
