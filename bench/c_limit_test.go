@@ -1,13 +1,11 @@
 package bench
 
 import (
-	"context"
 	"strconv"
 	"sync"
 	"testing"
 
 	"github.com/alitto/pond/v2"
-	"github.com/goasync/async"
 	"github.com/panjf2000/ants/v2"
 	"github.com/sourcegraph/conc/pool"
 	"golang.org/x/sync/errgroup"
@@ -24,7 +22,6 @@ func workloadC(limit int) workload {
 		name: "C_Limit10k/" + strconv.Itoa(limit),
 		want: sumWork,
 		variants: func(n int) []variant {
-			ctx := context.Background()
 			in := inputs(n)
 			vs := []variant{
 				simple("raw", func() int { return sum(rawWorkers(in, limit)) }),
@@ -90,15 +87,6 @@ func workloadC(limit int) workload {
 						return sum(out)
 					}
 				}},
-				simple("async-scope", func() int {
-					out := make([]int, len(in))
-					s := async.NewScope(ctx, async.Limit(limit))
-					for i, x := range in {
-						s.Go(func(context.Context) error { out[i] = work(x); return nil })
-					}
-					_ = s.Wait()
-					return sum(out)
-				}),
 			}
 			return append(vs, extraVariants("C_Limit10k/"+strconv.Itoa(limit), n, in)...)
 		},

@@ -83,7 +83,12 @@ func TestWorkloads(t *testing.T) {
 	for _, x := range workloads {
 		t.Run(x.w.name, func(t *testing.T) {
 			want := x.w.want(x.size)
+			seen := map[string]bool{}
 			for _, v := range x.w.variants(x.size) {
+				if seen[v.name] {
+					t.Errorf("two variants named %q", v.name)
+				}
+				seen[v.name] = true
 				t.Run(v.name, func(t *testing.T) {
 					op := v.setup(t)
 					for range 2 {

@@ -195,7 +195,11 @@ func TestRenderQuickRun(t *testing.T) {
 	}
 	if out := os.Getenv("REPORT_TEST_PNG"); out != "" {
 		// For looking at a chart by hand: REPORT_TEST_PNG=/tmp/x.png go test -run RenderQuick.
-		if _, err := drawChart(findGroup(groups, "B_All10k"), out); err != nil {
+		name := os.Getenv("REPORT_TEST_GROUP")
+		if name == "" {
+			name = "B_All10k"
+		}
+		if _, err := drawChart(findGroup(groups, name), out); err != nil {
 			t.Fatal(err)
 		}
 	}
