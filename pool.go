@@ -87,7 +87,6 @@ func NewPool(workers int, opts ...Option) *Pool {
 	if c.Name != "" {
 		p.cfg = &config{Name: c.Name}
 	}
-	trackPool(p) // for Pools
 	return p
 }
 
@@ -111,7 +110,6 @@ func Submit[T any](ctx context.Context, p *Pool, fn func(context.Context) (T, er
 	}
 	j := new(poolTask[T])
 	j.f.t.start(ctx, p.cfg, nil)
-	noteGroup(&j.f.t, "pool", p.name)
 	if err := p.put(ctx, poolItem{j, fn}); err != nil {
 		j.f.settle(*new(T), err)
 	}
@@ -149,7 +147,8 @@ func (p *Pool) Stats() PoolStats {
 // full queue. Close then blocks until every accepted task has finished and
 // every worker has exited. It returns the failures of tasks started with
 // [Pool.Go]: nil, the failure itself, or an [*AggregateError] in the order
-// they happened. Calling Close again returns the same result.
+// they happened. Calling Close again returns the same result. A task of p
+// must not call Close: it would wait for itself.
 func (p *Pool) Close() error {
 	p.check("Close")
 	p.closeOnce.Do(p.close)

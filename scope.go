@@ -255,7 +255,8 @@ func (s *Scope) Cancel() {
 // scope first), Wait returns an error matching the parent's error and cause.
 //
 // Once Wait has returned, Go, TryGo, Spawn and Start panic; calling Wait again,
-// from any goroutine, returns the same result.
+// from any goroutine, returns the same result. A child must not call Wait: it
+// would wait for itself.
 func (s *Scope) Wait() error {
 	s.check("Wait")
 	s.waitOnce.Do(s.wait)
