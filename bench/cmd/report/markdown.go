@@ -373,7 +373,7 @@ func writeCrossLanguage(b *strings.Builder, r report) {
 		return
 	}
 	w("## Cross-language\n\n")
-	w("The same jobs as async functions in Node (`Promise.all`) and CPython asyncio (`asyncio.gather`), from [`bench/crosslang`](bench/crosslang), run by the same report. Time per task (median); the ratios divide Node's and Python's time by goasync's (above 1: goasync is faster). Node and asyncio run every task on one thread; goasync runs them on GOMAXPROCS = %d threads, as a Go program would. A JavaScript async function that does not await runs to completion at once and its promise settles on the microtask queue, with no thread or stack of its own, while every Go task is a goroutine that the scheduler may run on another thread: Node wins the trivial jobs for that reason, and the comparison that matters for I/O-shaped work is D.\n\n", r.machine.GOMAXPROCS)
+	w("The same jobs as async functions in Node (`Promise.all`) and CPython asyncio (`asyncio.gather`), from [`bench/crosslang`](bench/crosslang), run by the same report. Time per task (median); the ratios divide Node's and Python's time by goasync's (above 1: goasync is faster). Node and asyncio run every task on one thread; goasync runs them on GOMAXPROCS = %d threads, as a Go program would. A JavaScript async function that does not await runs to completion at once and its promise settles on the microtask queue, with no thread or stack of its own, while every Go task is a goroutine that the scheduler may run on another thread: that is why Node can win the trivial jobs.\n\n", r.machine.GOMAXPROCS)
 	w("| job | raw Go | goasync | Node | Python | Node ÷ goasync | Python ÷ goasync |\n|---|--:|--:|--:|--:|--:|--:|\n")
 	for _, c := range crossLang {
 		gx := findXL(xls, c.xl)
