@@ -87,6 +87,7 @@ func NewPool(workers int, opts ...Option) *Pool {
 	if c.Name != "" {
 		p.cfg = &config{Name: c.Name}
 	}
+	trackPool(p) // for Pools
 	return p
 }
 
@@ -110,6 +111,7 @@ func Submit[T any](ctx context.Context, p *Pool, fn func(context.Context) (T, er
 	}
 	j := new(poolTask[T])
 	j.f.t.start(ctx, p.cfg, nil)
+	noteGroup(&j.f.t, "pool", p.name)
 	if err := p.put(ctx, poolItem{j, fn}); err != nil {
 		j.f.settle(*new(T), err)
 	}

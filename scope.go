@@ -180,6 +180,7 @@ func Spawn[T any](s *Scope, fn func(context.Context) (T, error)) *Future[T] {
 	s.enter("Spawn")
 	c := &spawnChild[T]{fn: fn}
 	c.f.t.start(s.ctx, s.cfg, nil)
+	noteGroup(&c.f.t, "scope", s.name)
 	c.f.t.observe() // the scope reports the failure
 	if s.lim == nil {
 		go c.spawn(s)
