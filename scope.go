@@ -115,8 +115,9 @@ func (s *Scope) runOwner(fn func(*Scope) error) {
 // Go starts fn as a child with the scope's context.
 //
 // Without [Limit], Go starts a goroutine and returns at once. With Limit(n),
-// a child runs on one of at most n worker goroutines; up to n more children
-// may wait, not yet started, for a worker. When n children are running and n
+// a child runs on one of at most n worker goroutines (started as children
+// arrive, kept until Wait); up to n more children may wait, not yet started,
+// for a worker. When n children are running and n
 // are waiting, Go blocks until one is taken by a worker, or until the scope's
 // context ends: the child is then never started and counts as cancellation
 // fallout, so a failing scope can never leave its caller blocked. Waiting
