@@ -47,7 +47,7 @@ func Call[Req, Resp any](ctx context.Context, c *Client, name string, req Req, o
 		}
 		o(&cfg)
 	}
-	if !nameRE.MatchString(name) {
+	if !validName(name) {
 		return async.Rejected[Resp](fmt.Errorf("%w: %q", ErrInvalidName, name))
 	}
 	data, err := c.cfg.codec.Marshal(req)

@@ -2,7 +2,6 @@ package dist
 
 import (
 	"fmt"
-	"regexp"
 	"time"
 )
 
@@ -46,14 +45,27 @@ type commonOption func(*common)
 func (f commonOption) applyWorker(c *workerConfig) { f(&c.common) }
 func (f commonOption) applyClient(c *clientConfig) { f(&c.common) }
 
-var nameRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,128}$`)
+// validName reports whether s can name a function or a namespace: 1 to 128
+// letters, digits, '-' and '_' (it becomes a consumer name and a subject
+// token).
+func validName(s string) bool {
+	if len(s) == 0 || len(s) > 128 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
 
 // Namespace sets the prefix of the streams, buckets and subjects that
 // clients and workers share (default "ASYNC"), so that independent
 // applications can use one NATS server. It panics if ns is not made of
 // letters, digits, '-' and '_'.
 func Namespace(ns string) Option {
-	if !nameRE.MatchString(ns) {
+	if !validName(ns) {
 		panic(fmt.Sprintf("async: dist.Namespace(%q): use letters, digits, '-' and '_'", ns))
 	}
 	return commonOption(func(c *common) { c.ns = ns })

@@ -31,6 +31,7 @@ type Worker struct {
 	js       jetstream.JetStream
 	results  jetstream.KeyValue
 	sem      chan struct{} // one token per running (or being fetched) task
+	storing  chan struct{} // one token per outcome being stored
 	running  map[string]*runningTask
 	canceled map[string]time.Time // cancel requests for tasks not running here
 	tasks    sync.WaitGroup       // handlers in flight
@@ -83,7 +84,7 @@ func Register[Req, Resp any](w *Worker, name string, fn func(context.Context, Re
 	if w == nil {
 		panic("async: dist.Register on nil *Worker")
 	}
-	if !nameRE.MatchString(name) {
+	if !validName(name) {
 		panic(fmt.Sprintf("async: dist.Register(%q): name must be 1-128 letters, digits, '-' or '_'", name))
 	}
 	if fn == nil {
@@ -208,6 +209,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	}
 
 	w.sem = make(chan struct{}, w.cfg.concurrency)
+	w.storing = make(chan struct{}, 4*w.cfg.concurrency)
 	w.running = map[string]*runningTask{}
 	w.canceled = map[string]time.Time{}
 	w.stopping = make(chan struct{})
@@ -316,7 +318,24 @@ func (w *Worker) fetchLoop(ctx, base context.Context, name string, cons jetstrea
 // a nak for a retry. It releases the task's slot.
 func (w *Worker) handle(base context.Context, name string, m jetstream.Msg) {
 	defer w.tasks.Done()
-	defer func() { <-w.sem }()
+	// The task's slot is for running its handler; storing the outcome
+	// holds a storing token instead, so a slow store does not keep the
+	// next task from starting (the tokens bound the stores in flight).
+	slotHeld := true
+	release := func() {
+		if slotHeld {
+			slotHeld = false
+			w.storing <- struct{}{}
+			<-w.sem
+		}
+	}
+	defer func() {
+		if slotHeld {
+			<-w.sem
+		} else {
+			<-w.storing
+		}
+	}()
 
 	md, err := m.Metadata()
 	if err != nil {
@@ -396,6 +415,7 @@ func (w *Worker) handle(base context.Context, name string, m jetstream.Msg) {
 		w.mu.Unlock()
 		cancel(nil)
 		cancelDeadline()
+		release()
 		switch {
 		case f == nil:
 			w.finish(m, id, valueRecord(out))
