@@ -4,6 +4,13 @@ go 1.26.0
 
 replace github.com/goasync/async => ../..
 
-require golang.org/x/tools v0.52.0
+require (
+	github.com/goasync/async v0.0.0-00010101000000-000000000000
+	go.uber.org/goleak v1.3.0
+	golang.org/x/tools v0.52.0
+)
 
-require go.uber.org/goleak v1.3.0 // indirect
+require (
+	golang.org/x/mod v0.42.0 // indirect
+	golang.org/x/sync v0.24.0 // indirect
+)

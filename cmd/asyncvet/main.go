@@ -28,6 +28,7 @@
 package main
 
 import (
+	"golang.org/x/tools/go/analysis"
 	"golang.org/x/tools/go/analysis/multichecker"
 
 	"github.com/goasync/async/cmd/asyncvet/passes/awaitloop"
@@ -38,15 +39,18 @@ import (
 	"github.com/goasync/async/cmd/asyncvet/passes/unawaited"
 )
 
+// analyzers are the checks, in the order the documentation lists them.
+var analyzers = []*analysis.Analyzer{
+	unawaited.Analyzer,
+	awaitloop.Analyzer,
+	lockawait.Analyzer,
+	blocking.Analyzer,
+	ctxforward.Analyzer,
+	scopewait.Analyzer,
+}
+
 func main() {
 	// multichecker also speaks go vet's -vettool protocol (-V=full, -flags,
 	// and one .cfg file per package), so one binary serves both uses.
-	multichecker.Main(
-		unawaited.Analyzer,
-		awaitloop.Analyzer,
-		lockawait.Analyzer,
-		blocking.Analyzer,
-		ctxforward.Analyzer,
-		scopewait.Analyzer,
-	)
+	multichecker.Main(analyzers...)
 }
