@@ -144,7 +144,8 @@ func Timeout(d time.Duration) CallOption {
 
 // Key makes the call idempotent: calls of the same function with the same key
 // make one task, which runs once (at least once, on failures), and all their
-// futures get its result, for as long as the result is kept (24 hours). It
+// futures get its result, for as long as the result is kept (24 hours).
+// Being one task, it is canceled by the Cancel of any of those futures. It
 // panics if key is empty.
 func Key(key string) CallOption {
 	if key == "" {

@@ -410,9 +410,11 @@ func (w *Worker) handle(base context.Context, name string, m jetstream.Msg) {
 		if !returned {
 			f = &wireError{Kind: kindError, Message: "handler called runtime.Goexit", permanent: true}
 		}
-		w.mu.Lock()
-		delete(w.running, id)
-		w.mu.Unlock()
+		defer func() { // heartbeated until stored, in case storing is slow
+			w.mu.Lock()
+			delete(w.running, id)
+			w.mu.Unlock()
+		}()
 		cancel(nil)
 		cancelDeadline()
 		release()
