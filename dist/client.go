@@ -212,12 +212,11 @@ type call struct {
 	msg     *nats.Msg        // nil for Attach
 	dl      time.Time        // the task's deadline, or zero
 	claimed atomic.Bool      // the outcome, a cancel or Close has taken charge
-	seq     uint64           // the task's stream sequence, once acknowledged
 	ownKey  bool             // keyed call or Attach: outcomes come from a per-task watch
 	recs    <-chan []byte    // outcomes from the per-task watch, once it runs
 	stopW   func()           // stops the per-task watch
 	attach  bool             // Attach: ending ctx stops waiting, cancels nothing
-	ack     jetstream.PubAckFuture
+	ack     jetstream.PubAckFuture // the latest publication of the task
 }
 
 // claim reports whether the caller is the first to take charge of the
@@ -242,10 +241,11 @@ func (k *call) follow(ctx context.Context) {
 		defer t.Stop()
 		timeout = t.C
 	}
-	var ok <-chan *jetstream.PubAck
+	// Only a failed publication wakes this goroutine; the acknowledgment
+	// (the task's place in the queue) is read when a cancel needs it.
 	var failed <-chan error
 	if k.ack != nil {
-		ok, failed = k.ack.Ok(), k.ack.Err()
+		failed = k.ack.Err()
 	}
 	var retry <-chan time.Time
 	backoff := newBackoff()
@@ -259,16 +259,14 @@ func (k *call) follow(ctx context.Context) {
 	}
 	for {
 		select {
-		case a := <-ok:
-			k.seq = a.Sequence
-			ok, failed = nil, nil
 		case <-failed:
-			ok, failed = nil, nil
+			failed, k.ack = nil, nil
 			retry = time.After(backoff.next())
 		case <-retry:
 			retry = nil
-			if ack, err := k.c.js.PublishMsgAsync(k.msg); err == nil {
-				ok, failed = ack.Ok(), ack.Err()
+			var err error
+			if k.ack, err = k.c.js.PublishMsgAsync(k.msg); err == nil {
+				failed = k.ack.Err()
 			} else {
 				retry = time.After(backoff.next())
 			}
@@ -291,7 +289,7 @@ func (k *call) follow(ctx context.Context) {
 		case <-k.done:
 			// Settled: by an outcome (claimed), or by Cancel.
 			if k.claim() {
-				k.cancelRemote(kindCanceled, "canceled by the caller", ok)
+				k.cancelRemote(kindCanceled, "canceled by the caller")
 			}
 			return
 		case <-ctx.Done():
@@ -302,7 +300,7 @@ func (k *call) follow(ctx context.Context) {
 					if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 						kind = kindTimeout
 					}
-					k.cancelRemote(kind, "the caller's context ended: "+ctx.Err().Error(), ok)
+					k.cancelRemote(kind, "the caller's context ended: "+ctx.Err().Error())
 				}
 			}
 			return
@@ -310,7 +308,7 @@ func (k *call) follow(ctx context.Context) {
 			timeout = nil
 			// Settle the task as timed out unless a worker stored an
 			// outcome first; the stored outcome then reaches the future.
-			if stored, err := k.cancelRemote(kindTimeout, "deadline passed before the task finished", ok); !stored && err != nil && k.claim() {
+			if stored, err := k.cancelRemote(kindTimeout, "deadline passed before the task finished"); !stored && err != nil && k.claim() {
 				k.reject(fmt.Errorf("async: dist: task %q (%s): deadline passed (outcome not stored: %v): %w", k.name, k.id, err, async.ErrTimeout))
 				return
 			}
@@ -325,11 +323,11 @@ func (k *call) follow(ctx context.Context) {
 
 // cancelRemote stores a canceled or timed-out outcome for the task unless
 // one is stored already, and if it was stored, drops the task from the queue
-// and tells the worker running it to stop. ok is the publication's pending
-// acknowledgment, if any, which gives the task's place in the queue. stored
+// and tells the worker running it to stop; the publication's acknowledgment
+// gives the task's place in the queue. stored
 // reports whether this outcome was stored; err is set when no outcome is
 // known to be stored.
-func (k *call) cancelRemote(kind, msg string, ok <-chan *jetstream.PubAck) (stored bool, err error) {
+func (k *call) cancelRemote(kind, msg string) (stored bool, err error) {
 	c := k.c
 	ctx, cancel := context.WithTimeout(context.Background(), apiTimeout)
 	defer cancel()
@@ -340,16 +338,12 @@ func (k *call) cancelRemote(kind, msg string, ok <-chan *jetstream.PubAck) (stor
 		}
 		return false, err
 	}
-	if k.msg != nil {
-		if k.seq == 0 && ok != nil {
-			select {
-			case a := <-ok:
-				k.seq = a.Sequence
-			case <-ctx.Done():
-			}
-		}
-		if k.seq != 0 {
-			_ = c.tasks.DeleteMsg(ctx, k.seq)
+	if k.ack != nil {
+		select {
+		case a := <-k.ack.Ok():
+			_ = c.tasks.DeleteMsg(ctx, a.Sequence)
+		case <-k.ack.Err():
+		case <-ctx.Done():
 		}
 	}
 	_ = c.nc.Publish(c.l.cancelPrefix()+k.id, nil)
