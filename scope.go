@@ -77,6 +77,7 @@ func NewScope(ctx context.Context, opts ...Option) *Scope {
 // calls runtime.Goexit, Run still waits for the children before the goroutine
 // exits. Run panics if ctx or fn is nil or an option does not apply.
 func Run(ctx context.Context, fn func(*Scope) error, opts ...Option) error {
+	checkCtx("Run", ctx)
 	if fn == nil {
 		panic("async: Run with nil function")
 	}
@@ -116,14 +117,14 @@ func (s *Scope) runOwner(fn func(*Scope) error) {
 //
 // Without [Limit], Go starts a goroutine and returns at once. With Limit(n),
 // a child runs on one of at most n worker goroutines (started as children
-// arrive, kept until Wait); up to n more children may wait, not yet started,
-// for a worker. When n children are running and n
-// are waiting, Go blocks until one is taken by a worker, or until the scope's
-// context ends: the child is then never started and counts as cancellation
-// fallout, so a failing scope can never leave its caller blocked. Waiting
-// children are likewise dropped if the context ends before a worker takes
-// them. A child that calls Go on its own limited scope can therefore block
-// while holding a worker; use [Scope.TryGo] there.
+// arrive, kept until Wait), and up to n more children may wait, not yet
+// started, for a worker. When n children are running and n are waiting, Go
+// blocks until a worker takes one, or until the scope's context ends: the
+// child is then never started and counts as cancellation fallout, so a
+// failing scope can never leave its caller blocked. Waiting children are
+// likewise dropped if the context ends before a worker takes them. A child
+// that calls Go on its own limited scope can therefore block while holding a
+// worker; use [Scope.TryGo] there.
 //
 // Go panics if fn is nil or if [Scope.Wait] has returned.
 func (s *Scope) Go(fn func(context.Context) error) {
@@ -131,7 +132,7 @@ func (s *Scope) Go(fn func(context.Context) error) {
 	if fn == nil {
 		panic("async: Scope.Go with nil function")
 	}
-	s.enter("Go")
+	s.enter("Scope.Go")
 	if s.lim == nil {
 		go s.runGo(fn)
 		return
@@ -148,7 +149,7 @@ func (s *Scope) TryGo(fn func(context.Context) error) bool {
 	if fn == nil {
 		panic("async: Scope.TryGo with nil function")
 	}
-	s.enter("TryGo")
+	s.enter("Scope.TryGo")
 	if s.lim == nil {
 		go s.runGo(fn)
 		return true
@@ -206,7 +207,7 @@ func (s *Scope) Start(fn func(ctx context.Context, ready func()) error) error {
 	if fn == nil {
 		panic("async: Scope.Start with nil function")
 	}
-	s.enter("Start")
+	s.enter("Scope.Start")
 	c := &startChild{fn: fn, ch: make(chan error, 1)}
 	if s.lim == nil {
 		go c.start(s)
@@ -248,7 +249,8 @@ func (s *Scope) Cancel() {
 //   - nil if no child really failed;
 //   - the failure itself if exactly one did;
 //   - for several, an [*AggregateError] listing every failure in the order
-//     they happened; the first is the one that canceled the scope.
+//     they happened; the first is the one that canceled the scope (unless
+//     [Supervise] is set, when none does).
 //
 // A child's error that only exists because the scope's context ended (it
 // matches the context's error or its cause) is cancellation fallout and is
@@ -303,11 +305,6 @@ func (s *Scope) enter(op string) {
 	for {
 		st := s.state.Load()
 		if st == scopeWaiting {
-			if op == "Run" {
-				op = "Scope.Run"
-			} else if op != "Spawn" {
-				op = "Scope." + op
-			}
 			panic("async: " + op + " after Scope.Wait returned")
 		}
 		if s.state.CompareAndSwap(st, st+2) {

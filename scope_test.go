@@ -710,6 +710,7 @@ func TestScopeBadInput(t *testing.T) {
 	var nilCtx context.Context
 	mustPanic(t, "NewScope with nil Context", func() { NewScope(nilCtx) })
 	mustPanic(t, "Run with nil function", func() { _ = Run(bg, nil) })
+	mustPanic(t, "Run with nil Context", func() { _ = Run(nilCtx, func(*Scope) error { return nil }) })
 	mustPanic(t, "Scope.Go with nil function", func() { s.Go(nil) })
 	mustPanic(t, "Scope.TryGo with nil function", func() { s.TryGo(nil) })
 	mustPanic(t, "Spawn with nil function", func() { Spawn[int](s, nil) })
