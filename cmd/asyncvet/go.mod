@@ -6,6 +6,7 @@ replace github.com/goasync/async => ../..
 
 require (
 	github.com/goasync/async v0.0.0-00010101000000-000000000000
+	github.com/golangci/plugin-module-register v0.1.2
 	go.uber.org/goleak v1.3.0
 	golang.org/x/tools v0.52.0
 )
