@@ -206,16 +206,16 @@ type call struct {
 	c       *Client
 	name    string // empty for Attach
 	id      string
-	done    <-chan struct{}  // the future's Done
-	reject  func(error) bool // settles the future with an error
-	deliver func(rec []byte) // settles the future with a stored outcome
-	msg     *nats.Msg        // nil for Attach
-	dl      time.Time        // the task's deadline, or zero
-	claimed atomic.Bool      // the outcome, a cancel or Close has taken charge
-	ownKey  bool             // keyed call or Attach: outcomes come from a per-task watch
-	recs    <-chan []byte    // outcomes from the per-task watch, once it runs
-	stopW   func()           // stops the per-task watch
-	attach  bool             // Attach: ending ctx stops waiting, cancels nothing
+	done    <-chan struct{}        // the future's Done
+	reject  func(error) bool       // settles the future with an error
+	deliver func(rec []byte)       // settles the future with a stored outcome
+	msg     *nats.Msg              // nil for Attach
+	dl      time.Time              // the task's deadline, or zero
+	claimed atomic.Bool            // the outcome, a cancel or Close has taken charge
+	ownKey  bool                   // keyed call or Attach: outcomes come from a per-task watch
+	recs    <-chan []byte          // outcomes from the per-task watch, once it runs
+	stopW   func()                 // stops the per-task watch
+	attach  bool                   // Attach: ending ctx stops waiting, cancels nothing
 	ack     jetstream.PubAckFuture // the latest publication of the task
 }
 
