@@ -66,3 +66,48 @@ func nameOf(t *task) string {
 	}
 	return t.name()
 }
+
+type nopObserver struct{}
+
+func (nopObserver) TaskStarted(ctx context.Context, _ string) context.Context { return ctx }
+func (nopObserver) TaskEnded(context.Context, error)                          {}
+func (nopObserver) Awaiting(context.Context, []context.Context)               {}
+
+// BenchmarkHooks is BenchmarkGoAwait's spawn and await with each debugging
+// feature on: what debug mode, profiling and an observer cost per task. The
+// "async" line, with all of them off, is the figure the core must keep.
+func BenchmarkHooks(b *testing.B) {
+	ctx := context.Background()
+	b.Run("raw", func(b *testing.B) {
+		b.ReportAllocs()
+		sum := 0
+		for i := 0; b.Loop(); i++ {
+			ch := make(chan int, 1)
+			go func() { ch <- work(i) }()
+			sum += <-ch
+		}
+		_ = sum
+	})
+	spawnAwait := func(b *testing.B) {
+		b.ReportAllocs()
+		sum := 0
+		for i := 0; b.Loop(); i++ {
+			v, _ := Go(ctx, func(context.Context) (int, error) { return work(i), nil }).Await(ctx)
+			sum += v
+		}
+		_ = sum
+	}
+	b.Run("async", spawnAwait)
+	b.Run("async-debug", func(b *testing.B) {
+		defer SetDebug(SetDebug(true))
+		spawnAwait(b)
+	})
+	b.Run("async-profiling", func(b *testing.B) {
+		defer SetProfiling(SetProfiling(true))
+		spawnAwait(b)
+	})
+	b.Run("async-observer", func(b *testing.B) {
+		defer SetObserver(SetObserver(nopObserver{}))
+		spawnAwait(b)
+	})
+}

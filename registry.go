@@ -70,8 +70,8 @@ const recentSettled = 128
 type registry struct {
 	mu     sync.Mutex
 	live   map[*task]*regEntry
-	recent []TaskInfo // a ring of the last settled tasks
-	next   int        // where the ring's next entry goes
+	recent []*regEntry // a ring of the last settled tasks
+	next   int         // where the ring's next entry goes
 	lastID uint64
 	sites  map[uintptr]string // spawn sites, by the first program counter
 }
@@ -83,6 +83,8 @@ type regEntry struct {
 	running     bool
 	awaits      []*awaitRec // newest last
 	created     []uintptr
+	ended       time.Time // zero while live
+	err         error     // once settled
 }
 
 // awaitRec is one wait: by whom, on what, since when.
@@ -146,16 +148,13 @@ func (r *registry) settled(t *task) {
 		return
 	}
 	delete(r.live, t)
-	e.awaits = nil
-	info := r.info(e, now)
-	info.State = TaskDone
-	if t.err != nil {
-		info.State, info.Err = TaskFailed, t.err
-	}
+	// Only record the end here, on the task's goroutine: the snapshot is
+	// made when someone asks.
+	e.awaits, e.ended, e.err = nil, now, t.err
 	if len(r.recent) < recentSettled {
-		r.recent = append(r.recent, info)
+		r.recent = append(r.recent, e)
 	} else {
-		r.recent[r.next] = info
+		r.recent[r.next] = e
 	}
 	r.next = (r.next + 1) % recentSettled
 }
@@ -191,11 +190,16 @@ func (r *registry) awaitEnd(rec *awaitRec) {
 	r.mu.Unlock()
 }
 
-// info snapshots a live entry. Called with r.mu held.
+// info snapshots an entry. Called with r.mu held.
 func (r *registry) info(e *regEntry, now time.Time) TaskInfo {
 	ti := TaskInfo{ID: e.id, Name: e.name, Parent: e.parent, Group: e.group,
 		Started: e.started, Duration: now.Sub(e.started), Spawn: r.site(e.created)}
 	switch {
+	case !e.ended.IsZero():
+		ti.State, ti.Duration = TaskDone, e.ended.Sub(e.started)
+		if e.err != nil {
+			ti.State, ti.Err = TaskFailed, e.err
+		}
 	case len(e.awaits) > 0:
 		ti.State = TaskBlocked
 		first := e.awaits[0]
@@ -242,7 +246,9 @@ func (r *registry) snapshot() []TaskInfo {
 	for _, e := range r.live {
 		out = append(out, r.info(e, now))
 	}
-	out = append(out, r.recent...)
+	for _, e := range r.recent {
+		out = append(out, r.info(e, now))
+	}
 	r.mu.Unlock()
 	slices.SortFunc(out, func(a, b TaskInfo) int { return cmp.Compare(a.ID, b.ID) })
 	return out
