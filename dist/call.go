@@ -252,7 +252,8 @@ func registerID[T any](f *async.Future[T], id string) {
 }
 
 // TaskID returns the id of the task behind a future made by [Call] or
-// [Attach]; ok is false for any other future.
+// [Attach]; ok is false for any other future, including one that Call
+// rejected before making a task (bad input, no worker, closed client).
 func TaskID[T any](f *async.Future[T]) (id string, ok bool) {
 	if f == nil {
 		return "", false

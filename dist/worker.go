@@ -144,8 +144,8 @@ var errTaskCanceled = fmt.Errorf("async: dist: task canceled by its caller: %w",
 
 // Task describes the task a handler is running.
 type Task struct {
-	ID       string
-	Name     string
+	ID       string    // the task's id, as TaskID gives it to the caller
+	Name     string    // the function name it was called with
 	Attempt  int       // delivery number, from 1
 	Deadline time.Time // zero when the call had none
 }
