@@ -253,7 +253,7 @@ func registerID[T any](f *async.Future[T], id string) {
 
 // TaskID returns the id of the task behind a future made by [Call] or
 // [Attach]; ok is false for any other future, including one that Call
-// rejected before making a task (bad input, no worker, closed client).
+// rejected before making a task (bad input, no worker).
 func TaskID[T any](f *async.Future[T]) (id string, ok bool) {
 	if f == nil {
 		return "", false
