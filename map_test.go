@@ -325,7 +325,8 @@ func TestMapBadInput(t *testing.T) {
 	ctx := context.Background()
 	id := func(_ context.Context, v int) (int, error) { return v, nil }
 	mustPanic(t, "nil function", func() { _, _ = Map[int, int](ctx, nil, nil) })
-	mustPanic(t, "nil Context", func() { _, _ = Map(nil, []int{1}, id) }) //nolint:staticcheck // testing the nil check
+	var nilCtx context.Context
+	mustPanic(t, "nil Context", func() { _, _ = Map(nilCtx, []int{1}, id) })
 	mustPanic(t, "Limit(0)", func() { _, _ = Map(ctx, []int{1}, id, Limit(0)) })
 	mustPanic(t, "does not apply to Map", func() { _, _ = Map(ctx, []int{1}, id, Unordered()) })
 	mustPanic(t, "nil function", func() { _ = ForEach[int](ctx, nil, nil) })
