@@ -121,7 +121,7 @@ func TestServerRestart(t *testing.T) {
 	}()
 
 	const inFlight, total = 2, 12
-	started := make(chan int, total)
+	started := make(chan int, total+1)
 	gate := make(chan struct{})
 	stopWorker := runWorker(t, url, func(w *Worker) {
 		Register(w, "square", func(ctx context.Context, n int) (int, error) {
@@ -159,6 +159,8 @@ func TestServerRestart(t *testing.T) {
 	s1.Close()
 	stopped = true
 	close(gate) // the in-flight handlers finish while the server is down
+	// A call made while the server is down is published once it is back.
+	during := Call[int, int](context.Background(), c, "square", 100)
 	s2, err := StartServer(ServerOptions{Dir: dir, Port: port})
 	if err != nil {
 		t.Fatal(err)
@@ -170,6 +172,9 @@ func TestServerRestart(t *testing.T) {
 		if err != nil || v != i*i {
 			t.Fatalf("task %d: got %v, %v; want %d", i, v, err, i*i)
 		}
+	}
+	if v, err := await[int](t, during); err != nil || v != 100*100 {
+		t.Fatalf("call made during the outage: got %v, %v", v, err)
 	}
 	if v, err := await[int](t, attached); err != nil || v != (total-2)*(total-2) {
 		t.Fatalf("attached: got %v, %v", v, err)
