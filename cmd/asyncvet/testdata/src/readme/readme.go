@@ -108,10 +108,11 @@ func blocking(ctx context.Context) error {
 }
 
 func ctxforward(ctx context.Context, id int) (Item, error) {
-	f := async.Go(context.Background(), fetcher(id)) // want `pass ctx so cancellation reaches the task`
-	g := async.Go(ctx, fetcher(id))
-	use(f.Await(ctx))
-	return g.Await(ctx)
+	return async.Go(context.Background(), fetcher(id)).Await(ctx) // want `pass ctx so cancellation reaches the task`
+}
+
+func ctxforwardFixed(ctx context.Context, id int) (Item, error) {
+	return async.Go(ctx, fetcher(id)).Await(ctx)
 }
 
 func scopewait(ctx context.Context) error {
