@@ -1,0 +1,48 @@
+package bench
+
+import (
+	"context"
+	"strconv"
+
+	"github.com/goasync/async"
+)
+
+// The async.Map variants (issue 5) of workloads B, C, D, F and H.
+func init() {
+	ctx := context.Background()
+	trivial := func(_ context.Context, x int) (int, error) { return work(x), nil }
+	mapSum := func(in []int, fn func(context.Context, int) (int, error), opts ...async.Option) int {
+		out, err := async.Map(ctx, in, fn, opts...)
+		if err != nil {
+			panic(err)
+		}
+		return sum(out)
+	}
+
+	// B and H: the default limit, GOMAXPROCS.
+	for _, w := range []string{"B_All10k", "H_Map100k"} {
+		addExtra(w, func(_ int, in []int) []variant {
+			return []variant{simple("async-map", func() int { return mapSum(in, trivial) })}
+		})
+	}
+	// C: Limit(n).
+	for _, limit := range limits {
+		addExtra("C_Limit10k/"+strconv.Itoa(limit), func(_ int, in []int) []variant {
+			return []variant{simple("async-map", func() int { return mapSum(in, trivial, async.Limit(limit)) })}
+		})
+	}
+	// D: every task waiting at once, as in the other variants.
+	addExtra("D_Sleep1k", func(_ int, in []int) []variant {
+		return []variant{simple("async-map", func() int {
+			return mapSum(in, func(_ context.Context, x int) (int, error) { return sleepTask(x), nil }, async.Limit(len(in)))
+		})}
+	})
+	// F fail-fast: Map cancels the calls in flight, starts no more, and
+	// returns the first failure.
+	addExtra("F_FailFast10k", func(_ int, in []int) []variant {
+		return []variant{simple("async-map", func() int {
+			_, err := async.Map(ctx, in, failTask)
+			return countFirst(err)
+		})}
+	})
+}
