@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -288,18 +289,37 @@ func TestPoolCloseRejectsBlockedSubmitters(t *testing.T) {
 
 func TestPoolPanicWorkerSurvives(t *testing.T) {
 	p := NewPool(1)
-	defer p.Close()
-	_, err := Submit(bg, p, func(context.Context) (int, error) { panic("task blew up") }).Await(bg)
+	var first, second string
+	_, err := Submit(bg, p, func(context.Context) (int, error) {
+		first = goroutineID()
+		panic("task blew up")
+	}).Await(bg)
 	var pe *PanicError
 	if !errors.As(err, &pe) || pe.Value != "task blew up" {
 		t.Fatalf("future = %v; want *PanicError", err)
 	}
-	if v, err := Submit(bg, p, value(5)).Await(bg); v != 5 || err != nil {
+	v, err := Submit(bg, p, func(context.Context) (int, error) {
+		second = goroutineID()
+		return 5, nil
+	}).Await(bg)
+	if v != 5 || err != nil {
 		t.Fatalf("after a panic: %v, %v", v, err)
 	}
-	if st := p.Stats(); st.Workers != 1 || st.Panicked != 1 || st.Failed != 1 || st.Completed != 2 {
-		t.Fatalf("Stats = %+v; want the same single worker", st)
+	if first != second {
+		t.Fatalf("the task after the panic ran on goroutine %s, not on the worker %s", second, first)
 	}
+	p.Close()
+	if st := p.Stats(); st != (PoolStats{Completed: 2, Failed: 1, Panicked: 1}) {
+		t.Fatalf("Stats = %+v", st)
+	}
+}
+
+// goroutineID returns the current goroutine's number, from its stack header.
+func goroutineID() string {
+	buf := make([]byte, 64)
+	buf = buf[:runtime.Stack(buf, false)]
+	f := strings.Fields(string(buf))
+	return f[1] // "goroutine N [running]:"
 }
 
 func TestPoolGoexitInTask(t *testing.T) {
