@@ -17,8 +17,11 @@ type Observer interface {
 	// the parent of the tasks it starts. A nil result means ctx.
 	TaskStarted(ctx context.Context, name string) context.Context
 	// TaskEnded is called once the task has settled, on the settling
-	// goroutine, with the context TaskStarted returned and the task's
-	// error (nil on success; a [*PanicError] if it panicked).
+	// goroutine, before goroutines blocked awaiting the task are woken,
+	// with the context TaskStarted returned and the task's error (nil on
+	// success; a [*PanicError] if it panicked). A goroutine that awaits
+	// the task just as it settles, without blocking, may see the outcome
+	// first.
 	TaskEnded(ctx context.Context, err error)
 	// Awaiting is called when a goroutine starts waiting, with ctx, in
 	// Await or a combinator (All, Race, ...) for tasks that have not

@@ -353,6 +353,12 @@ func (t *task) finish() {
 	}
 	t.mu.Unlock()
 
+	// Hooks before waking anyone blocked on t, so that an observer has
+	// ended the task's span (and the registry shows it settled) by the
+	// time they resume.
+	if h := hooks.Load(); h != nil {
+		h.h.taskSettled(t)
+	}
 	// Waiters first: once an Await returns, every combinator waiting on t
 	// has been told, so completion order is the same for everyone.
 	if w1 != nil {
@@ -367,9 +373,6 @@ func (t *task) finish() {
 	t.wg.Done()
 	if s&stFailed != 0 && s&stHandled == 0 {
 		t.watchUnobserved()
-	}
-	if h := hooks.Load(); h != nil {
-		h.h.taskSettled(t)
 	}
 	if t.parent != nil {
 		t.cancel(ctxReturned, nil)
