@@ -46,6 +46,11 @@ func Go[T any](ctx context.Context, fn func(context.Context) (T, error), opts ..
 }
 
 func spawn[T any](ctx context.Context, fn func(context.Context) (T, error), c *config) *Future[T] {
+	if loopsRunning.Load() != 0 {
+		if l := loopOf(ctx); l != nil {
+			return spawnLoop(l, ctx, fn, c)
+		}
+	}
 	f := new(Future[T])
 	f.t.start(ctx, c, nil)
 	go f.run(fn)

@@ -2,6 +2,7 @@ package async
 
 import (
 	"context"
+	"sync/atomic"
 	"time"
 )
 
@@ -15,6 +16,15 @@ func Sleep(ctx context.Context, d time.Duration) error {
 			return ctxError(ctx)
 		}
 		return nil
+	}
+	if lt := runningLoopTask(ctx); lt != nil {
+		if lt.l.clock != nil {
+			return sleepInLoop(lt, ctx, d)
+		}
+		var fired atomic.Bool
+		timer := time.AfterFunc(d, func() { fired.Store(true); lt.l.makeReady(lt) })
+		defer timer.Stop()
+		return lt.l.blockUntil(lt, ctx, fired.Load)
 	}
 	timer := time.NewTimer(d)
 	defer timer.Stop()

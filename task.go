@@ -44,6 +44,8 @@ type taskExt struct {
 	stop      func() bool        // unregisters from a standard parent context
 	abort     func(error)        // settles a task that has not started (Then, Catch)
 	fail      *failure           // watches a failed future for unobserved errors
+	lt        *loopTask          // membership in an event loop; set before start
+	deadline  time.Time          // a Timeout on a loop's virtual clock
 	dbg       *taskDebug         // debug mode, profiling and observers (debug.go); set before the task is shared
 }
 
@@ -55,6 +57,7 @@ const (
 	stHandled                    // a combinator or Then/Catch took charge of the outcome
 	stPromise                    // settled by a Promise; Cancel rejects it
 	stWaiting                    // a Then/Catch task not started yet; Cancel settles it
+	stOffload                    // started by Offload: its context is not its loop's
 )
 
 // Reasons a task's context ended.
@@ -137,7 +140,9 @@ func (t *task) start(parent context.Context, c *config, abort func(error)) {
 		t.inner, cancel = context.WithDeadlineCause(t.inner, time.Now().Add(c.Timeout), ErrTimeout)
 		_ = cancel // released through cancelInner, which ends the deadline's parent
 	} else {
-		t.link(parent, abort != nil)
+		// A loop task must hear of its parent's end itself, to wake
+		// where it waits in its loop.
+		t.link(parent, abort != nil || t.loopTask() != nil)
 	}
 	if h := hooks.Load(); h != nil {
 		h.h.taskStarted(t, taskOfContext(parent))
@@ -260,6 +265,9 @@ func (t *task) cancel(reason uint32, err error) {
 	if abort != nil && reason != ctxReturned && t.claimStart() {
 		abort(t.outcome(t.Err()))
 	}
+	if reason != ctxReturned && x != nil && x.lt != nil {
+		x.lt.l.makeReady(x.lt) // wake it where it waits in its loop
+	}
 }
 
 func causeOf(reason uint32, parentErr error) error {
@@ -374,7 +382,7 @@ func (t *task) finish() {
 	if s&stFailed != 0 && s&stHandled == 0 {
 		t.watchUnobserved()
 	}
-	if t.parent != nil {
+	if t.parent != nil && !t.keepsContext() {
 		t.cancel(ctxReturned, nil)
 		if p, ok := t.parent.(*task); ok {
 			p.disown(t)
@@ -441,6 +449,9 @@ func (t *task) wait(ctx context.Context) error {
 	if h := hooks.Load(); h != nil {
 		defer h.h.awaitEnd(h.h.awaitBegin(ctx, []*task{t}))
 	}
+	if lt := runningLoopTask(ctx); lt != nil {
+		return t.waitInLoop(lt, ctx)
+	}
 	cd := ctx.Done()
 	if cd == nil {
 		t.wg.Wait()
@@ -482,6 +493,9 @@ func (t *task) doneChan() <-chan struct{} {
 
 // Deadline reports the task's deadline: its Timeout, or its parent's.
 func (t *task) Deadline() (time.Time, bool) {
+	if x := t.x.Load(); x != nil && !x.deadline.IsZero() {
+		return x.deadline, true // on the loop's virtual clock
+	}
 	if inner := t.innerNow(); inner != nil {
 		return inner.Deadline()
 	}
@@ -521,6 +535,10 @@ func (t *task) Value(key any) any {
 	switch key {
 	case taskKey{}:
 		return t
+	case loopKey{}:
+		if t.state.Load()&stOffload != 0 {
+			return nil // offloaded work runs outside the loop
+		}
 	case cancelCtxKey:
 		// The standard library asks for its cancelCtx this way when a
 		// context is derived from ours; answering with the inner context
@@ -589,4 +607,19 @@ func (*keyProbe) Err() error                  { return context.Canceled }
 func (p *keyProbe) Value(key any) any {
 	p.key = key
 	return nil
+}
+
+// loopTask returns t's membership in an event loop, or nil.
+func (t *task) loopTask() *loopTask {
+	if x := t.x.Load(); x != nil {
+		return x.lt
+	}
+	return nil
+}
+
+// keepsContext reports whether t's context outlives t: RunLoop's main task,
+// whose context is the loop's for as long as the loop runs.
+func (t *task) keepsContext() bool {
+	x := t.x.Load()
+	return x != nil && x.lt != nil && x.lt.main
 }

@@ -10,6 +10,14 @@ import "context"
 // the context's error. Then panics if ctx, f or fn is nil.
 func Then[T, U any](ctx context.Context, f *Future[T], fn func(context.Context, T) (U, error)) *Future[U] {
 	checkChain("Then", ctx, f, fn == nil)
+	if l := loopOf(ctx); l != nil {
+		return inLoopAfter(l, ctx, f, func(ctx context.Context) (U, error) {
+			if err := f.t.err; err != nil {
+				return *new(U), err
+			}
+			return fn(ctx, f.val)
+		})
+	}
 	return chain(ctx, f, func(g *Future[U]) {
 		if err := f.t.err; err != nil {
 			g.settle(*new(U), err)
@@ -28,6 +36,14 @@ func Then[T, U any](ctx context.Context, f *Future[T], fn func(context.Context, 
 // the context's error. Catch panics if ctx, f or fn is nil.
 func Catch[T any](ctx context.Context, f *Future[T], fn func(context.Context, error) (T, error)) *Future[T] {
 	checkChain("Catch", ctx, f, fn == nil)
+	if l := loopOf(ctx); l != nil {
+		return inLoopAfter(l, ctx, f, func(ctx context.Context) (T, error) {
+			if err := f.t.err; err != nil {
+				return fn(ctx, err)
+			}
+			return f.val, nil
+		})
+	}
 	return chain(ctx, f, func(g *Future[T]) {
 		err := f.t.err
 		if err == nil {
@@ -73,4 +89,16 @@ func (w *chainWaiter[U]) notify(*task) {
 	if w.g.t.claimStart() {
 		w.next(w.g)
 	}
+}
+
+// inLoopAfter is Then and Catch inside an event loop: a loop task that waits
+// for f in the loop, then runs fn there.
+func inLoopAfter[T, U any](l *loop, ctx context.Context, f *Future[T], fn func(context.Context) (U, error)) *Future[U] {
+	f.t.observe()
+	return spawnLoop(l, ctx, func(ctx context.Context) (U, error) {
+		if err := f.t.wait(ctx); err != nil {
+			return *new(U), err
+		}
+		return fn(ctx)
+	}, nil)
 }

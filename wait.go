@@ -23,6 +23,7 @@ type group struct {
 	first     atomic.Pointer[task] // the task that decided the outcome, if one did
 	fired     atomic.Bool
 	ch        chan struct{}
+	lt        *loopTask // a loop task waiting; woken through its loop
 }
 
 func (g *group) notify(t *task) {
@@ -51,8 +52,13 @@ func (g *group) notify(t *task) {
 }
 
 func (g *group) fire() {
-	if g.fired.CompareAndSwap(false, true) && g.ch != nil {
-		close(g.ch)
+	if g.fired.CompareAndSwap(false, true) {
+		if g.ch != nil {
+			close(g.ch)
+		}
+		if g.lt != nil {
+			g.lt.l.makeReady(g.lt)
+		}
 	}
 }
 
@@ -84,7 +90,12 @@ func waitTasks(ctx context.Context, mode waitMode, ts []*task) (*task, error) {
 	if h := hooks.Load(); h != nil {
 		defer h.h.awaitEnd(h.h.awaitBegin(ctx, pending))
 	}
-	g.ch = make(chan struct{})
+	lt := runningLoopTask(ctx)
+	if lt != nil {
+		g.lt = lt
+	} else {
+		g.ch = make(chan struct{})
+	}
 	n := len(pending) // how many were subscribed, to undo
 	for i, t := range pending {
 		if !t.subscribe(g) {
@@ -96,7 +107,11 @@ func waitTasks(ctx context.Context, mode waitMode, ts []*task) (*task, error) {
 		}
 	}
 	var err error
-	if cd := ctx.Done(); cd == nil {
+	if lt != nil {
+		if lt.l.blockUntil(lt, ctx, g.fired.Load) != nil && !g.fired.Load() {
+			err = ctxError(ctx)
+		}
+	} else if cd := ctx.Done(); cd == nil {
 		<-g.ch
 	} else {
 		select {

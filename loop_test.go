@@ -1,0 +1,394 @@
+package async
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+)
+
+func TestRunLoopRunsMainAndWaitsForTasks(t *testing.T) {
+	var finished []int
+	err := RunLoop(bg, func(ctx context.Context) error {
+		if !InLoop(ctx) {
+			return errors.New("main is not in the loop")
+		}
+		for i := range 3 {
+			Go(ctx, func(ctx context.Context) (int, error) {
+				Yield(ctx)
+				finished = append(finished, i) // no lock: one loop task at a time
+				return i, nil
+			})
+		}
+		return nil // RunLoop still waits for the three
+	})
+	if err != nil || len(finished) != 3 {
+		t.Fatalf("err %v, finished %v", err, finished)
+	}
+	if InLoop(bg) {
+		t.Fatal("InLoop outside any loop")
+	}
+}
+
+// 1000 loop tasks mutate shared state without locks; -race finds no race,
+// and at most one runs at any instant.
+func TestLoopTasksNeverRunAtOnce(t *testing.T) {
+	counter := 0
+	running := 0
+	maxRunning := 0
+	err := RunLoop(bg, func(ctx context.Context) error {
+		fs := make([]*Future[int], 1000)
+		for i := range fs {
+			fs[i] = Go(ctx, func(ctx context.Context) (int, error) {
+				running++
+				maxRunning = max(maxRunning, running)
+				v := counter
+				running--
+				if err := Yield(ctx); err != nil {
+					return 0, err
+				}
+				running++
+				counter = v + 1 // a lost update if another task ran in between... but see below
+				running--
+				return i, nil
+			})
+		}
+		_, err := All(ctx, fs...)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if maxRunning != 1 {
+		t.Fatalf("%d loop tasks ran at once", maxRunning)
+	}
+	// Every task read before yielding, so most updates were lost: the loop
+	// makes code lock-free, not atomic across awaits. That is the lost-update
+	// bug asynctest.Explore exists to find.
+	if counter < 1 || counter > 1000 {
+		t.Fatalf("counter %d", counter)
+	}
+}
+
+func TestLoopAwaitChildren(t *testing.T) {
+	var order []string
+	err := RunLoop(bg, func(ctx context.Context) error {
+		a := Go(ctx, func(ctx context.Context) (string, error) { order = append(order, "a"); return "a", nil })
+		b := Go(ctx, func(ctx context.Context) (string, error) {
+			v, err := a.Await(ctx)
+			order = append(order, "b")
+			return v + "b", err
+		})
+		v, err := b.Await(ctx)
+		order = append(order, "main")
+		if v != "ab" {
+			return fmt.Errorf("got %q", v)
+		}
+		return err
+	})
+	if err != nil || !slices.Equal(order, []string{"a", "b", "main"}) {
+		t.Fatalf("err %v order %v", err, order)
+	}
+}
+
+func TestLoopFIFOOrder(t *testing.T) {
+	var order []int
+	RunLoop(bg, func(ctx context.Context) error {
+		for i := range 5 {
+			Go(ctx, func(ctx context.Context) (int, error) {
+				order = append(order, i)
+				Yield(ctx)
+				order = append(order, 10+i)
+				return 0, nil
+			})
+		}
+		return nil
+	})
+	want := []int{0, 1, 2, 3, 4, 10, 11, 12, 13, 14}
+	if !slices.Equal(order, want) {
+		t.Fatalf("order %v; want %v", order, want)
+	}
+}
+
+// stepsUnder records the interleaving of 100 tasks' steps under a seed.
+func stepsUnder(seed int64) []int {
+	var steps []int
+	RunLoop(bg, func(ctx context.Context) error {
+		for i := range 100 {
+			Go(ctx, func(ctx context.Context) (int, error) {
+				for s := range 3 {
+					steps = append(steps, i*10+s)
+					if err := Yield(ctx); err != nil {
+						return 0, err
+					}
+				}
+				return 0, nil
+			})
+		}
+		return nil
+	}, Seed(seed))
+	return steps
+}
+
+func TestSeedReproducesInterleaving(t *testing.T) {
+	first := stepsUnder(42)
+	if len(first) != 300 {
+		t.Fatalf("%d steps", len(first))
+	}
+	for range 20 {
+		if got := stepsUnder(42); !slices.Equal(got, first) {
+			t.Fatal("the same seed gave a different interleaving")
+		}
+	}
+	if slices.Equal(stepsUnder(43), first) {
+		t.Fatal("different seeds gave the same interleaving")
+	}
+}
+
+func TestVirtualTime(t *testing.T) {
+	start := time.Now()
+	var virtual time.Duration
+	err := RunLoop(bg, func(ctx context.Context) error {
+		t0 := Now(ctx)
+		fs := make([]*Future[int], 1000)
+		for i := range fs {
+			fs[i] = Go(ctx, func(ctx context.Context) (int, error) { return i, Sleep(ctx, time.Hour) })
+		}
+		if _, err := All(ctx, fs...); err != nil {
+			return err
+		}
+		virtual = Now(ctx).Sub(t0)
+		return nil
+	}, VirtualTime())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if virtual != time.Hour {
+		t.Fatalf("virtual time passed %v; want 1h", virtual)
+	}
+	if real := time.Since(start); real > time.Minute {
+		t.Fatalf("took %v of real time", real) // a failing run, not a timing assertion
+	}
+}
+
+func TestVirtualTimeoutAndOrdering(t *testing.T) {
+	var order []string
+	err := RunLoop(bg, func(ctx context.Context) error {
+		slow := Go(ctx, func(ctx context.Context) (int, error) {
+			err := Sleep(ctx, 2*time.Hour)
+			order = append(order, "slow woke")
+			return 0, err
+		}, Timeout(time.Hour))
+		Go(ctx, func(ctx context.Context) (int, error) {
+			Sleep(ctx, 30*time.Minute)
+			order = append(order, "30m")
+			return 0, nil
+		})
+		_, err := slow.Await(ctx)
+		if !errors.Is(err, ErrTimeout) {
+			return fmt.Errorf("slow: %v; want ErrTimeout", err)
+		}
+		return nil
+	}, VirtualTime())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(order, []string{"30m", "slow woke"}) {
+		t.Fatalf("order %v", order)
+	}
+}
+
+func TestVirtualClockWaitsForOffload(t *testing.T) {
+	err := RunLoop(bg, func(ctx context.Context) error {
+		release := make(chan struct{})
+		work := Offload(ctx, func(ctx context.Context) (string, error) {
+			if InLoop(ctx) {
+				return "", errors.New("offloaded work claims to be in the loop")
+			}
+			<-release // real work the clock must not jump past
+			return "done", nil
+		})
+		timer := Go(ctx, func(ctx context.Context) (string, error) {
+			return "timer", Sleep(ctx, time.Hour)
+		})
+		// The loop is idle but for the offload: the clock must not move.
+		Go(ctx, func(ctx context.Context) (int, error) {
+			if _, done := timer.Peek(); done {
+				return 0, errors.New("the clock jumped past running offloaded work")
+			}
+			close(release)
+			return 0, nil
+		})
+		v, err := Race(ctx, work, timer)
+		if v != "done" || err != nil {
+			return fmt.Errorf("race: %v %v", v, err)
+		}
+		timer.Cancel()
+		return nil
+	}, VirtualTime())
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestOffloadOutsideLoopIsGo(t *testing.T) {
+	v, err := Offload(bg, value(3)).Await(bg)
+	if v != 3 || err != nil {
+		t.Fatal(v, err)
+	}
+}
+
+func TestLoopMainFailureCancelsTasks(t *testing.T) {
+	boom := errors.New("boom")
+	var childErr error
+	err := RunLoop(bg, func(ctx context.Context) error {
+		Go(ctx, func(ctx context.Context) (int, error) {
+			childErr = Sleep(ctx, time.Hour)
+			return 0, nil
+		})
+		Yield(ctx)
+		return boom
+	})
+	if err != boom {
+		t.Fatalf("RunLoop = %v; want main's error", err)
+	}
+	if !errors.Is(childErr, context.Canceled) {
+		t.Fatalf("child's sleep ended with %v; want the loop canceled", childErr)
+	}
+}
+
+func TestLoopUnobservedTaskFailureIsTheLoops(t *testing.T) {
+	boom := errors.New("boom")
+	err := RunLoop(bg, func(ctx context.Context) error {
+		Go(ctx, failing[int](boom)) // nobody awaits it
+		return nil
+	})
+	if err != boom {
+		t.Fatalf("RunLoop = %v; want the unobserved failure", err)
+	}
+	err = RunLoop(bg, func(ctx context.Context) error {
+		_, err := Go(ctx, failing[int](boom)).Await(ctx)
+		if err != boom {
+			return errors.New("await lost the error")
+		}
+		return nil // handled
+	})
+	if err != nil {
+		t.Fatalf("an observed failure failed the loop: %v", err)
+	}
+}
+
+func TestLoopPanicInTask(t *testing.T) {
+	err := RunLoop(bg, func(ctx context.Context) error {
+		_, err := Go(ctx, func(context.Context) (int, error) { panic("in loop") }).Await(ctx)
+		return err
+	})
+	var pe *PanicError
+	if !errors.As(err, &pe) || pe.Value != "in loop" {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func TestNestedRunLoop(t *testing.T) {
+	err := RunLoop(bg, func(ctx context.Context) error {
+		return RunLoop(ctx, func(context.Context) error { return nil })
+	})
+	if !errors.Is(err, ErrNestedLoop) {
+		t.Fatalf("got %v", err)
+	}
+	mustPanic(t, "nil main", func() { RunLoop(bg, nil) })
+	mustPanic(t, "SlowTask", func() { SlowTask(0) })
+	mustPanic(t, "option Limit does not apply to RunLoop", func() { RunLoop(bg, func(context.Context) error { return nil }, Limit(1)) })
+}
+
+func TestLoopCancelWakesAwaiter(t *testing.T) {
+	err := RunLoop(bg, func(ctx context.Context) error {
+		p := NewPromise[int]()
+		waiter := Go(ctx, func(ctx context.Context) (int, error) { return p.Future().Await(ctx) })
+		Yield(ctx) // let waiter block
+		waiter.Cancel()
+		_, err := waiter.Await(ctx)
+		if !errors.Is(err, ErrCanceled) {
+			return fmt.Errorf("waiter: %v", err)
+		}
+		p.Resolve(0)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestLoopThenCatchAndCombinators(t *testing.T) {
+	err := RunLoop(bg, func(ctx context.Context) error {
+		a := Go(ctx, value(2))
+		b := Then(ctx, a, func(ctx context.Context, v int) (int, error) {
+			if !InLoop(ctx) {
+				return 0, errors.New("Then ran outside the loop")
+			}
+			return v * 10, nil
+		})
+		c := Catch(ctx, Go(ctx, failing[int](errors.New("x"))), func(ctx context.Context, err error) (int, error) { return 5, nil })
+		vals, err := All(ctx, b, c)
+		if err != nil || vals[0] != 20 || vals[1] != 5 {
+			return fmt.Errorf("All: %v %v", vals, err)
+		}
+		v, err := Any(ctx, Go(ctx, failing[int](errors.New("y"))), Go(ctx, value(7)))
+		if v != 7 || err != nil {
+			return fmt.Errorf("Any: %v %v", v, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A task that blocks the loop is reported, deterministically: synctest's
+// fake clock makes the 200 ms exact.
+func TestSlowTaskReported(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var buf strings.Builder
+		var mu sync.Mutex
+		prev := slog.Default()
+		slog.SetDefault(slog.New(slog.NewTextHandler(lockedWriter{&mu, &buf}, nil)))
+		defer slog.SetDefault(prev)
+		err := RunLoop(bg, func(ctx context.Context) error {
+			Go(ctx, func(ctx context.Context) (int, error) {
+				time.Sleep(200 * time.Millisecond) // blocks the loop
+				return 0, nil
+			}, Name("blocker"))
+			Go(ctx, func(ctx context.Context) (int, error) {
+				time.Sleep(50 * time.Millisecond) // under the threshold
+				return 0, nil
+			}, Name("quick"))
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		mu.Lock()
+		out := buf.String()
+		mu.Unlock()
+		if strings.Count(out, "held the event loop") != 1 || !strings.Contains(out, "task=blocker") || !strings.Contains(out, "held=200ms") {
+			t.Fatalf("log:\n%s", out)
+		}
+	})
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	b  *strings.Builder
+}
+
+func (w lockedWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.Write(p)
+}
