@@ -3,11 +3,13 @@ package main
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 
 	"go.uber.org/goleak"
@@ -17,20 +19,47 @@ import (
 	"github.com/goasync/async/cmd/asyncvet/internal/vettest"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "asyncvet-test")
+	if err != nil {
+		panic(err)
+	}
+	toolDir = dir
+	code := m.Run()
+	os.RemoveAll(dir)
+	if code == 0 {
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintln(os.Stderr, "goleak:", err)
+			code = 1
+		}
+	}
+	os.Exit(code)
+}
 
-// buildTool builds asyncvet into a temporary directory.
+var (
+	toolDir   string // removed after the tests
+	buildOnce sync.Once
+	toolPath  string
+	buildErr  error
+)
+
+// buildTool builds asyncvet once for every test that runs it.
 func buildTool(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "asyncvet")
-	if runtime.GOOS == "windows" {
-		bin += ".exe"
+	buildOnce.Do(func() {
+		toolPath = filepath.Join(toolDir, "asyncvet")
+		if runtime.GOOS == "windows" {
+			toolPath += ".exe"
+		}
+		out, err := exec.Command("go", "build", "-o", toolPath, ".").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
 	}
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
-	if err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
+	return toolPath
 }
 
 // userModule writes a module that uses the stub of the library (copied

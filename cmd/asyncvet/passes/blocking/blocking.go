@@ -91,7 +91,7 @@ func (c *checker) loopFunc(e ast.Expr) {
 	case *ast.FuncLit:
 		body = e.Body
 	case *ast.Ident, *ast.SelectorExpr, *ast.IndexExpr, *ast.IndexListExpr:
-		id := e.(ast.Expr)
+		id := e
 		switch x := id.(type) {
 		case *ast.IndexExpr:
 			id = x.X
