@@ -1,0 +1,419 @@
+package stream
+
+import (
+	"context"
+	"errors"
+	"iter"
+	"runtime"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+
+	"github.com/goasync/async"
+	"github.com/goasync/async/internal/option"
+	"github.com/goasync/async/internal/progress"
+)
+
+var (
+	mapOptions     = option.Of(option.Limit, option.Progress, option.Unordered, option.Buffer)
+	forEachOptions = option.Of(option.Limit, option.Progress)
+)
+
+// defaultBuffer is how many results Map may hold ahead of its consumer
+// beyond Limit, as Kotlin's buffered channels do: enough that workers seldom
+// wait for a consumer that is keeping up.
+const defaultBuffer = 64
+
+// errStopped cancels the calls in flight when the consumer stops early.
+var errStopped = errors.New("async: stream consumer stopped")
+
+// Map returns a stream of fn applied to each item of in. Ranging over it
+// starts up to [async.Limit] calls at once (default runtime.GOMAXPROCS(0)),
+// each with a context derived from ctx, and yields (result, nil) in input
+// order, or in completion order with [async.Unordered]. Nothing runs until
+// the stream is ranged over; each range reads in again from the start.
+//
+// In is read lazily: at most Limit + [async.Buffer] items (Buffer defaults
+// to 64) have been read from in and not yet yielded at any time, so memory
+// stays bounded whatever the input's length, and a slow consumer slows the
+// reading. A larger Buffer lets fast calls run further ahead of a slow one
+// in ordered mode; Buffer(0) keeps read-ahead to the calls in flight.
+//
+// On the first failure (fn's error, a panic in fn or in in, reported as a
+// *[async.PanicError], or ctx ending) Map cancels the calls in flight, reads
+// no more, waits for the calls to return, yields (zero, err) once, and
+// stops. Results that precede the failure and were already done are yielded
+// before it; errors of calls cancelled by the failure are its fallout and
+// are not yielded. If ctx ended, err matches ctx.Err() and its cause.
+//
+// If the loop body breaks (or returns), the calls in flight are cancelled
+// and the range statement returns once every goroutine Map started has
+// exited. [async.Progress] is told (n, -1) on the consuming goroutine just
+// before the n-th result is yielded.
+//
+// Map accepts Limit, Buffer, Unordered and Progress; it panics if ctx, in or
+// fn is nil, or if another option is given.
+func Map[T, U any](ctx context.Context, in iter.Seq[T], fn func(context.Context, T) (U, error), opts ...async.Option) iter.Seq2[U, error] {
+	checkArgs("stream.Map", ctx, in == nil, fn == nil)
+	c := option.Parse("stream.Map", mapOptions, opts)
+	limit := c.Limit
+	if limit <= 0 {
+		limit = runtime.GOMAXPROCS(0)
+	}
+	buffer := defaultBuffer
+	if c.HasBuffer {
+		buffer = c.Buffer
+	}
+	return func(yield func(U, error) bool) {
+		r := newMapRun(ctx, in, fn, limit, limit+buffer, c.Unordered)
+		defer r.shutdown()
+		r.consume(yield, c.Progress)
+	}
+}
+
+// mapRun is one range over a Map stream: workers pull items from the input
+// under mu, call fn, and deliver results to the consuming goroutine.
+type mapRun[T, U any] struct {
+	ctx    context.Context // the calls' context
+	cancel context.CancelCauseFunc
+	parent context.Context
+	fn     func(context.Context, T) (U, error)
+
+	mu     sync.Mutex // serialises pulls: guards src.next, pulled, ended
+	src    *source[T]
+	pulled int
+	ended  bool // the input is done, or a failure stopped reading
+
+	// window holds a token for each item read and not yet taken by the
+	// consumer; its capacity bounds how far reading runs ahead.
+	window chan struct{}
+	// slots[seq%len] carries item seq's result when ordered; results
+	// carries every result when unordered. Sends never block: the window
+	// leaves room for every result plus the end marker that the last worker
+	// to exit sends where the consumer will look next.
+	slots   []chan result[U] // capacity 2: item seq-len's result and the end
+	results chan result[U]   // capacity len(window)+1
+
+	failed atomic.Bool
+	err    error // the first failure; written once, by whoever set failed
+
+	live   atomic.Int32  // workers still running
+	exited chan struct{} // closed when live drops to zero
+	shut   bool          // shutdown has run; consumer's goroutine only
+}
+
+type result[U any] struct {
+	val U
+	err error
+	end bool // no more results: every worker has exited
+}
+
+func newMapRun[T, U any](ctx context.Context, in iter.Seq[T], fn func(context.Context, T) (U, error), workers, window int, unordered bool) *mapRun[T, U] {
+	r := &mapRun[T, U]{
+		parent: ctx,
+		fn:     fn,
+		src:    pull(in),
+		window: make(chan struct{}, window),
+		exited: make(chan struct{}),
+	}
+	r.ctx, r.cancel = context.WithCancelCause(ctx)
+	if unordered {
+		r.results = make(chan result[U], window+1)
+	} else {
+		r.slots = make([]chan result[U], window)
+		for i := range r.slots {
+			r.slots[i] = make(chan result[U], 2)
+		}
+	}
+	r.live.Store(int32(workers))
+	for range workers {
+		go r.work()
+	}
+	return r
+}
+
+// work pulls and maps items until the input ends or the run is cancelled.
+func (r *mapRun[T, U]) work() {
+	seq := -1 // the item fn is working on
+	defer func() {
+		if seq >= 0 { // fn panicked or called runtime.Goexit
+			var err error
+			if p := recover(); p != nil {
+				err = &async.PanicError{Value: p, Stack: debug.Stack()}
+			} else {
+				err = async.ErrGoexit
+			}
+			r.fail(err)
+			r.deliver(seq, result[U]{err: err})
+		}
+		if r.live.Add(-1) == 0 {
+			// No one pulls any more, so r.pulled is final.
+			r.deliver(r.pulled, result[U]{end: true})
+			close(r.exited)
+		}
+	}()
+	for {
+		// A plain send: the consumer takes a token for every result, and
+		// shutdown drains the window, so this never blocks for good.
+		r.window <- struct{}{}
+		v, s, ok := r.pull()
+		if !ok {
+			return
+		}
+		seq = s
+		u, err := r.fn(r.ctx, v)
+		seq = -1
+		if err != nil {
+			r.fail(err)
+		}
+		r.deliver(s, result[U]{val: u, err: err})
+	}
+}
+
+// pull reads the next item and numbers it; ok is false once the input is
+// done or the run is cancelled.
+func (r *mapRun[T, U]) pull() (v T, seq int, ok bool) {
+	r.mu.Lock()
+	if r.ended || r.ctx.Err() != nil {
+		r.mu.Unlock()
+		r.failIfParentEnded()
+		return v, 0, false
+	}
+	v, ok = r.src.next()
+	if !ok {
+		r.ended = true
+		if p := r.src.panicked; p != nil {
+			r.fail(p)
+		}
+		r.mu.Unlock()
+		return v, 0, false
+	}
+	seq = r.pulled
+	r.pulled++
+	r.mu.Unlock()
+	return v, seq, true
+}
+
+func (r *mapRun[T, U]) deliver(seq int, res result[U]) {
+	if r.slots != nil {
+		r.slots[seq%len(r.slots)] <- res
+	} else {
+		r.results <- res
+	}
+}
+
+// fail records err if it is the run's first failure and cancels the calls in
+// flight with it as the cause.
+func (r *mapRun[T, U]) fail(err error) {
+	if r.failed.CompareAndSwap(false, true) {
+		r.err = err
+		r.cancel(err)
+	}
+}
+
+// failIfParentEnded records the end of the caller's context as the failure
+// when that, and not a failure or the consumer, is what cancelled the run.
+func (r *mapRun[T, U]) failIfParentEnded() {
+	if r.parent.Err() != nil {
+		r.fail(ctxError(r.parent))
+	}
+}
+
+// consume hands results to yield on the consuming goroutine.
+func (r *mapRun[T, U]) consume(yield func(U, error) bool, report func(done, total int)) {
+	ch := r.results
+	for n := 0; ; n++ {
+		if r.slots != nil {
+			ch = r.slots[n%len(r.slots)]
+		}
+		res := <-ch
+		if res.end {
+			r.shutdown()
+			if err := r.failure(); err != nil {
+				var zero U
+				yield(zero, err)
+			}
+			return
+		}
+		<-r.window // the item is no longer ahead of the consumer
+		if res.err != nil {
+			// The first failure, or fallout of it: wait for the calls in
+			// flight, then report the failure itself.
+			r.shutdown()
+			var zero U
+			yield(zero, r.failure())
+			return
+		}
+		if report != nil {
+			report(n+1, -1)
+		}
+		if !yield(res.val, nil) {
+			return
+		}
+	}
+}
+
+// shutdown cancels the calls in flight and waits until every worker has
+// exited; then it releases the input. Consumer's goroutine only.
+func (r *mapRun[T, U]) shutdown() {
+	if r.shut {
+		return
+	}
+	r.shut = true
+	r.cancel(errStopped)
+	for { // release workers blocked on the window; they see the cancel and exit
+		select {
+		case <-r.window:
+			continue
+		case <-r.exited:
+		}
+		break
+	}
+	r.src.stop()
+}
+
+// failure is the error to report, once every worker has exited.
+func (r *mapRun[T, U]) failure() error {
+	err := r.err
+	if err == nil {
+		return nil
+	}
+	// A call that only failed because the caller's context ended is
+	// fallout of that end: report the end itself, with its cause.
+	if pe := r.parent.Err(); pe != nil && errors.Is(err, pe) {
+		return ctxError(r.parent)
+	}
+	return err
+}
+
+// ForEach calls fn on each item of in, at most [async.Limit] calls at once
+// (default runtime.GOMAXPROCS(0)), each with a context derived from ctx, and
+// blocks until every call it started has returned. It reads in lazily, never
+// more than Limit items ahead of the calls.
+//
+// It returns nil once in is exhausted and every call succeeded. On the first
+// failure (fn's error, a panic in fn or in in, reported as a
+// *[async.PanicError], or ctx ending) it cancels the calls in flight, reads
+// no more, waits for the calls, and returns that failure; errors of the
+// calls it cancelled are not reported. If ctx ended, the error matches
+// ctx.Err() and its cause. [async.Progress] is told (n, -1) as calls
+// succeed, from one goroutine at a time.
+//
+// ForEach accepts Limit and Progress; it panics if ctx, in or fn is nil, or
+// if another option is given.
+func ForEach[T any](ctx context.Context, in iter.Seq[T], fn func(context.Context, T) error, opts ...async.Option) error {
+	checkArgs("stream.ForEach", ctx, in == nil, fn == nil)
+	c := option.Parse("stream.ForEach", forEachOptions, opts)
+	limit := c.Limit
+	if limit <= 0 {
+		limit = runtime.GOMAXPROCS(0)
+	}
+	r := &forEachRun[T]{parent: ctx, fn: fn, src: pull(in), prog: progress.New(c.Progress, -1)}
+	defer r.src.stop() // deferred first, so it runs after the wait below
+	r.ctx, r.cancel = context.WithCancelCause(ctx)
+	defer r.cancel(nil)
+	if limit > 1 {
+		r.exited = make(chan struct{})
+		r.live.Store(int32(limit - 1))
+		for range limit - 1 {
+			go r.worker()
+		}
+		// Wait for the others even if fn ends this goroutine with
+		// runtime.Goexit, so that no worker outlives ForEach.
+		defer func() { <-r.exited }()
+	}
+	r.work()
+	if limit > 1 {
+		<-r.exited
+	}
+	err := r.err
+	if pe := ctx.Err(); pe != nil && err != nil && errors.Is(err, pe) {
+		err = ctxError(ctx)
+	}
+	return err
+}
+
+// forEachRun is one call of ForEach: workers, one of them the calling
+// goroutine, pull items from the input under mu and call fn on them.
+type forEachRun[T any] struct {
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+	parent context.Context
+	fn     func(context.Context, T) error
+	prog   *progress.Reporter
+
+	mu    sync.Mutex // serialises pulls
+	src   *source[T]
+	ended bool
+
+	failed atomic.Bool
+	err    error
+
+	live   atomic.Int32
+	exited chan struct{}
+}
+
+func (r *forEachRun[T]) worker() {
+	defer func() {
+		if r.live.Add(-1) == 0 {
+			close(r.exited)
+		}
+	}()
+	r.work()
+}
+
+func (r *forEachRun[T]) work() {
+	returned := false
+	defer func() {
+		if !returned {
+			if p := recover(); p != nil {
+				r.fail(&async.PanicError{Value: p, Stack: debug.Stack()})
+			} else {
+				r.fail(async.ErrGoexit)
+			}
+		}
+	}()
+	for {
+		v, ok := r.pull()
+		if !ok {
+			break
+		}
+		if err := r.fn(r.ctx, v); err != nil {
+			r.fail(err)
+			break
+		}
+		if r.prog != nil {
+			r.prog.Add()
+		}
+	}
+	returned = true
+}
+
+func (r *forEachRun[T]) pull() (v T, ok bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.ended {
+		return v, false
+	}
+	if r.ctx.Err() != nil {
+		if r.parent.Err() != nil {
+			r.fail(ctxError(r.parent))
+		}
+		return v, false
+	}
+	v, ok = r.src.next()
+	if !ok {
+		r.ended = true
+		if p := r.src.panicked; p != nil {
+			r.fail(p)
+		}
+	}
+	return v, ok
+}
+
+func (r *forEachRun[T]) fail(err error) {
+	if r.failed.CompareAndSwap(false, true) {
+		r.err = err
+		r.cancel(err)
+	}
+}
