@@ -35,8 +35,6 @@ import (
 	"go/types"
 
 	"golang.org/x/tools/go/analysis"
-	"golang.org/x/tools/go/analysis/passes/inspect"
-	"golang.org/x/tools/go/ast/inspector"
 
 	"github.com/goasync/async/cmd/asyncvet/internal/asyncapi"
 )
@@ -52,114 +50,36 @@ an async.Queue or Event, or async.Offload.`
 
 // Analyzer reports blocking calls in event-loop code.
 var Analyzer = &analysis.Analyzer{
-	Name:     analyzerName,
-	Doc:      doc,
-	URL:      "https://pkg.go.dev/github.com/goasync/async/cmd/asyncvet/passes/blocking",
-	Requires: []*analysis.Analyzer{inspect.Analyzer},
-	Run:      run,
+	Name: analyzerName,
+	Doc:  doc,
+	URL:  "https://pkg.go.dev/github.com/goasync/async/cmd/asyncvet/passes/blocking",
+	Run:  run,
 }
 
 type checker struct {
-	pass  *analysis.Pass
-	decls map[*types.Func]*ast.FuncDecl
-	done  map[ast.Node]bool // function bodies already checked as loop code
+	pass *analysis.Pass
 }
 
 func run(pass *analysis.Pass) (any, error) {
-	in := pass.ResultOf[inspect.Analyzer].(*inspector.Inspector)
-	c := &checker{pass: pass, decls: map[*types.Func]*ast.FuncDecl{}, done: map[ast.Node]bool{}}
-	for cur := range in.Root().Preorder((*ast.FuncDecl)(nil)) {
-		d := cur.Node().(*ast.FuncDecl)
-		if fn, ok := pass.TypesInfo.Defs[d.Name].(*types.Func); ok && d.Body != nil {
-			c.decls[fn] = d
-		}
-	}
-	for cur := range in.Root().Preorder((*ast.CallExpr)(nil)) {
-		call := cur.Node().(*ast.CallExpr)
-		if asyncapi.IsFunc(asyncapi.Callee(pass.TypesInfo, call), asyncapi.Path, "RunLoop") && len(call.Args) >= 2 {
-			c.loopFunc(call.Args[1])
-		}
+	c := &checker{pass: pass}
+	for body := range asyncapi.LoopBodies(pass.TypesInfo, pass.Files) {
+		c.check(body)
 	}
 	return nil, nil
 }
 
-// loopFunc checks the function that e denotes, if it is visible here: a
-// literal, or a function declared in this package.
-func (c *checker) loopFunc(e ast.Expr) {
-	var body *ast.BlockStmt
-	switch e := ast.Unparen(e).(type) {
-	case *ast.FuncLit:
-		body = e.Body
-	case *ast.Ident, *ast.SelectorExpr, *ast.IndexExpr, *ast.IndexListExpr:
-		id := e
-		switch x := id.(type) {
-		case *ast.IndexExpr:
-			id = x.X
-		case *ast.IndexListExpr:
-			id = x.X
-		}
-		var obj types.Object
-		switch x := ast.Unparen(id).(type) {
-		case *ast.Ident:
-			obj = c.pass.TypesInfo.Uses[x]
-		case *ast.SelectorExpr:
-			obj = c.pass.TypesInfo.Uses[x.Sel]
-		}
-		if fn, ok := obj.(*types.Func); ok {
-			if d := c.decls[fn.Origin()]; d != nil {
-				body = d.Body
-			}
-		}
-	}
-	if body == nil || c.done[body] {
-		return
-	}
-	c.done[body] = true
-	c.check(body)
-}
-
-// taskArgs returns which arguments of call are functions that run as loop
-// tasks (or on the loop) when call is made from loop code.
-func (c *checker) taskArgs(call *ast.CallExpr) []ast.Expr {
-	fn := asyncapi.Callee(c.pass.TypesInfo, call)
-	arg := func(i int) []ast.Expr {
-		if i < len(call.Args) {
-			return call.Args[i : i+1]
-		}
-		return nil
-	}
-	switch {
-	case asyncapi.IsFunc(fn, asyncapi.Path, "Go", "Spawn", "Run"):
-		return arg(1)
-	case asyncapi.IsFunc(fn, asyncapi.Path, "Map", "ForEach", "Then", "Catch"):
-		return arg(2)
-	case asyncapi.IsFunc(fn, asyncapi.Path, "Func"):
-		return arg(0)
-	case asyncapi.IsMethod(fn, asyncapi.Path, "Scope", "Go", "TryGo", "Start"):
-		return arg(0)
-	}
-	return nil
-}
-
-// check walks loop code, reporting blocking operations and following the
-// loop tasks it starts.
+// check reports the blocking operations in one body of loop code. Function
+// literals in it are left out: those that run on the loop are bodies of
+// their own.
 func (c *checker) check(body ast.Node) {
 	info := c.pass.TypesInfo
 	var visit func(n ast.Node) bool
 	visit = func(n ast.Node) bool {
 		switch n := n.(type) {
 		case *ast.FuncLit:
-			return false // runs who knows where; followed only via taskArgs
+			return false
 		case *ast.GoStmt:
 			return false // a plain goroutine is not a loop task
-		case *ast.DeferStmt:
-			if lit, ok := ast.Unparen(n.Call.Fun).(*ast.FuncLit); ok {
-				ast.Inspect(lit.Body, visit) // runs on the loop at return
-			}
-			for _, a := range n.Call.Args {
-				ast.Inspect(a, visit)
-			}
-			return false
 		case *ast.SelectStmt:
 			for _, cl := range n.Body.List {
 				cc := cl.(*ast.CommClause)
@@ -199,12 +119,6 @@ func (c *checker) check(body ast.Node) {
 				c.report(n, "time.Sleep blocks the event loop: no other loop task runs until it returns; use async.Sleep(ctx, d), which gives the loop up while it waits")
 			case asyncapi.IsMethod(fn, "sync", "WaitGroup", "Wait"):
 				c.report(n, "sync.WaitGroup.Wait blocks the event loop: the loop tasks it waits for cannot run; start them in an async.Scope and call Scope.Wait, or wait with async.Offload")
-			}
-			if lit, ok := ast.Unparen(n.Fun).(*ast.FuncLit); ok {
-				ast.Inspect(lit.Body, visit) // called in place, on the loop
-			}
-			for _, a := range c.taskArgs(n) {
-				c.loopFunc(a)
 			}
 		}
 		return true

@@ -18,7 +18,9 @@
 //
 // Await the future (f.Await, async.All, ...), return it, or hand it to
 // whoever will. Calling only Cancel on it, or assigning it to _, does not
-// count as reading it. async.Resolved and Promise.Future are not reported:
+// count as reading it. A discarded async.Spawn future, or a future started
+// in event-loop code (inside async.RunLoop), loses only its value: the
+// scope, or the loop, still reports the failure; the message says so. async.Resolved and Promise.Future are not reported:
 // they start no work and lose nothing.
 package unawaited
 
@@ -56,12 +58,14 @@ var Analyzer = &analysis.Analyzer{
 func run(pass *analysis.Pass) (any, error) {
 	in := pass.ResultOf[inspect.Analyzer].(*inspector.Inspector)
 	info := pass.TypesInfo
+	loop := asyncapi.LoopBodies(info, pass.Files)
 	for cur := range in.Root().Preorder((*ast.CallExpr)(nil)) {
 		call := cur.Node().(*ast.CallExpr)
 		if !asyncapi.StartsFuture(info, call) {
 			continue
 		}
 		name := asyncapi.CallName(info, call)
+		rep := reporter{pass: pass, call: call, name: name, inLoop: loop[innermostBody(cur)]}
 		parent := cur.Parent()
 		for {
 			if _, ok := parent.Node().(*ast.ParenExpr); !ok {
@@ -71,12 +75,12 @@ func run(pass *analysis.Pass) (any, error) {
 		}
 		switch p := parent.Node().(type) {
 		case *ast.ExprStmt, *ast.DeferStmt, *ast.GoStmt:
-			report(pass, call, name, "the future from %s is discarded", "")
+			rep.report("the future from %s is discarded", "")
 		case *ast.AssignStmt:
 			if len(p.Lhs) == len(p.Rhs) {
 				for i, r := range p.Rhs {
 					if ast.Unparen(r) == call {
-						checkTarget(pass, cur, call, name, p.Lhs[i])
+						checkTarget(rep, cur, p.Lhs[i])
 					}
 				}
 			}
@@ -84,7 +88,7 @@ func run(pass *analysis.Pass) (any, error) {
 			if len(p.Names) == len(p.Values) {
 				for i, r := range p.Values {
 					if ast.Unparen(r) == call {
-						checkTarget(pass, cur, call, name, p.Names[i])
+						checkTarget(rep, cur, p.Names[i])
 					}
 				}
 			}
@@ -95,13 +99,14 @@ func run(pass *analysis.Pass) (any, error) {
 
 // checkTarget reports call if lhs, where its future is stored, is _ or a
 // local variable whose value is never read.
-func checkTarget(pass *analysis.Pass, cur inspector.Cursor, call *ast.CallExpr, name string, lhs ast.Expr) {
+func checkTarget(r reporter, cur inspector.Cursor, lhs ast.Expr) {
+	pass := r.pass
 	id, ok := ast.Unparen(lhs).(*ast.Ident)
 	if !ok {
 		return // stored in a field, an element, through a pointer: passed on
 	}
 	if id.Name == "_" {
-		report(pass, call, name, "the future from %s is assigned to _", "")
+		r.report("the future from %s is assigned to _", "")
 		return
 	}
 	v := asyncapi.ObjectOf(pass.TypesInfo, id)
@@ -119,7 +124,7 @@ func checkTarget(pass *analysis.Pass, cur inspector.Cursor, call *ast.CallExpr, 
 	if !fn.Valid() || read(pass.TypesInfo, fn, v) {
 		return
 	}
-	report(pass, call, name, "the future from %s is stored in "+v.Name()+" but never awaited",
+	r.report("the future from %s is stored in "+v.Name()+" but never awaited",
 		"; await "+v.Name()+" (or pass it to async.All), return it, or hand it on")
 }
 
@@ -170,19 +175,45 @@ func isLhs(a *ast.AssignStmt, id *ast.Ident) bool {
 	return false
 }
 
-func report(pass *analysis.Pass, call *ast.CallExpr, name, what, fix string) {
+type reporter struct {
+	pass   *analysis.Pass
+	call   *ast.CallExpr
+	name   string
+	inLoop bool // the call is event-loop code: the loop takes charge of failures
+}
+
+func (r reporter) report(what, fix string) {
 	lost := ": its result and any error would be lost"
 	if fix == "" {
 		fix = "; await it (Await, async.All), return it, or hand it on"
 	}
-	if fn := asyncapi.Callee(pass.TypesInfo, call); asyncapi.IsFunc(fn, asyncapi.Path, "Spawn") {
+	switch {
+	case asyncapi.IsFunc(asyncapi.Callee(r.pass.TypesInfo, r.call), asyncapi.Path, "Spawn"):
 		// The scope reports a spawned task's failure; only the value is lost.
 		lost = ": its value would be lost (its failure still reaches Scope.Wait)"
 		fix = "; use Scope.Go if only the error matters"
+	case r.inLoop:
+		// RunLoop waits for its tasks and returns the failures nobody
+		// observed; only the value is lost.
+		lost = ": its value would be lost (its failure still fails RunLoop)"
+		fix = "; await it, or start it with Scope.Go if only the error matters"
 	}
-	asyncapi.Report(pass, analyzerName, analysis.Diagnostic{
-		Pos:     call.Pos(),
-		End:     call.End(),
-		Message: fmt.Sprintf(what, name) + lost + fix,
+	asyncapi.Report(r.pass, analyzerName, analysis.Diagnostic{
+		Pos:     r.call.Pos(),
+		End:     r.call.End(),
+		Message: fmt.Sprintf(what, r.name) + lost + fix,
 	})
+}
+
+// innermostBody returns the body of the function that contains cur.
+func innermostBody(cur inspector.Cursor) *ast.BlockStmt {
+	for c := range cur.Enclosing((*ast.FuncDecl)(nil), (*ast.FuncLit)(nil)) {
+		switch f := c.Node().(type) {
+		case *ast.FuncDecl:
+			return f.Body
+		case *ast.FuncLit:
+			return f.Body
+		}
+	}
+	return nil
 }
