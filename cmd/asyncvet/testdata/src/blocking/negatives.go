@@ -105,3 +105,52 @@ func nonBlocking(ctx context.Context, ch chan int) error {
 		return nil
 	})
 }
+
+// A timer in a select that also waits for ctx is how the loop waits.
+func timerInSelect(ctx context.Context) error {
+	return async.RunLoop(ctx, func(ctx context.Context) error {
+		select {
+		case <-time.After(time.Millisecond):
+		case <-ctx.Done():
+		}
+		return nil
+	})
+}
+
+// Waiting for plain goroutines is fine once it is offloaded.
+func offloadedWait(ctx context.Context) error {
+	return async.RunLoop(ctx, func(ctx context.Context) error {
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() { defer wg.Done() }()
+		_, err := async.Offload(ctx, func(ctx context.Context) (struct{}, error) {
+			wg.Wait()
+			return struct{}{}, nil
+		}).Await(ctx)
+		return err
+	})
+}
+
+// A function that sleeps but is never given to RunLoop.
+func sleepyHelper() { time.Sleep(time.Millisecond) }
+
+func notInLoop(ctx context.Context) error {
+	sleepyHelper()
+	return async.RunLoop(ctx, func(ctx context.Context) error { return nil })
+}
+
+// A busy loop task that yields, and a goroutine started by a loop task.
+func yields(ctx context.Context, ch chan int) error {
+	return async.RunLoop(ctx, func(ctx context.Context) error {
+		_, err := async.Go(ctx, func(ctx context.Context) (int, error) {
+			for i := 0; i < 1000; i++ {
+				if err := async.Yield(ctx); err != nil {
+					return 0, err
+				}
+			}
+			go func() { <-ch }()
+			return 1, nil
+		}).Await(ctx)
+		return err
+	})
+}

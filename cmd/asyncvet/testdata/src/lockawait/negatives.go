@@ -105,3 +105,57 @@ func switchUnlock(ctx context.Context, mu *sync.Mutex, f *async.Future[int], n i
 	}
 	f.Await(ctx)
 }
+
+// A critical section in a function literal called in place: the lock is
+// released before the await.
+func criticalSectionLiteral(ctx context.Context, mu *sync.Mutex, f *async.Future[int], data map[int]int) {
+	func() {
+		mu.Lock()
+		defer mu.Unlock()
+		data[0] = 1
+	}()
+	f.Await(ctx)
+}
+
+// Read lock released before the await.
+func readUnlocked(ctx context.Context, rw *sync.RWMutex, f *async.Future[int]) {
+	rw.RLock()
+	rw.RUnlock()
+	f.Await(ctx)
+}
+
+// Unlocked on the path that awaits.
+func unlockedOnThisPath(ctx context.Context, mu *sync.Mutex, f *async.Future[int], c bool) {
+	mu.Lock()
+	if c {
+		mu.Unlock()
+		f.Await(ctx)
+	} else {
+		mu.Unlock()
+	}
+}
+
+// Not a sync mutex: a type of its own with Lock and Unlock methods.
+type gate struct{}
+
+func (gate) Lock()   {}
+func (gate) Unlock() {}
+
+func ownLockType(ctx context.Context, g gate, f *async.Future[int]) {
+	g.Lock()
+	f.Await(ctx)
+	g.Unlock()
+}
+
+// A select case unlocks, the other returns.
+func selectUnlock(ctx context.Context, mu *sync.Mutex, f *async.Future[int], ch chan int) {
+	mu.Lock()
+	select {
+	case <-ch:
+		mu.Unlock()
+	case <-ctx.Done():
+		mu.Unlock()
+		return
+	}
+	f.Await(ctx)
+}
