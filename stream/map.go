@@ -71,41 +71,47 @@ func Map[T, U any](ctx context.Context, in iter.Seq[T], fn func(context.Context,
 	}
 }
 
-// mapRun is one range over a Map stream: workers pull items from the input
-// under mu, call fn, and deliver results to the consuming goroutine.
+// mapRun is one range over a Map stream: workers pull items from the input,
+// call fn, and store results in a ring that the consuming goroutine drains.
+// Everything shared is guarded by mu, except yielded and waitingWorkers,
+// which the consumer updates per result without locking.
 type mapRun[T, U any] struct {
 	ctx    context.Context // the calls' context
 	cancel context.CancelCauseFunc
 	parent context.Context
 	fn     func(context.Context, T) (U, error)
+	src    *source[T] // next is called with mu held
+	w      int        // the window: Limit + Buffer
+	order  bool
 
-	mu     sync.Mutex // serialises pulls: guards src.next, pulled, ended
-	src    *source[T]
-	pulled int
-	ended  bool // the input is done, or a failure stopped reading
+	mu       sync.Mutex
+	consumer sync.Cond // the consumer waits here for the next result
+	workers  sync.Cond // workers wait here for room in the window
+	pulled   int       // items read from the input
+	taken    int       // results moved out of the ring by the consumer
+	ended    bool      // the input is exhausted
+	live     int       // workers running
+	waiting  bool      // the consumer waits on the consumer cond
+	// ring holds results not yet taken. Ordered: item seq's result is at
+	// seq%w and ready marks it present. Unordered: results in completion
+	// order, the first at taken%w, done of them.
+	ring  []result[U]
+	ready []bool
+	done  int
 
-	// window holds a token for each item read and not yet taken by the
-	// consumer; its capacity bounds how far reading runs ahead.
-	window chan struct{}
-	// slots[seq%len] carries item seq's result when ordered; results
-	// carries every result when unordered. Sends never block: the window
-	// leaves room for every result plus the end marker that the last worker
-	// to exit sends where the consumer will look next.
-	slots   []chan result[U] // capacity 2: item seq-len's result and the end
-	results chan result[U]   // capacity len(window)+1
+	yielded        atomic.Int64 // results handed to yield; bounds reading ahead
+	waitingWorkers atomic.Int32 // workers waiting (or about to wait) for room
 
 	failed atomic.Bool
 	err    error // the first failure; written once, by whoever set failed
 
-	live   atomic.Int32  // workers still running
-	exited chan struct{} // closed when live drops to zero
+	exited chan struct{} // closed by the last worker to exit
 	shut   bool          // shutdown has run; consumer's goroutine only
 }
 
 type result[U any] struct {
 	val U
 	err error
-	end bool // no more results: every worker has exited
 }
 
 func newMapRun[T, U any](ctx context.Context, in iter.Seq[T], fn func(context.Context, T) (U, error), workers, window int, unordered bool) *mapRun[T, U] {
@@ -113,19 +119,18 @@ func newMapRun[T, U any](ctx context.Context, in iter.Seq[T], fn func(context.Co
 		parent: ctx,
 		fn:     fn,
 		src:    pull(in),
-		window: make(chan struct{}, window),
+		w:      window,
+		order:  !unordered,
+		live:   workers,
+		ring:   make([]result[U], window),
 		exited: make(chan struct{}),
 	}
-	r.ctx, r.cancel = context.WithCancelCause(ctx)
-	if unordered {
-		r.results = make(chan result[U], window+1)
-	} else {
-		r.slots = make([]chan result[U], window)
-		for i := range r.slots {
-			r.slots[i] = make(chan result[U], 2)
-		}
+	if r.order {
+		r.ready = make([]bool, window)
 	}
-	r.live.Store(int32(workers))
+	r.consumer.L = &r.mu
+	r.workers.L = &r.mu
+	r.ctx, r.cancel = context.WithCancelCause(ctx)
 	for range workers {
 		go r.work()
 	}
@@ -136,69 +141,121 @@ func newMapRun[T, U any](ctx context.Context, in iter.Seq[T], fn func(context.Co
 func (r *mapRun[T, U]) work() {
 	seq := -1 // the item fn is working on
 	defer func() {
+		var err error
 		if seq >= 0 { // fn panicked or called runtime.Goexit
-			var err error
 			if p := recover(); p != nil {
 				err = &async.PanicError{Value: p, Stack: debug.Stack()}
 			} else {
 				err = async.ErrGoexit
 			}
 			r.fail(err)
-			r.deliver(seq, result[U]{err: err})
 		}
-		if r.live.Add(-1) == 0 {
-			// No one pulls any more, so r.pulled is final.
-			r.deliver(r.pulled, result[U]{end: true})
+		r.mu.Lock()
+		if seq >= 0 {
+			r.store(seq, result[U]{err: err})
+		}
+		r.live--
+		last := r.live == 0
+		if last && r.waiting {
+			r.consumer.Signal() // no more results: the consumer must see the end
+		}
+		r.mu.Unlock()
+		if last {
 			close(r.exited)
 		}
 	}()
-	for {
-		// A plain send: the consumer takes a token for every result, and
-		// shutdown drains the window, so this never blocks for good.
-		r.window <- struct{}{}
-		v, s, ok := r.pull()
+	r.mu.Lock()
+	for r.room() {
+		v, ok := r.src.next()
 		if !ok {
-			return
+			r.ended = true
+			if p := r.src.panicked; p != nil {
+				r.fail(p)
+			}
+			break
 		}
+		s := r.pulled
+		r.pulled++
+		r.mu.Unlock()
+
 		seq = s
 		u, err := r.fn(r.ctx, v)
 		seq = -1
 		if err != nil {
 			r.fail(err)
 		}
-		r.deliver(s, result[U]{val: u, err: err})
-	}
-}
 
-// pull reads the next item and numbers it; ok is false once the input is
-// done or the run is cancelled.
-func (r *mapRun[T, U]) pull() (v T, seq int, ok bool) {
-	r.mu.Lock()
-	if r.ended || r.ctx.Err() != nil {
-		r.mu.Unlock()
-		r.failIfParentEnded()
-		return v, 0, false
+		r.mu.Lock()
+		r.store(s, result[U]{val: u, err: err})
 	}
-	v, ok = r.src.next()
-	if !ok {
-		r.ended = true
-		if p := r.src.panicked; p != nil {
-			r.fail(p)
-		}
-		r.mu.Unlock()
-		return v, 0, false
-	}
-	seq = r.pulled
-	r.pulled++
 	r.mu.Unlock()
-	return v, seq, true
 }
 
-func (r *mapRun[T, U]) deliver(seq int, res result[U]) {
-	if r.slots != nil {
-		r.slots[seq%len(r.slots)] <- res
-	} else {
-		r.results <- res
+// room waits, with mu held, until another item may be read: it reports
+// false once the input is exhausted or the run is cancelled.
+func (r *mapRun[T, U]) room() bool {
+	for {
+		if r.ended {
+			return false
+		}
+		if r.ctx.Err() != nil {
+			if r.parent.Err() != nil {
+				r.fail(ctxError(r.parent))
+			}
+			return false
+		}
+		if r.pulled-int(r.yielded.Load()) < r.w {
+			return true
+		}
+		// Announce the wait before checking again, so that a consumer
+		// that yields meanwhile either is seen here or sees us.
+		r.waitingWorkers.Add(1)
+		if r.pulled-int(r.yielded.Load()) < r.w {
+			r.waitingWorkers.Add(-1)
+			return true
+		}
+		r.workers.Wait()
+		r.waitingWorkers.Add(-1)
+	}
+}
+
+// store puts item seq's result in the ring and wakes the consumer if it
+// waits for it. mu is held. The window guarantees the place is free.
+func (r *mapRun[T, U]) store(seq int, res result[U]) {
+	if r.order {
+		i := seq % r.w
+		r.ring[i] = res
+		r.ready[i] = true
+		if r.waiting && seq == r.taken {
+			r.consumer.Signal()
+		}
+		return
+	}
+	r.ring[(r.taken+r.done)%r.w] = res
+	r.done++
+	if r.waiting {
+		r.consumer.Signal()
+	}
+}
+
+// take moves the results ready at the head of the ring into buf. mu is held.
+func (r *mapRun[T, U]) take(buf []result[U]) []result[U] {
+	for {
+		i := r.taken % r.w
+		if r.order {
+			if !r.ready[i] {
+				return buf
+			}
+			r.ready[i] = false
+		} else {
+			if r.done == 0 {
+				return buf
+			}
+			r.done--
+		}
+		buf = append(buf, r.ring[i])
+		r.ring[i] = result[U]{}
+		r.taken++
 	}
 }
 
@@ -211,44 +268,49 @@ func (r *mapRun[T, U]) fail(err error) {
 	}
 }
 
-// failIfParentEnded records the end of the caller's context as the failure
-// when that, and not a failure or the consumer, is what cancelled the run.
-func (r *mapRun[T, U]) failIfParentEnded() {
-	if r.parent.Err() != nil {
-		r.fail(ctxError(r.parent))
-	}
-}
-
-// consume hands results to yield on the consuming goroutine.
+// consume hands results to yield on the consuming goroutine, taking every
+// result that is ready under one lock.
 func (r *mapRun[T, U]) consume(yield func(U, error) bool, report func(done, total int)) {
-	ch := r.results
-	for n := 0; ; n++ {
-		if r.slots != nil {
-			ch = r.slots[n%len(r.slots)]
+	var zero U
+	buf := make([]result[U], 0, r.w)
+	for {
+		r.mu.Lock()
+		buf = r.take(buf[:0])
+		for len(buf) == 0 && r.live > 0 {
+			r.waiting = true
+			r.consumer.Wait()
+			r.waiting = false
+			buf = r.take(buf)
 		}
-		res := <-ch
-		if res.end {
+		r.mu.Unlock()
+		if len(buf) == 0 { // every worker has exited and no result is left
 			r.shutdown()
 			if err := r.failure(); err != nil {
-				var zero U
 				yield(zero, err)
 			}
 			return
 		}
-		<-r.window // the item is no longer ahead of the consumer
-		if res.err != nil {
-			// The first failure, or fallout of it: wait for the calls in
-			// flight, then report the failure itself.
-			r.shutdown()
-			var zero U
-			yield(zero, r.failure())
-			return
-		}
-		if report != nil {
-			report(n+1, -1)
-		}
-		if !yield(res.val, nil) {
-			return
+		for i, res := range buf {
+			buf[i] = result[U]{}
+			if res.err != nil {
+				// The first failure, or fallout of it: wait for the calls
+				// in flight, then report the failure itself.
+				r.shutdown()
+				yield(zero, r.failure())
+				return
+			}
+			n := r.yielded.Add(1) // no longer ahead of the consumer
+			if r.waitingWorkers.Load() > 0 {
+				r.mu.Lock()
+				r.workers.Signal()
+				r.mu.Unlock()
+			}
+			if report != nil {
+				report(int(n), -1)
+			}
+			if !yield(res.val, nil) {
+				return
+			}
 		}
 	}
 }
@@ -261,14 +323,10 @@ func (r *mapRun[T, U]) shutdown() {
 	}
 	r.shut = true
 	r.cancel(errStopped)
-	for { // release workers blocked on the window; they see the cancel and exit
-		select {
-		case <-r.window:
-			continue
-		case <-r.exited:
-		}
-		break
-	}
+	r.mu.Lock()
+	r.workers.Broadcast() // they see the cancel and exit
+	r.mu.Unlock()
+	<-r.exited
 	r.src.stop()
 }
 
