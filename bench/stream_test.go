@@ -1,0 +1,32 @@
+package bench
+
+import (
+	"context"
+
+	"github.com/goasync/async"
+	"github.com/goasync/async/stream"
+)
+
+// The stream.Map variants (issue 5) of workload G.
+func init() {
+	ctx := context.Background()
+	trivial := func(_ context.Context, x int) (int, error) { return work(x), nil }
+	for _, ordered := range []bool{true, false} {
+		name, opts := "G_Stream1M/ordered", []async.Option{async.Limit(streamLimit)}
+		if !ordered {
+			name, opts = "G_Stream1M/unordered", append(opts, async.Unordered())
+		}
+		addExtra(name, func(n int, _ []int) []variant {
+			return []variant{simple("async-stream", func() int {
+				s := 0
+				for v, err := range stream.Map(ctx, seqN(n), trivial, opts...) {
+					if err != nil {
+						panic(err)
+					}
+					s += v
+				}
+				return s
+			})}
+		})
+	}
+}
