@@ -10,8 +10,7 @@ import (
 // The analyzers find the library's API by package path and name. These
 // references stop the build of this test if the real package renames or
 // reshapes a function they look for (the analyzers' own tests use a stub
-// in testdata, so they cannot notice). The event loop and Queue/Event are
-// checked by the stub only until they land.
+// in testdata, so they cannot notice).
 var (
 	_ func(context.Context, func(context.Context) (int, error), ...async.Option) *async.Future[int]                = async.Go[int]
 	_ func(func(context.Context, int) (int, error), ...async.Option) func(context.Context, int) *async.Future[int] = async.Func[int, int]

@@ -123,7 +123,7 @@ func BlocksOnFutures(fn *types.Func) (string, bool) {
 		return "async." + fn.Name(), true
 	case IsMethod(fn, Path, "Future", "Await"),
 		IsMethod(fn, Path, "Scope", "Wait"),
-		IsMethod(fn, Path, "Queue", "Get", "Put"),
+		IsMethod(fn, Path, "Queue", "Get", "Put", "All"),
 		IsMethod(fn, Path, "Event", "Wait"):
 		return recvName(fn) + "." + fn.Name(), true
 	}

@@ -17,7 +17,7 @@
 // section, await, then lock again to publish the result. The calls that
 // count as blocking are Future.Await, async.All, AllSettled, Any, Race,
 // AsCompleted, All2, All3, Map, ForEach, Run and Sleep, Scope.Wait,
-// Queue.Get and Queue.Put, and Event.Wait.
+// Queue.Get, Put and All, and Event.Wait.
 //
 // The check follows one function's statements in order (branches,
 // loops, early returns and deferred unlocks included) and reports only a

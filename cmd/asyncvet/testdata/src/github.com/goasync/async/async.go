@@ -99,10 +99,11 @@ func ForEach[T any](ctx context.Context, in []T, fn func(context.Context, T) err
 
 type Queue[T any] struct{ v T }
 
-func NewQueue[T any](capacity int) *Queue[T]           { return new(Queue[T]) }
-func (q *Queue[T]) Put(ctx context.Context, v T) error { return nil }
-func (q *Queue[T]) Get(ctx context.Context) (T, error) { return q.v, nil }
-func (q *Queue[T]) TryGet() (T, bool)                  { return q.v, false }
+func NewQueue[T any](capacity int) *Queue[T]            { return new(Queue[T]) }
+func (q *Queue[T]) Put(ctx context.Context, v T) error  { return nil }
+func (q *Queue[T]) Get(ctx context.Context) (T, error)  { return q.v, nil }
+func (q *Queue[T]) All(ctx context.Context) iter.Seq[T] { return nil }
+func (q *Queue[T]) TryGet() (T, bool)                   { return q.v, false }
 
 type Event struct{}
 
