@@ -47,6 +47,23 @@ func quick(ctx context.Context, id int) error {
 	return nil
 }
 
+// Section scopes.
+func scopes(ctx context.Context, urls []string) ([]string, error) {
+	pages := make([]string, len(urls))
+	fetch := func(ctx context.Context, url string) (string, error) { return url, nil }
+	err := async.Run(ctx, func(s *async.Scope) error {
+		for i, url := range urls {
+			s.Go(func(ctx context.Context) error {
+				page, err := fetch(ctx, url)
+				pages[i] = page
+				return err
+			})
+		}
+		return nil
+	}, async.Limit(8))
+	return pages, err
+}
+
 // Section dist.
 func distCall(ctx context.Context, c *dist.Client, img Image) error {
 	f := dist.Call[Image, Thumb](ctx, c, "resize", img)
