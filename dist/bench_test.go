@@ -22,9 +22,8 @@ import (
 // 4 workers each with its own connection, a synchronous KV write of the
 // result, then an ack; the caller watches the results bucket).
 
+// benchWorkers run with the default options (Concurrency 16).
 const benchWorkers = 4
-
-var benchConcurrency = 16
 
 // payload is a 64-byte request, as in the raw baseline.
 var payload = strings.Repeat("x", 62)
@@ -44,7 +43,7 @@ func BenchmarkDistThroughput(b *testing.B) {
 		for range benchWorkers {
 			runWorker(b, s.URL(), func(w *Worker) {
 				Register(w, "echo", func(ctx context.Context, s string) (string, error) { return s, nil })
-			}, Concurrency(benchConcurrency))
+			})
 		}
 		c := newClient(b, connect(b, s.URL()))
 		futures := make([]*async.Future[string], b.N)
@@ -100,7 +99,7 @@ func BenchmarkDistLatency(b *testing.B) {
 		for range benchWorkers {
 			runWorker(b, s.URL(), func(w *Worker) {
 				Register(w, "echo", func(ctx context.Context, s string) (string, error) { return s, nil })
-			}, Concurrency(benchConcurrency))
+			})
 		}
 		c := newClient(b, connect(b, s.URL()))
 		lat := make([]time.Duration, b.N)

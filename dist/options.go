@@ -80,10 +80,12 @@ func Encoding(c Codec) Option {
 	return commonOption(func(cc *common) { cc.codec = c })
 }
 
-// Concurrency sets how many tasks a worker runs at once (default
-// GOMAXPROCS). A worker takes a task from the queue only when it has a free
-// slot for it, so queued tasks stay available to other workers. It panics if
-// n < 1.
+// Concurrency sets how many handlers a worker runs at once (default 16, or
+// GOMAXPROCS if larger: handlers often wait on I/O, and asking the server for
+// tasks one at a time would cost more than running them). A worker takes a
+// task from the queue only when it has a free slot for it, so queued tasks
+// stay available to other workers; CPU-bound handlers want n near the
+// number of cores. It panics if n < 1.
 func Concurrency(n int) WorkerOption {
 	if n < 1 {
 		panic(fmt.Sprintf("async: dist.Concurrency(%d): must be at least 1", n))

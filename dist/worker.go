@@ -58,7 +58,7 @@ func NewWorker(nc *nats.Conn, opts ...WorkerOption) (*Worker, error) {
 	if nc.IsClosed() {
 		return nil, errors.New("async: dist.NewWorker: connection is closed")
 	}
-	cfg := workerConfig{common: defaultCommon(), concurrency: runtime.GOMAXPROCS(0), ackWait: 30 * time.Second}
+	cfg := workerConfig{common: defaultCommon(), concurrency: max(16, runtime.GOMAXPROCS(0)), ackWait: 30 * time.Second}
 	for _, o := range opts {
 		if o == nil {
 			panic("async: dist.NewWorker: nil option")
