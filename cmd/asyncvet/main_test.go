@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"go/ast"
+	"go/token"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -228,8 +230,9 @@ func main() {
 }
 
 // TestGodocExamplesAreClean runs every check over the real library's
-// package, tests included, and requires no finding in its godoc examples
-// (example_test.go): the documentation must not show a mistake.
+// root module (every package, tests included) and dist, and requires no
+// finding inside their godoc examples (func Example...): the
+// documentation must not show a mistake.
 func TestGodocExamplesAreClean(t *testing.T) {
 	if testing.Short() {
 		t.Skip("loads the real package")
@@ -239,7 +242,7 @@ func TestGodocExamplesAreClean(t *testing.T) {
 		Dir:   filepath.Join("..", ".."),
 		Tests: true,
 	}
-	pkgs, err := packages.Load(cfg, "github.com/goasync/async", "github.com/goasync/async/examples/...", "github.com/goasync/async/dist")
+	pkgs, err := packages.Load(cfg, "./...", "github.com/goasync/async/dist")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -250,16 +253,38 @@ func TestGodocExamplesAreClean(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	examples := 0
+	// The godoc examples: every func Example... in a _test.go file.
+	type span struct {
+		file       string
+		start, end int // lines
+	}
+	var examples []span
+	seen := map[string]bool{}
 	for _, p := range pkgs {
-		for _, f := range p.GoFiles {
-			if strings.HasSuffix(f, "example_test.go") {
-				examples++
+		for _, f := range p.Syntax {
+			name := p.Fset.Position(f.Pos()).Filename
+			if !strings.HasSuffix(name, "_test.go") || seen[name] {
+				continue
+			}
+			seen[name] = true
+			for _, d := range f.Decls {
+				if fd, ok := d.(*ast.FuncDecl); ok && fd.Recv == nil && strings.HasPrefix(fd.Name.Name, "Example") {
+					examples = append(examples, span{name, p.Fset.Position(fd.Pos()).Line, p.Fset.Position(fd.End()).Line})
+				}
 			}
 		}
 	}
-	if examples == 0 {
-		t.Fatal("found no example_test.go to check")
+	if len(examples) == 0 {
+		t.Fatal("found no godoc example to check")
+	}
+	t.Logf("checking %d godoc examples", len(examples))
+	inExample := func(pos token.Position) bool {
+		for _, e := range examples {
+			if e.file == pos.Filename && e.start <= pos.Line && pos.Line <= e.end {
+				return true
+			}
+		}
+		return false
 	}
 	for act := range graph.All() {
 		if !act.IsRoot {
@@ -267,7 +292,7 @@ func TestGodocExamplesAreClean(t *testing.T) {
 		}
 		for _, d := range act.Diagnostics {
 			pos := act.Package.Fset.Position(d.Pos)
-			if strings.HasSuffix(pos.Filename, "example_test.go") {
+			if inExample(pos) {
 				t.Errorf("%s: %s: %s", pos, act.Analyzer.Name, d.Message)
 			}
 		}
