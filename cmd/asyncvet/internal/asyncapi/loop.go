@@ -6,8 +6,9 @@ import (
 )
 
 // LoopBodies returns the bodies of the functions in files that visibly run
-// as event-loop code: the function given to async.RunLoop (a literal, or a
-// function declared in this package), and from there, transitively, the
+// as event-loop code: the function given to async.RunLoop or
+// asynctest.Explore (a literal, or a function declared in this package),
+// and from there, transitively, the
 // functions started as loop tasks (given to async.Go, Spawn, Scope.Go,
 // TryGo, Start, Map, ForEach, Then, Catch, Run or Func) and the literals
 // called or deferred in place. Functions given to Offload, Submit or
@@ -15,7 +16,7 @@ import (
 // a literal whose caller cannot be seen.
 func LoopBodies(info *types.Info, files []*ast.File) map[*ast.BlockStmt]bool {
 	decls := map[*types.Func]*ast.FuncDecl{}
-	var runLoops []*ast.CallExpr
+	var runLoops []ast.Expr // the functions given to RunLoop or Explore
 	for _, f := range files {
 		ast.Inspect(f, func(n ast.Node) bool {
 			switch n := n.(type) {
@@ -24,8 +25,8 @@ func LoopBodies(info *types.Info, files []*ast.File) map[*ast.BlockStmt]bool {
 					decls[fn] = n
 				}
 			case *ast.CallExpr:
-				if IsFunc(Callee(info, n), Path, "RunLoop") && len(n.Args) >= 2 {
-					runLoops = append(runLoops, n)
+				if fn := loopMain(info, n); fn != nil {
+					runLoops = append(runLoops, fn)
 				}
 			}
 			return true
@@ -87,10 +88,27 @@ func LoopBodies(info *types.Info, files []*ast.File) map[*ast.BlockStmt]bool {
 			return true
 		})
 	}
-	for _, call := range runLoops {
-		add(funcOf(call.Args[1]))
+	for _, fn := range runLoops {
+		add(funcOf(fn))
 	}
 	return bodies
+}
+
+// AsynctestPath is the import path of the library's test helpers.
+const AsynctestPath = Path + "/asynctest"
+
+// loopMain returns the function that call runs as an event loop's main
+// task, if call is async.RunLoop(ctx, main, ...) or
+// asynctest.Explore(t, runs, fn).
+func loopMain(info *types.Info, call *ast.CallExpr) ast.Expr {
+	fn := Callee(info, call)
+	switch {
+	case IsFunc(fn, Path, "RunLoop") && len(call.Args) >= 2:
+		return call.Args[1]
+	case IsFunc(fn, AsynctestPath, "Explore") && len(call.Args) >= 3:
+		return call.Args[2]
+	}
+	return nil
 }
 
 // loopTaskArgs returns the arguments of call that are functions run as loop

@@ -17,8 +17,8 @@
 //
 // Reported inside loop code: time.Sleep, sync.WaitGroup.Wait, a channel
 // receive outside a select statement, and ranging over a channel. Loop
-// code is the function given to RunLoop (a literal, or a function of the
-// same package named there) and, transitively, the functions it starts as
+// code is the function given to RunLoop or asynctest.Explore (a literal,
+// or a function of the same package named there) and, transitively, the functions it starts as
 // loop tasks where they are visible: literals or same-package functions
 // given to async.Go, Spawn, Scope.Go/TryGo/Start, Map, ForEach, Then,
 // Catch, Run and Func, literals called or deferred in place. Functions

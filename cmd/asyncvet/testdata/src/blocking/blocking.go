@@ -3,9 +3,11 @@ package blocking
 import (
 	"context"
 	"sync"
+	"testing"
 	"time"
 
 	"github.com/goasync/async"
+	"github.com/goasync/async/asynctest"
 )
 
 // True positives.
@@ -107,6 +109,14 @@ func deferredInLoop(ctx context.Context) error {
 		func() {
 			time.Sleep(time.Millisecond) // want `time.Sleep blocks the event loop`
 		}()
+		return nil
+	})
+}
+
+// asynctest.Explore runs its function in RunLoop.
+func explored(t *testing.T) {
+	asynctest.Explore(t, 100, func(ctx context.Context) error {
+		time.Sleep(time.Millisecond) // want `time.Sleep blocks the event loop`
 		return nil
 	})
 }
