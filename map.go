@@ -25,7 +25,10 @@ var mapOptions = option.Of(option.Limit, option.Progress)
 // calls it cancelled are its fallout and are not reported. If ctx ends first,
 // Map stops the same way and returns an error matching ctx.Err() and its
 // cause. A call that was about to start as the failure happened may still
-// start, with an already cancelled context.
+// start, with an already cancelled context. One of the calls runs on the
+// caller's goroutine: if it calls runtime.Goexit (as t.FailNow does), that
+// ends the caller as it would without Map, once the other calls have
+// returned.
 //
 // [Progress] is told (0, len(in)) first, then the number of calls that have
 // succeeded. Map accepts [Limit] and [Progress]; it panics if ctx or fn is
