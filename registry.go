@@ -2,6 +2,7 @@ package async
 
 import (
 	"cmp"
+	"errors"
 	"runtime"
 	"runtime/trace"
 	"slices"
@@ -41,6 +42,17 @@ func (s TaskState) String() string {
 
 // MarshalText returns the state's name, so that JSON shows "running".
 func (s TaskState) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// UnmarshalText parses a state's name.
+func (s *TaskState) UnmarshalText(b []byte) error {
+	for i, n := range stateNames {
+		if n == string(b) {
+			*s = TaskState(i)
+			return nil
+		}
+	}
+	return errors.New("async: unknown task state " + strconv.Quote(string(b)))
+}
 
 // TaskInfo is a snapshot of one task, as [Tasks] returns it.
 type TaskInfo struct {

@@ -140,5 +140,9 @@ func TestTaskStateString(t *testing.T) {
 		if b, _ := s.MarshalText(); string(b) != want {
 			t.Errorf("%d: MarshalText %q; want %q", s, b, want)
 		}
+		var back TaskState
+		if err := back.UnmarshalText([]byte(want)); (err == nil) != (s <= TaskFailed) || err == nil && back != s {
+			t.Errorf("UnmarshalText(%q) = %v, %v", want, back, err)
+		}
 	}
 }
