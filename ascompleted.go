@@ -18,8 +18,9 @@ func AsCompleted[T any](ctx context.Context, fs ...*Future[T]) iter.Seq2[int, Re
 	return func(yield func(int, Result[T]) bool) {
 		ready := make(chan int, len(fs))
 		nodes := make([]completion, len(fs))
+		lt := runningLoopTask(ctx) // in a loop, wait by giving the loop up
 		for i, f := range fs { // settled ones first, in input order
-			nodes[i] = completion{ready: ready, i: i}
+			nodes[i] = completion{ready: ready, i: i, lt: lt}
 			if f.t.state.Load()&stSettled != 0 {
 				ready <- i
 				nodes[i].ready = nil
@@ -40,6 +41,9 @@ func AsCompleted[T any](ctx context.Context, fs ...*Future[T]) iter.Seq2[int, Re
 		cd := ctx.Done()
 		for range fs {
 			var i int
+			if lt != nil && lt.l.blockUntil(lt, ctx, func() bool { return len(ready) > 0 }) != nil {
+				return
+			}
 			select {
 			case i = <-ready:
 			case <-cd:
@@ -60,6 +64,12 @@ func AsCompleted[T any](ctx context.Context, fs ...*Future[T]) iter.Seq2[int, Re
 type completion struct {
 	ready chan<- int
 	i     int
+	lt    *loopTask // a loop task consuming the sequence
 }
 
-func (c *completion) notify(*task) { c.ready <- c.i }
+func (c *completion) notify(*task) {
+	c.ready <- c.i
+	if c.lt != nil {
+		c.lt.l.makeReady(c.lt)
+	}
+}

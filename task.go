@@ -24,14 +24,18 @@ type task struct {
 	parent context.Context // nil for promises and resolved futures
 	done   chan struct{}   // made by Future.Done on demand
 	w1     waiter          // the first waiter; more in ext.more
-	// inner is a standard context made when needed: at start for a parent
-	// that can end or a Timeout, else on the first Done or derived context.
-	// It makes Done, Cause, and contexts derived from the task's context
-	// behave exactly as the standard library's do, without a goroutine per
-	// derived context. Guarded by mu.
-	inner       context.Context
-	cancelInner context.CancelCauseFunc
+	// inner is a standard child of parent, made on the first Done, Cause or
+	// derived context (at start for a Timeout). It makes those behave
+	// exactly as the standard library's do, without a goroutine per derived
+	// context. Until then the parent's end is read lazily (see Err), so a
+	// task under a request's context costs no registration. Made under mu.
+	inner atomic.Pointer[innerCtx]
 	x           atomic.Pointer[taskExt]
+}
+
+type innerCtx struct {
+	ctx    context.Context
+	cancel context.CancelCauseFunc
 }
 
 // taskExt holds what most tasks never need, so that a plain task stays small.
@@ -39,7 +43,6 @@ type taskExt struct {
 	name      string             // set before the task is shared
 	created   []uintptr          // debug mode: where the task was started
 	more      []waiter           // waiters beyond the first
-	children  map[*task]struct{} // tasks started with this task's context
 	parentErr error              // the parent's Err when it ended this task's context
 	stop      func() bool        // unregisters from a standard parent context
 	abort     func(error)        // settles a task that has not started (Then, Catch)
@@ -135,9 +138,9 @@ func (t *task) start(parent context.Context, c *config, abort func(error)) {
 		// The deadline lives in a standard context from the start, so that
 		// Deadline reports it and its timer is the standard library's. The
 		// cause layer lets Cancel end it with ErrCanceled.
-		t.inner, t.cancelInner = context.WithCancelCause(parent)
-		var cancel context.CancelFunc
-		t.inner, cancel = context.WithDeadlineCause(t.inner, time.Now().Add(c.Timeout), ErrTimeout)
+		causeCtx, cancelCause := context.WithCancelCause(parent)
+		deadlineCtx, cancel := context.WithDeadlineCause(causeCtx, time.Now().Add(c.Timeout), ErrTimeout)
+		t.inner.Store(&innerCtx{deadlineCtx, cancelCause})
 		_ = cancel // released through cancelInner, which ends the deadline's parent
 	} else {
 		// A loop task must hear of its parent's end itself, to wake
@@ -159,23 +162,13 @@ func (t *task) startPromise() {
 	}
 }
 
-// link makes the end of parent end t's context. A task whose parent is a task
-// without a standard context of its own is adopted: the parent ends it
-// directly. Otherwise, for a parent that can end, t's inner context is made
-// now as a standard child of parent, so the standard library propagates the
-// end (one allocation, no goroutine); Err and reason consult it. A task that
-// must act when its context ends before it starts (needCallback: Then,
-// Catch) registers a callback instead.
+// link arranges for t to hear of parent's end. Most tasks need not: their
+// Err reads the parent's lazily, and Done makes a standard child of the
+// parent on demand. A task that must act when its context ends (needCallback:
+// Then and Catch before they start, loop tasks waiting in their loop)
+// registers a callback.
 func (t *task) link(parent context.Context, needCallback bool) {
-	if p, ok := parent.(*task); ok && !p.hasInner() {
-		p.adopt(t)
-		return
-	}
-	if parent.Done() == nil {
-		return // never ends
-	}
-	if !needCallback {
-		t.inner, t.cancelInner = context.WithCancelCause(parent) // t is not shared yet
+	if !needCallback || parent.Done() == nil {
 		return
 	}
 	if err := parent.Err(); err != nil {
@@ -188,46 +181,20 @@ func (t *task) link(parent context.Context, needCallback bool) {
 	t.mu.Unlock()
 }
 
-func (t *task) hasInner() bool {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.inner != nil
-}
-
 // innerNow returns t's inner context, or nil if none has been made.
 func (t *task) innerNow() context.Context {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.inner
-}
-
-// adopt registers child so that the end of t's context ends child's.
-func (t *task) adopt(child *task) {
-	t.mu.Lock()
-	if s := t.ctxState.Load(); s != ctxLive {
-		t.mu.Unlock()
-		child.cancel(ctxParent, t.Err())
-		return
+	if in := t.inner.Load(); in != nil {
+		return in.ctx
 	}
-	x := t.ext()
-	if x.children == nil {
-		x.children = make(map[*task]struct{})
-	}
-	x.children[child] = struct{}{}
-	t.mu.Unlock()
-}
-
-func (t *task) disown(child *task) {
-	t.mu.Lock()
-	if x := t.x.Load(); x != nil {
-		delete(x.children, child)
-	}
-	t.mu.Unlock()
+	return nil
 }
 
 // cancel ends t's context for reason. err is the parent's error for
 // ctxParent. It is idempotent: the first reason wins.
 func (t *task) cancel(reason uint32, err error) {
+	if reason == ctxCanceled && t.parent != nil && t.parent.Err() != nil {
+		reason, err = ctxParent, t.parent.Err() // the parent ended first
+	}
 	t.mu.Lock()
 	if t.ctxState.Load() != ctxLive {
 		t.mu.Unlock()
@@ -240,14 +207,14 @@ func (t *task) cancel(reason uint32, err error) {
 	}
 	t.ctxState.Store(reason)
 	var (
-		children    map[*task]struct{}
 		cancelInner context.CancelCauseFunc
 		stop        func() bool
 		abort       func(error)
 	)
-	cancelInner = t.cancelInner
+	if in := t.inner.Load(); in != nil {
+		cancelInner = in.cancel
+	}
 	if x != nil {
-		children, x.children = x.children, nil
 		stop = x.stop
 		abort, x.abort = x.abort, nil
 	}
@@ -258,9 +225,6 @@ func (t *task) cancel(reason uint32, err error) {
 	}
 	if cancelInner != nil {
 		cancelInner(causeOf(reason, err))
-	}
-	for c := range children {
-		c.cancel(ctxParent, t.Err())
 	}
 	if abort != nil && reason != ctxReturned && t.claimStart() {
 		abort(t.outcome(t.Err()))
@@ -384,9 +348,6 @@ func (t *task) finish() {
 	}
 	if t.parent != nil && !t.keepsContext() {
 		t.cancel(ctxReturned, nil)
-		if p, ok := t.parent.(*task); ok {
-			p.disown(t)
-		}
 	}
 }
 
@@ -517,6 +478,9 @@ func (t *task) Err() error {
 		if inner := t.innerNow(); inner != nil {
 			return inner.Err()
 		}
+		if t.parent != nil {
+			return t.parent.Err()
+		}
 		return nil
 	case ctxTimeout:
 		return context.DeadlineExceeded
@@ -569,24 +533,26 @@ func (t *task) String() string {
 
 // innerCtx returns the standard context mirroring t's, making it on first use.
 func (t *task) innerCtx() context.Context {
+	if in := t.inner.Load(); in != nil {
+		return in.ctx
+	}
 	t.mu.Lock()
-	if t.inner != nil {
-		inner := t.inner
+	if in := t.inner.Load(); in != nil {
 		t.mu.Unlock()
-		return inner
+		return in.ctx
 	}
 	parent := t.parent
 	if parent == nil {
 		parent = context.Background()
 	}
-	t.inner, t.cancelInner = context.WithCancelCause(parent)
-	inner, cancelInner := t.inner, t.cancelInner
+	ctx, cancel := context.WithCancelCause(parent)
+	t.inner.Store(&innerCtx{ctx, cancel})
 	reason := t.ctxState.Load()
 	t.mu.Unlock()
 	if reason != ctxLive && reason != ctxParent {
-		cancelInner(causeOf(reason, nil))
+		cancel(causeOf(reason, nil))
 	}
-	return inner
+	return ctx
 }
 
 // cancelCtxKey is the key the standard library's context package uses to find
