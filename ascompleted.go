@@ -19,7 +19,7 @@ func AsCompleted[T any](ctx context.Context, fs ...*Future[T]) iter.Seq2[int, Re
 		ready := make(chan int, len(fs))
 		nodes := make([]completion, len(fs))
 		lt := runningLoopTask(ctx) // in a loop, wait by giving the loop up
-		for i, f := range fs { // settled ones first, in input order
+		for i, f := range fs {     // settled ones first, in input order
 			nodes[i] = completion{ready: ready, i: i, lt: lt}
 			if f.t.state.Load()&stSettled != 0 {
 				ready <- i

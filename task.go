@@ -30,7 +30,7 @@ type task struct {
 	// context. Until then the parent's end is read lazily (see Err), so a
 	// task under a request's context costs no registration. Made under mu.
 	inner atomic.Pointer[innerCtx]
-	x           atomic.Pointer[taskExt]
+	x     atomic.Pointer[taskExt]
 }
 
 type innerCtx struct {
@@ -40,16 +40,16 @@ type innerCtx struct {
 
 // taskExt holds what most tasks never need, so that a plain task stays small.
 type taskExt struct {
-	name      string             // set before the task is shared
-	created   []uintptr          // debug mode: where the task was started
-	more      []waiter           // waiters beyond the first
-	parentErr error              // the parent's Err when it ended this task's context
-	stop      func() bool        // unregisters from a standard parent context
-	abort     func(error)        // settles a task that has not started (Then, Catch)
-	fail      *failure           // watches a failed future for unobserved errors
-	lt        *loopTask          // membership in an event loop; set before start
-	deadline  time.Time          // a Timeout on a loop's virtual clock
-	dbg       *taskDebug         // debug mode, profiling and observers (debug.go); set before the task is shared
+	name      string      // set before the task is shared
+	created   []uintptr   // debug mode: where the task was started
+	more      []waiter    // waiters beyond the first
+	parentErr error       // the parent's Err when it ended this task's context
+	stop      func() bool // unregisters from a standard parent context
+	abort     func(error) // settles a task that has not started (Then, Catch)
+	fail      *failure    // watches a failed future for unobserved errors
+	lt        *loopTask   // membership in an event loop; set before start
+	deadline  time.Time   // a Timeout on a loop's virtual clock
+	dbg       *taskDebug  // debug mode, profiling and observers (debug.go); set before the task is shared
 }
 
 // Task states.
