@@ -125,7 +125,7 @@ func RunLoop(ctx context.Context, main func(context.Context) error, opts ...Opti
 	mf.t.observe() // main's outcome is RunLoop's
 	<-l.finished
 
-	_, err := mf.Await(context.Background())
+	_, err := mf.Await(ctx)
 	if te := (*TaskError)(nil); errors.As(err, &te) && te.Task == "main" && c.Name == "" {
 		err = te.Err // the default name is ours, not the caller's
 	}

@@ -65,6 +65,7 @@ func run() error {
 		total := 0.0
 		for _, id := range ids {
 			// Each iteration waits for the previous one: 30 × 100 ms.
+			//asyncvet:ignore awaitloop this demo shows the slow loop on purpose
 			it, err := async.Go(ctx, func(ctx context.Context) (item, error) { return c.item(ctx, id) }).Await(ctx)
 			if err != nil {
 				return "error: " + err.Error()
@@ -188,6 +189,7 @@ func run() error {
 //
 //go:noinline
 func forget(ctx context.Context, fetch func(context.Context, int) *async.Future[item], done chan<- struct{}) {
+	//asyncvet:ignore unawaited this demo drops the future on purpose
 	f := async.Go(ctx, func(ctx context.Context) (item, error) {
 		defer close(done)
 		return fetch(ctx, brokenItem).Await(ctx)
