@@ -3,11 +3,16 @@
 // Race and Any, panics with their stacks, and unobserved failures.
 //
 //	go run ./examples/tour
+//
+// With -console 127.0.0.1:6060 it also serves the task console (package
+// console) there and, after the tour, keeps a live workload running so that
+// a person can look at it, until interrupted.
 package main
 
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"net/http"
 	"os"
@@ -39,6 +44,15 @@ func step(title string, fn func() string) {
 }
 
 func main() {
+	consoleAddr := flag.String("console", "", "also serve the task console on this address (such as 127.0.0.1:6060) and keep running until interrupted")
+	flag.Parse()
+	if *consoleAddr != "" {
+		if err := runWithConsole(*consoleAddr); err != nil {
+			fmt.Fprintln(os.Stderr, "tour:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if err := run(); err != nil {
 		fmt.Fprintln(os.Stderr, "tour:", err)
 		os.Exit(1)
