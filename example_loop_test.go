@@ -63,13 +63,12 @@ func ExampleOffload() {
 		})
 		ticks := async.Go(ctx, func(ctx context.Context) (int, error) {
 			n := 0
-			for !isDone(digest) {
+			for { // other loop tasks keep running while the hash is computed
 				n++
-				if err := async.Yield(ctx); err != nil {
+				if err := async.Yield(ctx); err != nil || isDone(digest) {
 					return n, err
 				}
 			}
-			return n, nil
 		})
 		sum, err := digest.Await(ctx) // gives the loop up while the hash runs
 		n, _ := ticks.Await(ctx)

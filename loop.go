@@ -24,10 +24,11 @@ import (
 type loop struct {
 	mu        sync.Mutex
 	ready     []*loopTask
-	holder    *loopTask // who runs; nil when the loop is idle; &l.dispatcher while timers fire
-	live      int       // loop tasks not yet finished
-	externals int       // work outside the loop the loop waits for (Offload)
-	closed    bool      // every task finished; no more loop tasks
+	parked    []*loopTask // waiting in blockUntil, in the order they parked
+	holder    *loopTask   // who runs; nil when the loop is idle; &l.dispatcher while timers fire
+	live      int         // loop tasks not yet finished
+	externals int         // work outside the loop the loop waits for (Offload)
+	closed    bool        // every task finished; no more loop tasks
 	finished  chan struct{}
 	rng       *rand.Rand // nil: FIFO
 	clock     *vclock.Clock
@@ -48,6 +49,8 @@ type loopTask struct {
 	exited bool          // guarded by l.mu
 	since  time.Time     // when it last took the loop, for slow-task reports
 	main   bool          // RunLoop's main: its context lasts as long as the loop
+	// waitCtx is the context lt waits with while parked; guarded by l.mu.
+	waitCtx context.Context
 }
 
 // loopsRunning counts running loops, so that code outside any loop pays one
@@ -211,13 +214,31 @@ func spawnLoopTask[T any](l *loop, ctx context.Context, fn func(context.Context)
 	f := new(Future[T])
 	lt := &loopTask{l: l, t: &f.t, wake: make(chan struct{}, 1), main: main}
 	f.t.startLoop(ctx, c, lt)
+	l.start(lt, func() { f.run(fn) })
+	return f
+}
+
+// start admits lt, whose task was started with startLoop, and runs body on a
+// new goroutine once lt holds the loop.
+func (l *loop) start(lt *loopTask, body func()) {
 	l.admit(lt)
 	go func() {
 		<-lt.wake
 		defer l.exit(lt)
-		f.run(fn)
+		body()
 	}()
-	return f
+}
+
+// current returns the loop task that holds l now, or nil. Blocking calls
+// without a context (Scope.Wait, Scope.Start) use it: in a loop only the
+// holder runs loop code.
+func (l *loop) current() *loopTask {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.holder == &l.dispatcher {
+		return nil
+	}
+	return l.holder
 }
 
 // startLoop is start for a loop task: it links to its parent through a
@@ -312,6 +333,19 @@ func (l *loop) dispatch() {
 			lt.wake <- struct{}{}
 			return
 		}
+		// A parked task whose context has ended is ready. Looking here,
+		// at a point the loop controls, keeps runs reproducible: the
+		// callbacks that also report it run on goroutines of their own.
+		woke := false
+		for _, p := range l.parked {
+			if !p.queued && p.waitCtx != nil && p.waitCtx.Err() != nil {
+				l.enqueue(p)
+				woke = true
+			}
+		}
+		if woke {
+			continue
+		}
 		if l.clock != nil && l.externals == 0 && l.live > 0 {
 			l.holder = &l.dispatcher
 			l.mu.Unlock()
@@ -337,12 +371,36 @@ func (l *loop) makeReady(lt *loopTask) {
 }
 
 // park gives the loop up and waits to be handed it again. lt must hold it.
-func (l *loop) park(lt *loopTask) {
+func (l *loop) park(lt *loopTask, ctx context.Context) {
 	l.mu.Lock()
 	l.reportSlow(lt)
+	lt.waitCtx = ctx
+	l.parked = append(l.parked, lt)
 	l.dispatch()
 	l.mu.Unlock()
 	<-lt.wake
+	l.mu.Lock()
+	lt.waitCtx = nil
+	for i, p := range l.parked {
+		if p == lt {
+			l.parked = append(l.parked[:i], l.parked[i+1:]...)
+			break
+		}
+	}
+	l.mu.Unlock()
+}
+
+// wakeParked makes lt ready if it is parked: a late callback about a context
+// that ended finds lt already gone on, and does nothing.
+func (l *loop) wakeParked(lt *loopTask) {
+	l.mu.Lock()
+	if lt.waitCtx != nil {
+		l.enqueue(lt)
+		if l.holder == nil {
+			l.dispatch()
+		}
+	}
+	l.mu.Unlock()
 }
 
 // reportSlow warns when lt held the loop longer than the threshold. Called
@@ -369,14 +427,15 @@ func (l *loop) reportSlow(lt *loopTask) {
 // it through context.AfterFunc.
 func (l *loop) blockUntil(lt *loopTask, ctx context.Context, done func() bool) error {
 	if ctx != context.Context(lt.t) && ctx.Done() != nil {
-		stop := context.AfterFunc(ctx, func() { l.makeReady(lt) })
+		// For an idle loop; a busy one finds the ended context itself.
+		stop := context.AfterFunc(ctx, func() { l.wakeParked(lt) })
 		defer stop()
 	}
 	for !done() {
 		if ctx.Err() != nil {
 			return ctxError(ctx)
 		}
-		l.park(lt)
+		l.park(lt, ctx)
 	}
 	return nil
 }
@@ -406,7 +465,7 @@ func Yield(ctx context.Context) error {
 		l.mu.Lock()
 		l.enqueue(lt)
 		l.mu.Unlock()
-		l.park(lt)
+		l.park(lt, nil)
 	} else {
 		runtime.Gosched()
 	}

@@ -392,3 +392,68 @@ func (w lockedWriter) Write(p []byte) (int, error) {
 	defer w.mu.Unlock()
 	return w.b.Write(p)
 }
+
+func TestScopeInLoop(t *testing.T) {
+	var order []string
+	running, maxRunning := 0, 0
+	err := RunLoop(bg, func(ctx context.Context) error {
+		return Run(ctx, func(s *Scope) error {
+			for i := range 6 {
+				s.Go(func(ctx context.Context) error {
+					if !InLoop(ctx) {
+						return errors.New("scope child outside the loop")
+					}
+					running++
+					maxRunning = max(maxRunning, running)
+					running--
+					if err := Sleep(ctx, time.Duration(6-i)*time.Minute); err != nil {
+						return err
+					}
+					order = append(order, fmt.Sprint(i))
+					return nil
+				})
+			}
+			f := Spawn(s, func(ctx context.Context) (int, error) { return 42, Yield(ctx) })
+			if v, err := f.Await(s.Context()); v != 42 || err != nil {
+				return fmt.Errorf("spawned: %v %v", v, err)
+			}
+			err := s.Start(func(ctx context.Context, ready func()) error {
+				ready()
+				return Sleep(ctx, time.Second)
+			})
+			return err
+		}, Limit(2))
+	}, VirtualTime())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if maxRunning != 1 || len(order) != 6 {
+		t.Fatalf("maxRunning %d, order %v", maxRunning, order)
+	}
+	// Limit(2): children 0 and 1 start first; 1 sleeps 5m, 0 sleeps 6m, and
+	// each finished child lets the next queued one start.
+	if order[0] != "1" {
+		t.Fatalf("order %v; want child 1 first under Limit(2)", order)
+	}
+}
+
+func TestScopeFailureInLoopCancelsSiblings(t *testing.T) {
+	boom := errors.New("boom")
+	var siblingErr error
+	err := RunLoop(bg, func(ctx context.Context) error {
+		return Run(ctx, func(s *Scope) error {
+			s.Go(func(ctx context.Context) error {
+				siblingErr = Sleep(ctx, time.Hour)
+				return siblingErr
+			})
+			s.Go(func(ctx context.Context) error { Yield(ctx); return boom })
+			return nil
+		})
+	}, VirtualTime())
+	if err != boom {
+		t.Fatalf("got %v; want the failure alone (the sibling's cancellation is fallout)", err)
+	}
+	if !errors.Is(siblingErr, context.Canceled) {
+		t.Fatalf("sibling ended with %v", siblingErr)
+	}
+}

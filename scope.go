@@ -41,6 +41,15 @@ type Scope struct {
 
 	lim *limiter // nil without Limit
 
+	// In an event loop (see RunLoop) children are loop tasks; loop is set
+	// then, and a Limit is kept by queueing children (Go has no context to
+	// give the loop up with while it waits for a slot).
+	loop        *loop
+	loopLimit   int
+	loopActive  int       // guarded by mu
+	loopPending []func()  // children waiting for a slot; guarded by mu
+	idleWaiter  *loopTask // a loop task in Wait; guarded by mu
+
 	waitOnce sync.Once
 	result   error
 }
@@ -65,7 +74,9 @@ func NewScope(ctx context.Context, opts ...Option) *Scope {
 	if c.Name != "" {
 		s.cfg = &config{Name: c.Name}
 	}
-	if c.Limit > 0 {
+	if l := loopOf(ctx); l != nil {
+		s.loop, s.loopLimit = l, c.Limit
+	} else if c.Limit > 0 {
 		s.lim = newLimiter(c.Limit)
 	}
 	return s
@@ -133,6 +144,10 @@ func (s *Scope) Go(fn func(context.Context) error) {
 		panic("async: Scope.Go with nil function")
 	}
 	s.enter("Scope.Go")
+	if s.loop != nil {
+		s.loopGo(func(ctx context.Context) { s.call(ctx, fn); s.exit() }, true)
+		return
+	}
 	if s.lim == nil {
 		go s.runGo(fn)
 		return
@@ -150,6 +165,13 @@ func (s *Scope) TryGo(fn func(context.Context) error) bool {
 		panic("async: Scope.TryGo with nil function")
 	}
 	s.enter("Scope.TryGo")
+	if s.loop != nil {
+		if s.loopGo(func(ctx context.Context) { s.call(ctx, fn); s.exit() }, false) {
+			return true
+		}
+		s.exit()
+		return false
+	}
 	if s.lim == nil {
 		go s.runGo(fn)
 		return true
@@ -181,6 +203,19 @@ func Spawn[T any](s *Scope, fn func(context.Context) (T, error)) *Future[T] {
 	}
 	s.enter("Spawn")
 	c := &spawnChild[T]{fn: fn}
+	if s.loop != nil {
+		lt := &loopTask{l: s.loop, t: &c.f.t, wake: make(chan struct{}, 1)}
+		c.f.t.startLoop(s.ctx, s.cfg, lt)
+		noteGroup(&c.f.t, "scope", s.name)
+		c.f.t.observe()
+		s.loopStart(func() {
+			s.loop.start(lt, func() {
+				defer s.loopChildDone()
+				c.spawn(s)
+			})
+		}, true)
+		return &c.f
+	}
 	c.f.t.start(s.ctx, s.cfg, nil)
 	noteGroup(&c.f.t, "scope", s.name)
 	c.f.t.observe() // the scope reports the failure
@@ -208,7 +243,18 @@ func (s *Scope) Start(fn func(ctx context.Context, ready func()) error) error {
 		panic("async: Scope.Start with nil function")
 	}
 	s.enter("Scope.Start")
-	c := &startChild{fn: fn, ch: make(chan error, 1)}
+	c := &startChild{fn: fn, ch: make(chan error, 1), ctx: s.ctx}
+	if s.loop != nil {
+		c.waiter = s.loop.current()
+		s.loopGo(func(ctx context.Context) {
+			c.ctx = ctx
+			c.start(s)
+		}, true)
+		if c.waiter != nil {
+			s.loop.blockUntil(c.waiter, context.Background(), func() bool { return len(c.ch) > 0 })
+		}
+		return <-c.ch
+	}
 	if s.lim == nil {
 		go c.start(s)
 	} else {
@@ -269,6 +315,14 @@ func (s *Scope) Wait() error {
 
 func (s *Scope) wait() {
 	if s.state.Or(scopeWaiting)>>1 != 0 {
+		if s.loop != nil {
+			if lt := s.loop.current(); lt != nil { // give the loop up while children run
+				s.mu.Lock()
+				s.idleWaiter = lt
+				s.mu.Unlock()
+				s.loop.blockUntil(lt, context.Background(), s.isIdle)
+			}
+		}
 		<-s.idle
 	}
 	if s.lim != nil {
@@ -320,6 +374,81 @@ func (s *Scope) exit() { s.exitN(1) }
 func (s *Scope) exitN(n uint64) {
 	if n > 0 && s.state.Add(^(2*n-1)) == scopeWaiting { // -2n
 		close(s.idle)
+		if s.loop != nil {
+			s.mu.Lock()
+			w := s.idleWaiter
+			s.mu.Unlock()
+			if w != nil {
+				s.loop.makeReady(w)
+			}
+		}
+	}
+}
+
+func (s *Scope) isIdle() bool {
+	select {
+	case <-s.idle:
+		return true
+	default:
+		return false
+	}
+}
+
+// loopGo starts body as a loop task child (already counted by enter). With
+// a Limit and no free slot, block queues it, and otherwise loopGo reports
+// false and starts nothing.
+func (s *Scope) loopGo(body func(ctx context.Context), block bool) bool {
+	return s.loopStart(func() {
+		f := spawnLoop(s.loop, s.ctx, func(ctx context.Context) (struct{}, error) {
+			defer s.loopChildDone() // on every path, runtime.Goexit included
+			body(ctx)
+			return struct{}{}, nil
+		}, nil)
+		f.t.observe() // the scope records the child's outcome
+	}, block)
+}
+
+// loopStart runs start now if the Limit allows, else queues it (block) or
+// reports false. Each child it starts must end with loopChildDone.
+func (s *Scope) loopStart(start func(), block bool) bool {
+	s.mu.Lock()
+	if s.loopLimit > 0 && s.loopActive >= s.loopLimit {
+		if !block {
+			s.mu.Unlock()
+			return false
+		}
+		s.loopPending = append(s.loopPending, start)
+		s.mu.Unlock()
+		return true
+	}
+	s.loopActive++
+	s.mu.Unlock()
+	start()
+	return true
+}
+
+// loopChildDone frees a child's slot and starts a queued child in it.
+func (s *Scope) loopChildDone() {
+	s.mu.Lock()
+	var next func()
+	if len(s.loopPending) > 0 {
+		next = s.loopPending[0]
+		s.loopPending = s.loopPending[1:]
+	} else {
+		s.loopActive--
+	}
+	s.mu.Unlock()
+	if next != nil {
+		if s.ctx.Err() != nil { // the scope ended: queued children are fallout
+			s.mu.Lock()
+			s.loopActive--
+			dropped := len(s.loopPending) + 1
+			s.loopPending = nil
+			s.mu.Unlock()
+			s.exitN(uint64(dropped))
+			return
+		}
+		next()
 	}
 }
 
@@ -366,21 +495,21 @@ func (s *Scope) stamp(err error) error {
 
 // runGo runs a child started with Go on its own goroutine.
 func (s *Scope) runGo(fn func(context.Context) error) {
-	s.call(fn)
+	s.call(s.ctx, fn)
 	s.exit()
 }
 
 // call runs fn as a child on the current goroutine and records its outcome.
 // The caller uncounts the child, unless fn calls runtime.Goexit: call then
 // uncounts it, as the caller will never run again.
-func (s *Scope) call(fn func(context.Context) error) {
+func (s *Scope) call(ctx context.Context, fn func(context.Context) error) {
 	returned := false
 	defer func() {
 		if !returned {
 			s.recovered(recover())
 		}
 	}()
-	err := fn(s.ctx)
+	err := fn(ctx)
 	returned = true
 	if err != nil {
 		s.fail(s.stamp(err), true)
@@ -414,7 +543,7 @@ type scopeChild interface {
 // making it a scopeChild does not allocate.
 type goChild func(context.Context) error
 
-func (fn goChild) run(s *Scope) { s.call(fn) }
+func (fn goChild) run(s *Scope) { s.call(s.ctx, fn) }
 func (goChild) drop(*Scope)     {}
 
 // spawnChild is a child started with Spawn; its future lives in it, so a
@@ -485,6 +614,8 @@ type startChild struct {
 	fn        func(ctx context.Context, ready func()) error
 	ch        chan error // capacity 1: nil for ready, or the early outcome
 	signalled atomic.Bool
+	ctx       context.Context // what fn receives: the scope's, or its loop task's
+	waiter    *loopTask       // in a loop: the task blocked in Start
 }
 
 // signal hands Start's result to its caller, once; it reports whether this
@@ -494,6 +625,9 @@ func (c *startChild) signal(err error) bool {
 		return false
 	}
 	c.ch <- err
+	if c.waiter != nil {
+		c.waiter.l.makeReady(c.waiter)
+	}
 	return true
 }
 
@@ -519,7 +653,7 @@ func (c *startChild) run(s *Scope) {
 			s.exit() // runtime.Goexit: the caller will not run again
 		}
 	}()
-	err := c.fn(s.ctx, c.ready)
+	err := c.fn(c.ctx, c.ready)
 	returned = true
 	if c.signalled.Load() {
 		if err != nil {

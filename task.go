@@ -230,7 +230,7 @@ func (t *task) cancel(reason uint32, err error) {
 		abort(t.outcome(t.Err()))
 	}
 	if reason != ctxReturned && x != nil && x.lt != nil {
-		x.lt.l.makeReady(x.lt) // wake it where it waits in its loop
+		x.lt.l.wakeParked(x.lt) // wake it where it waits in its loop
 	}
 }
 
