@@ -331,11 +331,8 @@ func (k *call) cancelRemote(kind, msg string) (stored bool, err error) {
 	c := k.c
 	ctx, cancel := context.WithTimeout(context.Background(), apiTimeout)
 	defer cancel()
-	_, err = c.results.Create(ctx, k.id, errorRecord(&wireError{Kind: kind, Task: k.name, Message: msg}))
-	if err != nil {
-		if errors.Is(err, jetstream.ErrKeyExists) {
-			return false, nil
-		}
+	stored, err = storeOutcome(ctx, c.js, c.l, k.id, errorRecord(&wireError{Kind: kind, Task: k.name, Message: msg}))
+	if !stored {
 		return false, err
 	}
 	if k.ack != nil {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/goasync/async"
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -167,6 +168,24 @@ func validTaskID(id string) bool {
 		}
 	}
 	return true
+}
+
+// storeOutcome writes rec as the outcome of task id unless one is stored
+// already: a create-only write to the results bucket (kv.Create without its
+// per-call key check; ids are checked when they are made). It reports
+// whether this write won; err is set when the server did not answer.
+func storeOutcome(ctx context.Context, js jetstream.JetStream, l layout, id string, rec []byte) (bool, error) {
+	msg := &nats.Msg{Subject: l.resultSubject(id), Data: rec, Header: nats.Header{}}
+	_, err := js.PublishMsg(ctx, msg, jetstream.WithExpectLastSequencePerSubject(0))
+	if err == nil {
+		return true, nil
+	}
+	var apiErr *jetstream.APIError
+	if errors.As(err, &apiErr) && (apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence ||
+		apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant) {
+		return false, nil // first writer wins
+	}
+	return false, err
 }
 
 // Outcome records, stored in the results bucket under the task id: 'v'

@@ -452,10 +452,10 @@ func (w *Worker) store(id string, rec []byte) bool {
 	var stopAt time.Time
 	for {
 		ctx, cancel := context.WithTimeout(context.Background(), apiTimeout)
-		_, err := w.results.Create(ctx, id, rec)
+		_, err := storeOutcome(ctx, w.js, w.l, id, rec)
 		cancel()
-		if err == nil || errors.Is(err, jetstream.ErrKeyExists) {
-			return true // first writer wins: an earlier outcome stays
+		if err == nil {
+			return true // stored, or an earlier outcome stays: first writer wins
 		}
 		if w.nc.IsClosed() {
 			return false
