@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -113,7 +114,7 @@ func ExampleDump() {
 	defer SetDebug(SetDebug(true))
 	a, b := startCycle(context.Background(), "A", "B")
 	for len(AwaitCycles(Tasks())) == 0 {
-		time.Sleep(time.Millisecond) // until both wait
+		runtime.Gosched() // until both wait
 	}
 	var buf bytes.Buffer
 	Dump(&buf)

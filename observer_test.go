@@ -3,6 +3,7 @@ package async
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"sync"
 	"testing"
@@ -109,4 +110,26 @@ func TestSetObserverReturnsPrevious(t *testing.T) {
 	if _, ok := o.parents["after-removal"]; ok {
 		t.Fatal("a removed observer was told about a task")
 	}
+}
+
+// printingObserver prints each task as it starts.
+type printingObserver struct{}
+
+func (printingObserver) TaskStarted(ctx context.Context, name string) context.Context {
+	fmt.Println("task started:", name)
+	return ctx // a tracer would return ctx with the task's span in it
+}
+func (printingObserver) TaskEnded(context.Context, error)            {}
+func (printingObserver) Awaiting(context.Context, []context.Context) {}
+
+// An Observer hears of every task; asyncotel's makes OpenTelemetry spans.
+func ExampleSetObserver() {
+	defer SetObserver(SetObserver(printingObserver{}))
+	user, _ := Go(context.Background(), func(ctx context.Context) (string, error) {
+		return "ada", nil
+	}, Name("load-user")).Await(context.Background())
+	fmt.Println(user)
+	// Output:
+	// task started: load-user
+	// ada
 }
