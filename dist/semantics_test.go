@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -430,5 +431,30 @@ func TestConcurrentCalls(t *testing.T) {
 		if v != i+1 {
 			t.Fatalf("result %d = %d", i, v)
 		}
+	}
+}
+
+// A handler that calls runtime.Goexit fails its task instead of losing it,
+// and the worker goes on serving.
+func TestHandlerGoexit(t *testing.T) {
+	s := testServer(t)
+	runWorker(t, s.URL(), func(w *Worker) {
+		Register(w, "exit", func(ctx context.Context, n int) (int, error) {
+			if n == 0 {
+				runtime.Goexit()
+			}
+			return n, nil
+		})
+	}, Concurrency(1))
+	c := newClient(t, connect(t, s.URL()))
+	for range 3 {
+		_, err := await[int](t, Call[int, int](context.Background(), c, "exit", 0, Retry()))
+		var re *RemoteError
+		if !errors.As(err, &re) || !strings.Contains(re.Message, "Goexit") || errors.Is(err, ErrDeadLetter) {
+			t.Fatalf("err = %v, want a RemoteError about Goexit, not retried", err)
+		}
+	}
+	if v, err := await[int](t, Call[int, int](context.Background(), c, "exit", 7)); v != 7 || err != nil {
+		t.Fatalf("after Goexits: %v, %v", v, err)
 	}
 }

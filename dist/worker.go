@@ -32,6 +32,7 @@ type Worker struct {
 	results  jetstream.KeyValue
 	sem      chan struct{} // one token per running (or being fetched) task
 	storing  chan struct{} // one token per outcome being stored
+	work     chan delivery // to the handler goroutines
 	running  map[string]*runningTask
 	canceled map[string]time.Time // cancel requests for tasks not running here
 	tasks    sync.WaitGroup       // handlers in flight
@@ -220,10 +221,20 @@ func (w *Worker) Run(ctx context.Context) error {
 	base := context.WithoutCancel(ctx)
 	w.advertise(ctx, workers, names)
 
+	// Handlers run on long-lived goroutines, whose stacks stay grown. A task
+	// holds a slot or a storing token while it has a goroutine, so with
+	// one goroutine per slot and token a free slot always finds an idle
+	// goroutine.
+	w.work = make(chan delivery)
+	var pool sync.WaitGroup
+	for range 5 * w.cfg.concurrency {
+		pool.Add(1)
+		go w.serve(base, &pool)
+	}
 	var loops sync.WaitGroup
 	share := max(1, (w.cfg.concurrency+len(names)-1)/len(names))
 	for i, name := range names {
-		loops.Go(func() { w.fetchLoop(ctx, base, name, consumers[i], share) })
+		loops.Go(func() { w.fetchLoop(ctx, name, consumers[i], share) })
 	}
 	housekeeping := make(chan struct{})
 	var hk sync.WaitGroup
@@ -233,6 +244,8 @@ func (w *Worker) Run(ctx context.Context) error {
 	close(w.stopping)
 	loops.Wait()   // no new tasks
 	w.tasks.Wait() // running handlers finish and store their results
+	close(w.work)
+	pool.Wait()
 	close(housekeeping)
 	hk.Wait()
 	_ = sub.Unsubscribe()
@@ -260,7 +273,7 @@ func (w *Worker) consumer(ctx context.Context, name string) (jetstream.Consumer,
 // fetchLoop takes tasks of one function while Run's context lasts. It asks
 // the server only for as many tasks as it has free slots, so a busy worker
 // leaves queued tasks to idle ones.
-func (w *Worker) fetchLoop(ctx, base context.Context, name string, cons jetstream.Consumer, share int) {
+func (w *Worker) fetchLoop(ctx context.Context, name string, cons jetstream.Consumer, share int) {
 	backoff := newBackoff()
 	for {
 		select {
@@ -285,7 +298,7 @@ func (w *Worker) fetchLoop(ctx, base context.Context, name string, cons jetstrea
 			for m := range batch.Messages() {
 				got++
 				w.tasks.Add(1)
-				go w.handle(base, name, m)
+				w.work <- delivery{name, m}
 			}
 			err = batch.Error()
 		}
@@ -312,6 +325,30 @@ func (w *Worker) fetchLoop(ctx, base context.Context, name string, cons jetstrea
 			ccancel()
 		}
 	}
+}
+
+// A delivery is a task handed to a handler goroutine.
+type delivery struct {
+	name string
+	msg  jetstream.Msg
+}
+
+// serve runs deliveries until the work channel closes. If a handler ends
+// its goroutine with runtime.Goexit (after handle has settled its task),
+// serve starts a replacement.
+func (w *Worker) serve(base context.Context, pool *sync.WaitGroup) {
+	closed := false
+	defer func() {
+		if !closed {
+			go w.serve(base, pool)
+			return
+		}
+		pool.Done()
+	}()
+	for d := range w.work {
+		w.handle(base, d.name, d.msg)
+	}
+	closed = true
 }
 
 // handle runs one delivered task and settles it: result stored then ack, or
