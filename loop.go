@@ -22,13 +22,17 @@ import (
 // which tasks run is decided by the loop alone: first in, first out, or by a
 // seeded generator.
 type loop struct {
-	mu        sync.Mutex
-	ready     []*loopTask
-	parked    []*loopTask // waiting in blockUntil, in the order they parked
-	holder    *loopTask   // who runs; nil when the loop is idle; &l.dispatcher while timers fire
-	live      int         // loop tasks not yet finished
-	externals int         // work outside the loop the loop waits for (Offload)
-	closed    bool        // every task finished; no more loop tasks
+	mu     sync.Mutex
+	ready  []*loopTask
+	parked []*loopTask // waiting in blockUntil (order kept deterministic, not FIFO)
+	// needScan says a context some parked task waits with may have ended:
+	// set synchronously by the loop's, its scopes' and its tasks' cancel,
+	// and by the callbacks watching other contexts.
+	needScan  atomic.Bool
+	holder    *loopTask // who runs; nil when the loop is idle; &l.dispatcher while timers fire
+	live      int       // loop tasks not yet finished
+	externals int       // work outside the loop the loop waits for (Offload)
+	closed    bool      // every task finished; no more loop tasks
 	finished  chan struct{}
 	rng       *rand.Rand // nil: FIFO
 	clock     *vclock.Clock
@@ -46,6 +50,7 @@ type loopTask struct {
 	t      *task
 	wake   chan struct{} // receives the loop; buffered so a handoff never blocks
 	queued bool          // in l.ready; guarded by l.mu
+	parkAt int           // index in l.parked while parked; guarded by l.mu
 	exited bool          // guarded by l.mu
 	since  time.Time     // when it last took the loop, for slow-task reports
 	main   bool          // RunLoop's main: its context lasts as long as the loop
@@ -114,8 +119,15 @@ func RunLoop(ctx context.Context, main func(context.Context) error, opts ...Opti
 	defer loopsRunning.Add(-1)
 	lctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	l.cancel = cancel
+	l.cancel = func(cause error) { cancel(cause); l.needScan.Store(true) }
 	lctx = context.WithValue(lctx, loopKey{}, l)
+	// The caller's context ending while every task is parked: nothing in
+	// the loop would notice, so a watch wakes it to look.
+	stopWatch := context.AfterFunc(lctx, func() {
+		l.needScan.Store(true)
+		l.kick()
+	})
+	defer stopWatch()
 
 	name := c.Name
 	if name == "" {
@@ -320,13 +332,13 @@ func (l *loop) unqueue(lt *loopTask) {
 func (l *loop) dispatch() {
 	for {
 		if n := len(l.ready); n > 0 {
-			i := 0
-			if l.rng != nil {
-				i = l.rng.IntN(n)
+			if l.rng != nil { // move the pick to the front
+				i := l.rng.IntN(n)
+				l.ready[0], l.ready[i] = l.ready[i], l.ready[0]
 			}
-			lt := l.ready[i]
-			copy(l.ready[i:], l.ready[i+1:])
-			l.ready = l.ready[:n-1]
+			lt := l.ready[0]
+			l.ready[0] = nil
+			l.ready = l.ready[1:]
 			lt.queued = false
 			l.holder = lt
 			lt.since = time.Now()
@@ -337,10 +349,12 @@ func (l *loop) dispatch() {
 		// at a point the loop controls, keeps runs reproducible: the
 		// callbacks that also report it run on goroutines of their own.
 		woke := false
-		for _, p := range l.parked {
-			if !p.queued && p.waitCtx != nil && p.waitCtx.Err() != nil {
-				l.enqueue(p)
-				woke = true
+		if l.needScan.Swap(false) {
+			for _, p := range l.parked {
+				if !p.queued && p.waitCtx != nil && p.waitCtx.Err() != nil {
+					l.enqueue(p)
+					woke = true
+				}
 			}
 		}
 		if woke {
@@ -360,6 +374,36 @@ func (l *loop) dispatch() {
 	}
 }
 
+// kick makes an idle loop look for work (ended contexts, due timers).
+func (l *loop) kick() {
+	l.mu.Lock()
+	if l.holder == nil {
+		l.dispatch()
+	}
+	l.mu.Unlock()
+}
+
+// watchesParent reports whether a loop task must register a callback to hear
+// of parent's end. The loop's own contexts need none: their cancel flags
+// the loop to look (needScan), and a parked task's Err reads its parent's.
+// A context the user derived is cancelled without the loop knowing.
+func (lt *loopTask) watchesParent(parent context.Context) bool {
+	if lt == nil || lt.main {
+		return false
+	}
+	switch p := parent.(type) {
+	case *task:
+		return p.loopTask() == nil
+	case loopScopeCtx:
+		return false
+	}
+	return true
+}
+
+// loopScopeCtx marks a scope's context inside a loop: the scope's cancel
+// tells the loop, so children need not watch it.
+type loopScopeCtx struct{ context.Context }
+
 // makeReady queues lt to run; if the loop is idle, lt takes it now.
 func (l *loop) makeReady(lt *loopTask) {
 	l.mu.Lock()
@@ -375,24 +419,25 @@ func (l *loop) park(lt *loopTask, ctx context.Context) {
 	l.mu.Lock()
 	l.reportSlow(lt)
 	lt.waitCtx = ctx
+	lt.parkAt = len(l.parked)
 	l.parked = append(l.parked, lt)
 	l.dispatch()
 	l.mu.Unlock()
 	<-lt.wake
 	l.mu.Lock()
 	lt.waitCtx = nil
-	for i, p := range l.parked {
-		if p == lt {
-			l.parked = append(l.parked[:i], l.parked[i+1:]...)
-			break
-		}
-	}
+	last := len(l.parked) - 1
+	l.parked[lt.parkAt] = l.parked[last]
+	l.parked[lt.parkAt].parkAt = lt.parkAt
+	l.parked[last] = nil
+	l.parked = l.parked[:last]
 	l.mu.Unlock()
 }
 
 // wakeParked makes lt ready if it is parked: a late callback about a context
 // that ended finds lt already gone on, and does nothing.
 func (l *loop) wakeParked(lt *loopTask) {
+	l.needScan.Store(true)
 	l.mu.Lock()
 	if lt.waitCtx != nil {
 		l.enqueue(lt)

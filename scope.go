@@ -76,6 +76,9 @@ func NewScope(ctx context.Context, opts ...Option) *Scope {
 	}
 	if l := loopOf(ctx); l != nil {
 		s.loop, s.loopLimit = l, c.Limit
+		cancel := s.cancel
+		s.cancel = func(cause error) { cancel(cause); l.needScan.Store(true) }
+		s.ctx = loopScopeCtx{s.ctx}
 	} else if c.Limit > 0 {
 		s.lim = newLimiter(c.Limit)
 	}

@@ -145,7 +145,7 @@ func (t *task) start(parent context.Context, c *config, abort func(error)) {
 	} else {
 		// A loop task must hear of its parent's end itself, to wake
 		// where it waits in its loop.
-		t.link(parent, abort != nil || t.loopTask() != nil)
+		t.link(parent, abort != nil || t.loopTask().watchesParent(parent))
 	}
 	if h := hooks.Load(); h != nil {
 		h.h.taskStarted(t, taskOfContext(parent))

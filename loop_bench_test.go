@@ -1,0 +1,79 @@
+package async
+
+import (
+	"context"
+	"testing"
+)
+
+// BenchmarkLoopSwitch measures one switch between two loop tasks that hand
+// the loop back and forth, against two goroutines ping-ponging over an
+// unbuffered channel (one op = one handoff).
+func BenchmarkLoopSwitch(b *testing.B) {
+	b.Run("raw", func(b *testing.B) {
+		b.ReportAllocs()
+		ping, pong := make(chan int), make(chan int)
+		go func() {
+			for v := range ping {
+				pong <- v
+			}
+			close(pong)
+		}()
+		for i := 0; b.Loop(); i++ {
+			ping <- i
+			<-pong
+		}
+		close(ping)
+		<-pong
+	})
+	b.Run("async-loop-yield", func(b *testing.B) {
+		b.ReportAllocs()
+		RunLoop(context.Background(), func(ctx context.Context) error {
+			stop := false
+			Go(ctx, func(ctx context.Context) (int, error) {
+				for !stop {
+					Yield(ctx)
+				}
+				return 0, nil
+			})
+			for b.Loop() {
+				Yield(ctx) // to the other task and back: two switches
+			}
+			stop = true
+			return nil
+		})
+	})
+}
+
+// BenchmarkLoopGather runs 100k loop tasks, each awaiting a trivial child,
+// gathered with All: the job bench/crosslang runs in asyncio and Node.
+func BenchmarkLoopGather(b *testing.B) {
+	const n = 100_000
+	gather := func(ctx context.Context) error {
+		fs := make([]*Future[int], n)
+		for i := range fs {
+			fs[i] = Go(ctx, func(ctx context.Context) (int, error) {
+				return Go(ctx, func(context.Context) (int, error) { return i, nil }).Await(ctx)
+			})
+		}
+		_, err := All(ctx, fs...)
+		return err
+	}
+	b.Run("async", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if err := gather(context.Background()); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/task")
+	})
+	b.Run("async-loop", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if err := RunLoop(context.Background(), gather); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/task")
+	})
+}
