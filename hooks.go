@@ -2,6 +2,7 @@ package async
 
 import (
 	"context"
+	"runtime/trace"
 	"sync"
 	"sync/atomic"
 )
@@ -106,15 +107,21 @@ func (h *hookSet) taskStarted(t, parent *task) {
 				ctx = c
 			}
 		}
-		if d == nil {
+		var tt *trace.Task
+		labels := false
+		if h.prof {
+			ctx, tt, labels = startProfiling(ctx, t.name())
+		}
+		// Nothing to keep for an unnamed task while not tracing, with no
+		// observer: no allocation.
+		if d == nil && (h.obs != nil || tt != nil || labels) {
 			d = new(taskDebug)
 		}
-		d.observed = h.obs != nil
-		if h.prof {
-			ctx = d.startProfiling(ctx, t.name())
-		}
-		if ctx != t.parent {
-			d.values = ctx
+		if d != nil {
+			d.observed, d.trace, d.labels = h.obs != nil, tt, labels
+			if ctx != t.parent {
+				d.values = ctx
+			}
 		}
 	}
 	if d != nil {
@@ -158,10 +165,6 @@ func (h *hookSet) taskSettled(t *task) {
 }
 
 func (h *hookSet) awaitBegin(ctx context.Context, on []*task) *awaitRec {
-	rec := &awaitRec{waiter: taskOfContext(ctx)}
-	if h.reg != nil {
-		h.reg.awaitBegin(rec, on)
-	}
 	if h.obs != nil {
 		ctxs := make([]context.Context, 0, len(on))
 		for _, t := range on {
@@ -171,14 +174,27 @@ func (h *hookSet) awaitBegin(ctx context.Context, on []*task) *awaitRec {
 		}
 		h.obs.Awaiting(ctx, ctxs)
 	}
-	if h.prof {
-		rec.startRegion(ctx)
+	tracing := h.prof && trace.IsEnabled()
+	if h.reg == nil && !tracing {
+		return nil // nothing to end
+	}
+	rec := &awaitRec{waiter: taskOfContext(ctx)}
+	if h.reg != nil {
+		h.reg.awaitBegin(rec, on)
+	}
+	if tracing {
+		rec.region = trace.StartRegion(ctx, "async.Await")
 	}
 	return rec
 }
 
 func (h *hookSet) awaitEnd(rec *awaitRec) {
-	rec.endRegion()
+	if rec == nil {
+		return
+	}
+	if rec.region != nil {
+		rec.region.End()
+	}
 	if h.reg != nil {
 		h.reg.awaitEnd(rec)
 	}

@@ -34,21 +34,22 @@ func SetProfiling(on bool) (previous bool) {
 // profileLabel is the pprof label key under which named tasks run.
 const profileLabel = "async.task"
 
-// startProfiling makes the trace task and the labels of a task named name,
-// started with ctx, and returns the context that carries them.
-func (d *taskDebug) startProfiling(ctx context.Context, name string) context.Context {
+// startProfiling makes the trace task (while tracing) and the labels (for a
+// named task) of a task named name, started with ctx, and returns the
+// context that carries them.
+func startProfiling(ctx context.Context, name string) (_ context.Context, tt *trace.Task, labels bool) {
 	if trace.IsEnabled() {
 		tn := name
 		if tn == "" {
 			tn = "async.task"
 		}
-		ctx, d.trace = trace.NewTask(ctx, tn)
+		ctx, tt = trace.NewTask(ctx, tn)
 	}
 	if name != "" {
 		ctx = pprof.WithLabels(ctx, pprof.Labels(profileLabel, name))
-		d.labels = true
+		labels = true
 	}
-	return ctx
+	return ctx, tt, labels
 }
 
 // runProfiling runs on the task's goroutine as its function starts.
@@ -77,17 +78,5 @@ func (d *taskDebug) stopProfiling(t *task) {
 func (d *taskDebug) endTrace() {
 	if d.trace != nil {
 		d.trace.End()
-	}
-}
-
-func (rec *awaitRec) startRegion(ctx context.Context) {
-	if trace.IsEnabled() {
-		rec.region = trace.StartRegion(ctx, "async.Await")
-	}
-}
-
-func (rec *awaitRec) endRegion() {
-	if rec.region != nil {
-		rec.region.End()
 	}
 }
