@@ -52,9 +52,8 @@ func newAPI() *httptest.Server {
 		// The handler's work runs as a task; its panic becomes an error here
 		// instead of killing the server.
 		f := async.Go(r.Context(), func(ctx context.Context) (int, error) {
-			var discounts map[string]int
-			discounts["spring"] = 10 // a bug: assignment to a nil map
-			return 0, nil
+			discounts := []int{}
+			return discounts[len(r.URL.Path)], nil // a bug: indexes past the end
 		}, async.Name("discounts"))
 		if _, err := f.Await(r.Context()); err != nil {
 			http.Error(w, "internal error: "+firstLine(err.Error()), http.StatusInternalServerError)

@@ -171,7 +171,7 @@ func run() error {
 			default:
 			}
 		})
-		defer async.SetUnobservedHandler(prev)
+		defer func() { async.SetUnobservedHandler(prev) }()
 		done := make(chan struct{})
 		forget(ctx, fetch, done) // starts a failing task and drops its future
 		<-done
@@ -187,6 +187,8 @@ func run() error {
 			}
 		}
 	})
+
+	loopDemos()
 
 	fmt.Printf("\nThe loop took %s; async.All took %s for the same %d requests.\n", table[0].took, table[1].took, len(ids))
 	fmt.Println("\nSummary")
