@@ -52,6 +52,7 @@ func loopDemos() {
 		fmt.Print("   ")
 		err := async.RunLoop(context.Background(), func(ctx context.Context) error {
 			_, err := async.Go(ctx, func(ctx context.Context) (int, error) {
+				//asyncvet:ignore blocking this demo blocks the loop on purpose
 				time.Sleep(150 * time.Millisecond) // blocks the loop: should be async.Sleep or Offload
 				return 0, nil
 			}, async.Name("resize-images")).Await(ctx)
