@@ -159,6 +159,9 @@ func TestExpiredTaskIsNotStarted(t *testing.T) {
 	if _, err := f.Await(context.Background()); !errors.Is(err, ErrClosed) {
 		t.Fatalf("closed client's future: %v, want ErrClosed", err)
 	}
+	if _, err := await[int](t, Call[int, int](context.Background(), gone, "count", 1, WaitForWorker())); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Call after Close: %v, want ErrClosed", err)
+	}
 
 	c := newClient(t, connect(t, s.URL()))
 	alive := Call[int, int](context.Background(), c, "count", 2, Timeout(100*time.Millisecond), WaitForWorker())
@@ -286,6 +289,21 @@ func TestBadInput(t *testing.T) {
 	mustPanic(t, "at least 1", func() { Concurrency(0) })
 	if err := (&Worker{}).run0(); err == nil {
 		t.Error("Run with nothing registered returned no error")
+	}
+	twice, err := NewWorker(connect(t, s.URL()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	Register(twice, "t", fn)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- twice.Run(ctx) }()
+	waitAdvertised(t, twice.nc, twice)
+	mustPanic(t, "called twice", func() { _ = twice.Run(ctx) })
+	mustPanic(t, "after Worker.Run", func() { Register(twice, "late", fn) })
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("Run: %v", err)
 	}
 }
 
