@@ -9,12 +9,12 @@ import (
 	"time"
 )
 
-// byName finds the task named name in a snapshot.
+// byName finds the newest task named name in a snapshot.
 func byName(t *testing.T, tasks []TaskInfo, name string) TaskInfo {
 	t.Helper()
-	for _, ti := range tasks {
-		if ti.Name == name {
-			return ti
+	for i := len(tasks) - 1; i >= 0; i-- {
+		if tasks[i].Name == name {
+			return tasks[i]
 		}
 	}
 	t.Fatalf("no task %q in %+v", name, tasks)
@@ -144,5 +144,27 @@ func TestTaskStateString(t *testing.T) {
 		if err := back.UnmarshalText([]byte(want)); (err == nil) != (s <= TaskFailed) || err == nil && back != s {
 			t.Errorf("UnmarshalText(%q) = %v, %v", want, back, err)
 		}
+	}
+}
+
+// Event-loop tasks are registered like any other: a child started by the
+// loop's main task waits for the loop (pending) until main gives it up.
+func TestTasksInEventLoop(t *testing.T) {
+	defer SetDebug(SetDebug(true))
+	err := RunLoop(bg, func(ctx context.Context) error {
+		child := Go(ctx, value(1), Name("loop-child"))
+		if s := byName(t, Tasks(), "loop-child").State; s != TaskPending {
+			t.Errorf("a loop child before main yields: %v; want pending", s)
+		}
+		if _, err := child.Await(ctx); err != nil {
+			return err
+		}
+		if s := byName(t, Tasks(), "loop-child").State; s != TaskDone {
+			t.Errorf("a loop child after it was awaited: %v; want done", s)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
