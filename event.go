@@ -14,6 +14,8 @@ type Event struct {
 	set atomic.Bool
 	mu  sync.Mutex
 	ch  chan struct{} // made by the first Wait after a Clear; closed by Set
+	// loopers are loop tasks in Wait, made ready by Set.
+	loopers []*loopTask
 }
 
 // Set raises the flag and wakes every goroutine blocked in [Event.Wait].
@@ -26,7 +28,12 @@ func (e *Event) Set() {
 			close(e.ch)
 		}
 	}
+	loopers := e.loopers
+	e.loopers = nil
 	e.mu.Unlock()
+	for _, lt := range loopers {
+		lt.l.makeReady(lt)
+	}
 }
 
 // IsSet reports whether the flag is raised.
@@ -60,8 +67,12 @@ func (e *Event) Wait(ctx context.Context) error {
 		e.ch = make(chan struct{})
 	}
 	ch := e.ch
+	lt := runningLoopTask(ctx)
+	if lt != nil {
+		e.loopers = append(e.loopers, lt)
+	}
 	e.mu.Unlock()
-	if park(ctx, ch) {
+	if park(ctx, ch, lt) {
 		return nil
 	}
 	return ctxError(ctx)

@@ -25,6 +25,27 @@ func BenchmarkLoopSwitch(b *testing.B) {
 		close(ping)
 		<-pong
 	})
+	b.Run("async-loop-queue", func(b *testing.B) {
+		b.ReportAllocs()
+		RunLoop(context.Background(), func(ctx context.Context) error {
+			ping, pong := NewQueue[int](0), NewQueue[int](0)
+			Go(ctx, func(ctx context.Context) (int, error) {
+				for {
+					v, err := ping.Get(ctx)
+					if err != nil {
+						return 0, nil
+					}
+					pong.Put(ctx, v)
+				}
+			})
+			for i := 0; b.Loop(); i++ {
+				ping.Put(ctx, i)
+				pong.Get(ctx)
+			}
+			ping.Close()
+			return nil
+		})
+	})
 	b.Run("async-loop-yield", func(b *testing.B) {
 		b.ReportAllocs()
 		RunLoop(context.Background(), func(ctx context.Context) error {

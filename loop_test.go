@@ -457,3 +457,65 @@ func TestScopeFailureInLoopCancelsSiblings(t *testing.T) {
 		t.Fatalf("sibling ended with %v", siblingErr)
 	}
 }
+
+// Queue ping-pong between loop tasks, Event, and Map run inside the loop.
+func TestQueueEventMapInLoop(t *testing.T) {
+	var trace []string
+	err := RunLoop(bg, func(ctx context.Context) error {
+		ping, pong := NewQueue[int](0), NewQueue[int](0)
+		Go(ctx, func(ctx context.Context) (int, error) {
+			for {
+				v, err := ping.Get(ctx)
+				if err != nil {
+					return 0, nil // closed
+				}
+				trace = append(trace, fmt.Sprint("pong ", v))
+				if err := pong.Put(ctx, v+1); err != nil {
+					return 0, err
+				}
+			}
+		})
+		for i := 0; i < 6; i += 2 {
+			if err := ping.Put(ctx, i); err != nil {
+				return err
+			}
+			v, err := pong.Get(ctx)
+			if err != nil || v != i+1 {
+				return fmt.Errorf("pong %d %v", v, err)
+			}
+			trace = append(trace, fmt.Sprint("ping ", v))
+		}
+		ping.Close()
+
+		var ev Event
+		waiter := Go(ctx, func(ctx context.Context) (int, error) { return 0, ev.Wait(ctx) })
+		Yield(ctx)
+		trace = append(trace, "set")
+		ev.Set()
+		if _, err := waiter.Await(ctx); err != nil {
+			return err
+		}
+
+		running, maxRunning := 0, 0
+		out, err := Map(ctx, []int{1, 2, 3, 4}, func(ctx context.Context, v int) (int, error) {
+			if !InLoop(ctx) {
+				return 0, errors.New("Map call outside the loop")
+			}
+			running++
+			maxRunning = max(maxRunning, running)
+			running--
+			return v * v, Yield(ctx)
+		}, Limit(2))
+		if err != nil || !slices.Equal(out, []int{1, 4, 9, 16}) || maxRunning != 1 {
+			return fmt.Errorf("Map: %v %v (max running %d)", out, err, maxRunning)
+		}
+		return nil
+	}, Seed(3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"pong 0", "ping 1", "pong 2", "ping 3", "pong 4", "ping 5", "set"}
+	if !slices.Equal(trace, want) {
+		t.Fatalf("trace %v; want %v", trace, want)
+	}
+}

@@ -99,6 +99,9 @@ func forEachIndex(ctx context.Context, n int, c *config, fn func(context.Context
 	if limit <= 0 {
 		limit = runtime.GOMAXPROCS(0)
 	}
+	if runningLoopTask(ctx) != nil {
+		return forEachInLoop(ctx, n, limit, c, fn)
+	}
 	workers := min(limit, n)
 	r := &indexRun{n: int64(n), chunkDiv: int64(workers) * 8, fn: fn, parent: ctx, prog: progress.New(c.Progress, n)}
 	r.ctx, r.cancel = context.WithCancelCause(ctx)
@@ -135,7 +138,7 @@ func (r *indexRun) worker() {
 // Their calls have been cancelled by then if anything failed, so waiting is
 // not ctx-aware: Map never returns while one of its calls still runs.
 func (r *indexRun) wait() {
-	park(context.Background(), r.exited)
+	park(context.Background(), r.exited, nil)
 }
 
 // work claims and runs indices until none is left or the run is cancelled.
@@ -216,6 +219,32 @@ func (r *indexRun) result() error {
 	// fallout of that end: report the end itself, with its cause.
 	if pe := r.parent.Err(); pe != nil && errors.Is(err, pe) {
 		return ctxError(r.parent)
+	}
+	return err
+}
+
+// forEachInLoop is forEachIndex for a loop task: each call is a loop task of
+// a scope that keeps the Limit, so calls run one at a time on the loop and
+// switch where they wait. The first failure cancels the rest, and calls that
+// ended because of it are fallout, as outside the loop.
+func forEachInLoop(ctx context.Context, n, limit int, c *config, fn func(context.Context, int) error) error {
+	prog := progress.New(c.Progress, n)
+	prog.Start()
+	err := Run(ctx, func(s *Scope) error {
+		for i := range n {
+			s.Go(func(ctx context.Context) error {
+				defer prog.Add()
+				return fn(ctx, i)
+			})
+		}
+		return nil
+	}, Limit(limit))
+	var agg *AggregateError
+	if errors.As(err, &agg) && len(agg.Errors) > 0 {
+		err = agg.Errors[0] // the first failure; Map reports that one
+	}
+	if pe := ctx.Err(); pe != nil && err != nil && errors.Is(err, pe) {
+		return ctxError(ctx)
 	}
 	return err
 }

@@ -6,9 +6,26 @@ import "context"
 // reports whether wake fired; if both are ready it may report either, so
 // callers recheck their own state after a false.
 //
-// Queue, Event and Map block only here, so that a scheduler that must be
-// told when a task blocks (the cooperative loop) has one place to hook.
-func park(ctx context.Context, wake <-chan struct{}) bool {
+// Queue, Event and Map block only here. A loop task (lt != nil, from
+// runningLoopTask) gives its loop up instead of blocking it, and whoever
+// fires wake must then also make lt ready (l.makeReady), synchronously, so
+// the loop decides who runs next.
+func park(ctx context.Context, wake <-chan struct{}, lt *loopTask) bool {
+	if lt != nil {
+		fired := false
+		taken := func() bool {
+			if !fired {
+				select {
+				case <-wake:
+					fired = true
+				default:
+				}
+			}
+			return fired
+		}
+		lt.l.blockUntil(lt, ctx, taken)
+		return fired
+	}
 	done := ctx.Done()
 	if done == nil {
 		<-wake

@@ -53,11 +53,12 @@ func (q *Queue[T]) Put(ctx context.Context, v T) error {
 		q.mu.Unlock()
 		return nil
 	}
-	w := &qwaiter[T]{v: v, wake: make(chan struct{}, 1)}
+	w := newQWaiter[T](ctx)
+	w.v = v
 	q.putters.push(w)
 	q.mu.Unlock()
 
-	if park(ctx, w.wake) {
+	if q.park(ctx, w) {
 		return w.err
 	}
 	q.mu.Lock()
@@ -117,11 +118,11 @@ func (q *Queue[T]) Get(ctx context.Context) (T, error) {
 		q.mu.Unlock()
 		return zero, ErrClosed
 	}
-	w := &qwaiter[T]{wake: make(chan struct{}, 1)}
+	w := newQWaiter[T](ctx)
 	q.getters.push(w)
 	q.mu.Unlock()
 
-	if park(ctx, w.wake) {
+	if q.park(ctx, w) {
 		return w.v, w.err
 	}
 	q.mu.Lock()
@@ -223,13 +224,42 @@ type qwaiter[T any] struct {
 	err        error // nil or ErrClosed
 	settled    bool
 	wake       chan struct{} // capacity 1
+	lt         *loopTask     // a loop task waiting: woken through its loop
 	prev, next *qwaiter[T]
+}
+
+// newQWaiter makes the waiter for a blocked Put or Get. A loop task waits by
+// giving its loop up and needs no channel.
+func newQWaiter[T any](ctx context.Context) *qwaiter[T] {
+	if lt := runningLoopTask(ctx); lt != nil {
+		return &qwaiter[T]{lt: lt}
+	}
+	return &qwaiter[T]{wake: make(chan struct{}, 1)}
+}
+
+// park waits until w is settled (true) or ctx ends (false; w may have been
+// settled meanwhile: the caller rechecks under q.mu).
+func (q *Queue[T]) park(ctx context.Context, w *qwaiter[T]) bool {
+	if w.lt == nil {
+		return park(ctx, w.wake, nil)
+	}
+	settled := func() bool {
+		q.mu.Lock()
+		defer q.mu.Unlock()
+		return w.settled
+	}
+	return w.lt.l.blockUntil(w.lt, ctx, settled) == nil
 }
 
 func (w *qwaiter[T]) settle(err error) {
 	w.err = err
 	w.settled = true
-	w.wake <- struct{}{}
+	if w.wake != nil {
+		w.wake <- struct{}{}
+	}
+	if w.lt != nil {
+		w.lt.l.makeReady(w.lt)
+	}
 }
 
 // waitList is a FIFO of waiters, a doubly linked list so that a waiter whose
