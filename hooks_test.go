@@ -73,9 +73,11 @@ func (nopObserver) TaskStarted(ctx context.Context, _ string) context.Context { 
 func (nopObserver) TaskEnded(context.Context, error)                          {}
 func (nopObserver) Awaiting(context.Context, []context.Context)               {}
 
-// BenchmarkHooks is BenchmarkGoAwait's spawn and await with each debugging
-// feature on: what debug mode, profiling and an observer cost per task. The
-// "async" line, with all of them off, is the figure the core must keep.
+// BenchmarkHooks is BenchmarkGoAwait's spawn and await, of a named task,
+// with each debugging feature on: what debug mode, profiling (pprof labels;
+// runtime/trace is not recording) and an observer that does nothing cost per
+// task. The "async" line, with all of them off, is the figure the core must
+// keep.
 func BenchmarkHooks(b *testing.B) {
 	ctx := context.Background()
 	b.Run("raw", func(b *testing.B) {
@@ -88,11 +90,13 @@ func BenchmarkHooks(b *testing.B) {
 		}
 		_ = sum
 	})
+	// Named tasks, so that profiling sets pprof labels.
+	named := Name("bench")
 	spawnAwait := func(b *testing.B) {
 		b.ReportAllocs()
 		sum := 0
 		for i := 0; b.Loop(); i++ {
-			v, _ := Go(ctx, func(context.Context) (int, error) { return work(i), nil }).Await(ctx)
+			v, _ := Go(ctx, func(context.Context) (int, error) { return work(i), nil }, named).Await(ctx)
 			sum += v
 		}
 		_ = sum
