@@ -56,7 +56,8 @@ func callers(skip int) []uintptr {
 
 // formatStack renders program counters as "function\n\tfile:line" lines,
 // leaving out the library's frames at either end (the task's start, and
-// the goroutine entry that runs a task) and the runtime's goroutine exit.
+// the goroutine entry that runs a task) and the runtime's frames at the
+// bottom (goroutine exit, runtime.main).
 func formatStack(pcs []uintptr) []byte {
 	var fs []runtime.Frame
 	frames := runtime.CallersFrames(pcs)
@@ -69,7 +70,7 @@ func formatStack(pcs []uintptr) []byte {
 			break
 		}
 	}
-	for len(fs) > 0 && (libraryFrame(fs[len(fs)-1]) || fs[len(fs)-1].Function == "runtime.goexit") {
+	for len(fs) > 0 && (libraryFrame(fs[len(fs)-1]) || strings.HasPrefix(fs[len(fs)-1].Function, "runtime.")) {
 		fs = fs[:len(fs)-1]
 	}
 	var b bytes.Buffer
