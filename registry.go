@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 	"weak"
 )
@@ -56,10 +57,10 @@ func (s *TaskState) UnmarshalText(b []byte) error {
 
 // TaskInfo is a snapshot of one task, as [Tasks] returns it.
 type TaskInfo struct {
-	ID     uint64    // unique in the process, in order of creation
-	Name   string    // the task's Name, or ""
-	State  TaskState //
-	Parent uint64    // the task whose context started this one, or 0
+	ID     uint64 // unique in the process, in order of creation
+	Name   string // the task's Name, or ""
+	State  TaskState
+	Parent uint64 // the task whose context started this one, or 0
 	// Group is the scope or pool the task belongs to: "scope", "pool",
 	// or with a name, `pool "fetchers"`; "" for a task started with Go.
 	Group    string
@@ -107,6 +108,10 @@ type awaitRec struct {
 	region *trace.Region
 }
 
+// taskIDs numbers tasks across registries, so that ids stay unique when
+// debug mode is turned off and on again.
+var taskIDs atomic.Uint64
+
 func newRegistry() *registry {
 	return &registry{live: make(map[*task]*regEntry), sites: make(map[uintptr]string)}
 }
@@ -123,9 +128,9 @@ func (r *registry) started(t, parent *task) *taskDebug {
 			e.parent = pd.id
 		}
 	}
+	d.id = taskIDs.Add(1)
+	e.id = d.id
 	r.mu.Lock()
-	r.lastID++
-	d.id, e.id = r.lastID, r.lastID
 	r.live[t] = e
 	r.mu.Unlock()
 	return d
