@@ -48,7 +48,8 @@ var errStopped = errors.New("async: stream consumer stopped")
 //
 // If the loop body breaks (or returns), the calls in flight are cancelled
 // and the range statement returns once every goroutine Map started has
-// exited. [async.Progress] is told (n, -1) on the consuming goroutine just
+// exited (a worker blocked inside in, waiting for its next item, is waited
+// for: see the package documentation). [async.Progress] is told (n, -1) on the consuming goroutine just
 // before the n-th result is yielded.
 //
 // Map accepts Limit, Buffer, Unordered and Progress; it panics if ctx, in or
