@@ -154,13 +154,15 @@ func ExampleCatch() {
 func ExampleAsCompleted() {
 	ctx := context.Background()
 	ps := []*async.Promise[string]{async.NewPromise[string](), async.NewPromise[string](), async.NewPromise[string]()}
-	go func() { // settle them in the order 1, 2, 0
-		ps[1].Resolve("b")
-		ps[2].Resolve("c")
-		ps[0].Resolve("a")
-	}()
+	ps[1].Resolve("b") // settled before: yielded first
 	for i, r := range async.AsCompleted(ctx, ps[0].Future(), ps[1].Future(), ps[2].Future()) {
 		fmt.Println(i, r.Value)
+		switch i { // settle the others in the order 2, 0
+		case 1:
+			ps[2].Resolve("c")
+		case 2:
+			ps[0].Resolve("a")
+		}
 	}
 	// Output:
 	// 1 b

@@ -22,9 +22,13 @@ import (
 // which tasks run is decided by the loop alone: first in, first out, or by a
 // seeded generator.
 type loop struct {
-	mu     sync.Mutex
-	ready  []*loopTask
-	parked []*loopTask // waiting in blockUntil (order kept deterministic, not FIFO)
+	mu    sync.Mutex
+	ready []*loopTask // ready[head:] are ready, in order; the buffer is reused
+	head  int
+	// switched is when the loop last changed hands: one clock read per
+	// switch serves both the slow-task report and the next holder.
+	switched time.Time
+	parked   []*loopTask // waiting in blockUntil (order kept deterministic, not FIFO)
 	// needScan says a context some parked task waits with may have ended:
 	// set synchronously by the loop's, its scopes' and its tasks' cancel,
 	// and by the callbacks watching other contexts.
@@ -316,8 +320,8 @@ func (l *loop) enqueue(lt *loopTask) {
 }
 
 func (l *loop) unqueue(lt *loopTask) {
-	for i, r := range l.ready {
-		if r == lt {
+	for i := l.head; i < len(l.ready); i++ {
+		if r := l.ready[i]; r == lt {
 			l.ready = append(l.ready[:i], l.ready[i+1:]...)
 			break
 		}
@@ -331,17 +335,23 @@ func (l *loop) unqueue(lt *loopTask) {
 // task made ready takes it. Called with l.mu held.
 func (l *loop) dispatch() {
 	for {
-		if n := len(l.ready); n > 0 {
+		if n := len(l.ready) - l.head; n > 0 {
 			if l.rng != nil { // move the pick to the front
-				i := l.rng.IntN(n)
-				l.ready[0], l.ready[i] = l.ready[i], l.ready[0]
+				i := l.head + l.rng.IntN(n)
+				l.ready[l.head], l.ready[i] = l.ready[i], l.ready[l.head]
 			}
-			lt := l.ready[0]
-			l.ready[0] = nil
-			l.ready = l.ready[1:]
+			lt := l.ready[l.head]
+			l.ready[l.head] = nil
+			if l.head++; l.head == len(l.ready) {
+				l.ready, l.head = l.ready[:0], 0
+			}
 			lt.queued = false
 			l.holder = lt
-			lt.since = time.Now()
+			if l.switched.IsZero() {
+				l.switched = time.Now()
+			}
+			lt.since = l.switched
+			l.switched = time.Time{}
 			lt.wake <- struct{}{}
 			return
 		}
@@ -454,7 +464,8 @@ func (l *loop) reportSlow(lt *loopTask) {
 	if l.holder != lt || lt.since.IsZero() {
 		return
 	}
-	if held := time.Since(lt.since); held > l.slow {
+	l.switched = time.Now() // the next holder starts now
+	if held := l.switched.Sub(lt.since); held > l.slow {
 		args := []any{"held", held, "threshold", l.slow}
 		if name := lt.t.name(); name != "" {
 			args = append(args, "task", name)
