@@ -77,12 +77,13 @@ func liveDemo(ctx context.Context) error {
 			return n, err
 		}, async.Name(fmt.Sprintf("order-%d", n%10))))
 		for range 2 {
-			async.Submit(ctx, pool, func(ctx context.Context) (int, error) {
+			orders = append(orders, async.Submit(ctx, pool, func(ctx context.Context) (int, error) {
 				return work(ctx, time.Duration(300+rand.IntN(3000))*time.Millisecond, false)
-			})
+			}))
 		}
 		async.Sleep(ctx, 500*time.Millisecond)
 	}
-	async.AllSettled(context.Background(), append(orders, deadA, deadB)...)
+	// ctx has ended: wait for the work to wind down regardless.
+	async.AllSettled(context.WithoutCancel(ctx), append(orders, deadA, deadB)...)
 	return nil
 }
