@@ -320,8 +320,17 @@ func (t *task) finish() {
 	w1 := t.w1
 	t.w1 = nil
 	var more []waiter
-	if x := t.x.Load(); x != nil {
+	x := t.x.Load()
+	if x != nil {
 		more, x.more = x.more, nil
+	}
+	// The task returned, so its context ends. A plain task (no extension,
+	// no standard context made) has nothing else to release: end it here,
+	// under the lock already held, instead of in cancel.
+	ended := false
+	if t.parent != nil && x == nil && t.inner.Load() == nil && t.ctxState.Load() == ctxLive {
+		t.ctxState.Store(ctxReturned)
+		ended = true
 	}
 	t.mu.Unlock()
 
@@ -346,7 +355,7 @@ func (t *task) finish() {
 	if s&stFailed != 0 && s&stHandled == 0 {
 		t.watchUnobserved()
 	}
-	if t.parent != nil && !t.keepsContext() {
+	if !ended && t.parent != nil && !t.keepsContext() {
 		t.cancel(ctxReturned, nil)
 	}
 }
