@@ -37,10 +37,15 @@ type Client struct {
 	closed  bool
 	done    chan struct{} // closed by Close
 	calls   sync.WaitGroup
+	bg      sync.WaitGroup // background worker checks
 }
 
-// liveFor is how long a check that a function has a worker is trusted.
-const liveFor = time.Second
+// A check that a function has a worker is trusted for liveFor; until
+// staleFor, calls go ahead while it is checked again in the background.
+const (
+	liveFor  = time.Second
+	staleFor = 10 * time.Second
+)
 
 // NewClient returns a client that talks to NATS through nc. It creates the
 // streams and buckets if needed and starts watching for its results before
@@ -131,6 +136,7 @@ func (c *Client) Close() {
 	c.mu.Unlock()
 	c.watch.Stop()
 	c.calls.Wait() // each call's goroutine rejects its future with ErrClosed
+	c.bg.Wait()
 }
 
 // forget drops a call that no longer awaits the results watch.
@@ -142,10 +148,14 @@ func (c *Client) forget(id string) {
 
 // checkWorker returns ErrNoWorker if no worker has advertised name within the
 // workers bucket's time to live. A check that cannot reach the server does
-// not fail the call: the task is queued. Concurrent calls share one check.
+// not fail the call: the task is queued. Concurrent calls share one check,
+// and a name seen served recently is checked again in the background, so
+// that calls do not wait for the lookup.
 func (c *Client) checkWorker(ctx context.Context, name string) error {
 	c.mu.Lock()
-	if t, ok := c.live[name]; ok && time.Since(t) < liveFor {
+	seen, ok := c.live[name]
+	age := time.Since(seen)
+	if ok && age < liveFor {
 		c.mu.Unlock()
 		return nil
 	}
@@ -153,24 +163,43 @@ func (c *Client) checkWorker(ctx context.Context, name string) error {
 	if chk == nil {
 		chk = &workerCheck{done: make(chan struct{})}
 		c.checks[name] = chk
-		c.mu.Unlock()
-		chk.err = c.lookupWorker(ctx, name)
-		c.mu.Lock()
-		delete(c.checks, name)
-		if chk.err == nil {
-			c.live[name] = time.Now()
+		if ok && age < staleFor && !c.closed {
+			c.bg.Add(1)
+			c.mu.Unlock()
+			go func() {
+				defer c.bg.Done()
+				c.runCheck(context.Background(), name, chk)
+			}()
+			return nil
 		}
 		c.mu.Unlock()
-		close(chk.done)
+		c.runCheck(ctx, name, chk)
 		return chk.err
 	}
 	c.mu.Unlock()
+	if ok && age < staleFor {
+		return nil // a background check is under way
+	}
 	select {
 	case <-chk.done:
 		return chk.err
 	case <-ctx.Done():
 		return ctxError(ctx)
 	}
+}
+
+// runCheck looks name up and records the answer for the calls that follow.
+func (c *Client) runCheck(ctx context.Context, name string, chk *workerCheck) {
+	chk.err = c.lookupWorker(ctx, name)
+	c.mu.Lock()
+	delete(c.checks, name)
+	if chk.err == nil {
+		c.live[name] = time.Now()
+	} else {
+		delete(c.live, name)
+	}
+	c.mu.Unlock()
+	close(chk.done)
 }
 
 // A workerCheck is a lookup in the workers bucket that concurrent calls wait
