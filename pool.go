@@ -10,7 +10,9 @@ import (
 	"github.com/goasync/async/internal/option"
 )
 
-// ErrClosed is the error of work offered to a [Pool] after [Pool.Close].
+// ErrClosed is the error of work offered to a [Pool] after [Pool.Close], of
+// [Queue.Put] after [Queue.Close], and of [Queue.Get] once a closed queue is
+// drained.
 var ErrClosed = errors.New("async: closed")
 
 // poolIdleTimeout is how long a pool's workers may go without new work

@@ -83,9 +83,8 @@ const recentSettled = 128
 type registry struct {
 	mu     sync.Mutex
 	live   map[*task]*regEntry
-	recent []*regEntry // a ring of the last settled tasks
-	next   int         // where the ring's next entry goes
-	lastID uint64
+	recent []*regEntry        // a ring of the last settled tasks
+	next   int                // where the ring's next entry goes
 	sites  map[uintptr]string // spawn sites, by the first program counter
 }
 
