@@ -106,6 +106,22 @@ func run() error {
 		return fmt.Sprintf("%d items, total %.1f", len(all), total)
 	})
 
+	step("async.Map with Limit and a progress bar", func() string {
+		// The loop pitfall's one-line fix, bounded to 8 requests at a time.
+		items, err := async.Map(ctx, ids, c.item, async.Limit(8), async.Progress(func(done, total int) {
+			const width = 30
+			filled := width * done / total
+			fmt.Printf("\r   [%s%s] %d/%d", strings.Repeat("#", filled), strings.Repeat(".", width-filled), done, total)
+			if done == total {
+				fmt.Println()
+			}
+		}))
+		if err != nil {
+			return "error: " + err.Error()
+		}
+		return fmt.Sprintf("%d items in input order (first id %d), at most 8 in flight", len(items), items[0].ID)
+	})
+
 	step("errors propagate as values (Go's try/catch)", func() string {
 		fs := []*async.Future[item]{fetch(ctx, 1), fetch(ctx, brokenItem), fetch(ctx, 3)}
 		_, err := async.All(ctx, fs...)

@@ -16,8 +16,8 @@ func TestTourRuns(t *testing.T) {
 	if err := run(); err != nil {
 		t.Fatal(err)
 	}
-	if len(table) != 11 {
-		t.Fatalf("the tour ran %d demos; want 11", len(table))
+	if len(table) != 12 {
+		t.Fatalf("the tour ran %d demos; want 12", len(table))
 	}
 	for _, r := range table {
 		if len(r.outcome) >= 6 && r.outcome[:6] == "error:" || len(r.outcome) >= 11 && r.outcome[:11] == "unexpected:" {
