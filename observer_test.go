@@ -18,6 +18,7 @@ type recordingObserver struct {
 	parents map[string]string // task name -> the name found in its start context
 	ended   map[string]error
 	awaits  [][]string // per Awaiting call: waiter's name, then the awaited
+	onAwait func(rec []string) // if set, told of each Awaiting call after it is recorded
 }
 
 func newRecordingObserver() *recordingObserver {
@@ -47,6 +48,9 @@ func (o *recordingObserver) Awaiting(ctx context.Context, on []context.Context) 
 		rec = append(rec, c.Value(obsKey{}).(string))
 	}
 	o.awaits = append(o.awaits, rec)
+	if o.onAwait != nil {
+		o.onAwait(rec)
+	}
 }
 
 func TestObserverSeesTasksParentsOutcomesAndAwaits(t *testing.T) {
@@ -55,11 +59,18 @@ func TestObserverSeesTasksParentsOutcomesAndAwaits(t *testing.T) {
 	boom := errors.New("boom")
 	seen := make(chan string, 1)
 	release := make(chan struct{})
+	var once sync.Once
+	// The children finish only once All is waiting on them, so All must
+	// await (and be observed doing so) whatever the scheduling.
+	o.onAwait = func(rec []string) {
+		if rec[0] == "obs-outer" {
+			once.Do(func() { close(release) })
+		}
+	}
 	_, err := Go(bg, func(ctx context.Context) (int, error) {
 		seen <- ctx.Value(obsKey{}).(string) // the observer's value is in the task's context
 		a := Go(ctx, func(context.Context) (int, error) { <-release; return 1, nil }, Name("obs-a"))
-		b := Go(ctx, failing[int](boom), Name("obs-b"))
-		close(release)
+		b := Go(ctx, func(context.Context) (int, error) { <-release; return 0, boom }, Name("obs-b"))
 		_, err := All(ctx, a, b)
 		return 0, err
 	}, Name("obs-outer")).Await(bg)
