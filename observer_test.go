@@ -17,7 +17,7 @@ type recordingObserver struct {
 	mu      sync.Mutex
 	parents map[string]string // task name -> the name found in its start context
 	ended   map[string]error
-	awaits  [][]string // per Awaiting call: waiter's name, then the awaited
+	awaits  [][]string         // per Awaiting call: waiter's name, then the awaited
 	onAwait func(rec []string) // if set, told of each Awaiting call after it is recorded
 }
 
