@@ -14,11 +14,12 @@ import (
 const (
 	rootModule  = "github.com/goasync/async"
 	benchModule = "github.com/goasync/async/bench"
+	distModule  = "github.com/goasync/async/dist"
 )
 
 // buildAll compiles a test binary for the benchmark suite and for every
-// package of the root module that has benchmarks (the root package's own,
-// stream/...). A package that does not build is logged and left out, so
+// package of the root module and of dist that has benchmarks (the root
+// package's own, stream/..., dist's throughput, latency and redelivery). A package that does not build is logged and left out, so
 // that one broken package does not cost the whole report.
 func (r *runner) buildAll(ctx context.Context) ([]*pkg, error) {
 	cmd := exec.CommandContext(ctx, "go", "list", "-f", "{{.ImportPath}}\t{{.Dir}}\t{{if .Module}}{{.Module.Path}}{{end}}", rootModule+"/...")
@@ -40,7 +41,7 @@ func (r *runner) buildAll(ctx context.Context) ([]*pkg, error) {
 		switch {
 		case f[0] == benchModule:
 			suite = p
-		case f[2] == rootModule && hasBenchmarks(f[1]):
+		case (f[2] == rootModule || f[2] == distModule) && hasBenchmarks(f[1]):
 			others = append(others, p)
 		}
 	}
