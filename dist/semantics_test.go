@@ -202,15 +202,17 @@ func TestKeyDeduplicates(t *testing.T) {
 	})
 	v1, err1 := await[int](t, f1)
 	v2, err2 := await[int](t, f2)
-	if err1 != nil || err2 != nil || v1 != 50 || v2 != 50 {
-		t.Fatalf("got %v, %v and %v, %v; want 50 twice", v1, err1, v2, err2)
+	// The two calls publish concurrently from two clients: whichever reaches
+	// the stream first runs, and both futures get its result.
+	if err1 != nil || err2 != nil || v1 != v2 || (v1 != 50 && v1 != 60) {
+		t.Fatalf("got %v, %v and %v, %v; want the same result (50 or 60) twice", v1, err1, v2, err2)
 	}
 	if v, err := await[int](t, other); v != 70 || err != nil {
 		t.Fatalf("other key: %v, %v", v, err)
 	}
 	v3, err3 := await[int](t, Call[int, int](context.Background(), c1, "once", 8, Key("order-17")))
-	if err3 != nil || v3 != 50 {
-		t.Fatalf("later call: %v, %v; want the stored 50", v3, err3)
+	if err3 != nil || v3 != v1 {
+		t.Fatalf("later call: %v, %v; want the stored %v", v3, err3, v1)
 	}
 	if n := runs.Load(); n != 2 {
 		t.Fatalf("handler ran %d times, want 2 (one per key)", n)
