@@ -4,22 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
-	"time"
 
 	"github.com/goasync/async"
 )
-
-// getPage stands in for a slow request.
-func getPage(ctx context.Context, url string) (string, error) {
-	if err := async.Sleep(ctx, 10*time.Millisecond); err != nil {
-		return "", err
-	}
-	if strings.Contains(url, "missing") {
-		return "", fmt.Errorf("GET %s: 404", url)
-	}
-	return "page " + url, nil
-}
 
 func ExampleMap() {
 	ctx := context.Background()
@@ -28,20 +15,20 @@ func ExampleMap() {
 	// Slow: each request waits for the one before it.
 	//
 	//	for _, u := range urls {
-	//		page, err := async.Go(ctx, func(ctx context.Context) (string, error) { return getPage(ctx, u) }).Await(ctx)
+	//		page, err := async.Go(ctx, func(ctx context.Context) (string, error) { return fetch(ctx, u) }).Await(ctx)
 	//		...
 	//	}
 	//
 	// Fast: all at once (at most 8 at a time), results in input order.
-	pages, err := async.Map(ctx, urls, getPage, async.Limit(8))
+	pages, err := async.Map(ctx, urls, fetch, async.Limit(8))
 	fmt.Println(pages, err)
 
 	// The first failure cancels the requests still running and is returned.
-	_, err = async.Map(ctx, []string{"/a", "/missing"}, getPage)
+	_, err = async.Map(ctx, []string{"/a", "/broken"}, fetch)
 	fmt.Println(err)
 	// Output:
-	// [page /a page /b page /c page /d] <nil>
-	// GET /missing: 404
+	// [body of /a body of /b body of /c body of /d] <nil>
+	// GET /broken: 503
 }
 
 func ExampleMap_progress() {
@@ -65,12 +52,12 @@ func ExampleMap_progress() {
 
 func ExampleForEach() {
 	ctx := context.Background()
-	err := async.ForEach(ctx, []string{"/a", "/missing", "/c"}, func(ctx context.Context, u string) error {
-		_, err := getPage(ctx, u)
+	err := async.ForEach(ctx, []string{"/a", "/broken", "/c"}, func(ctx context.Context, u string) error {
+		_, err := fetch(ctx, u)
 		return err
 	}, async.Limit(2))
 	fmt.Println(err)
-	// Output: GET /missing: 404
+	// Output: GET /broken: 503
 }
 
 func ExampleQueue() {
