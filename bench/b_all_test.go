@@ -65,37 +65,12 @@ var workloadB = register(workload{
 		ctx := context.Background()
 		in := inputs(n)
 		vs := []variant{
-			simple("raw", func() int {
-				out := make([]int, len(in))
-				var wg sync.WaitGroup
-				wg.Add(len(in))
-				for i, x := range in {
-					go func() { out[i] = work(x); wg.Done() }()
-				}
-				wg.Wait()
-				return sum(out)
-			}),
+			simple("raw", func() int { return rawFanout(in, work) }),
 			simple("raw-workers", func() int {
 				return sum(rawWorkers(in, runtime.GOMAXPROCS(0)))
 			}),
-			simple("errgroup", func() int {
-				out := make([]int, len(in))
-				var g errgroup.Group
-				for i, x := range in {
-					g.Go(func() error { out[i] = work(x); return nil })
-				}
-				_ = g.Wait()
-				return sum(out)
-			}),
-			simple("conc", func() int {
-				out := make([]int, len(in))
-				var wg conc.WaitGroup
-				for i, x := range in {
-					wg.Go(func() { out[i] = work(x) })
-				}
-				wg.Wait()
-				return sum(out)
-			}),
+			simple("errgroup", func() int { return errgroupFanout(in, work) }),
+			simple("conc", func() int { return concFanout(in, work) }),
 			simple("conc-iter", func() int {
 				return sum(iter.Map(in, func(x *int) int { return work(*x) }))
 			}),
@@ -111,17 +86,8 @@ var workloadB = register(workload{
 					return sum(out)
 				}
 			}},
-			simple("lo", func() int {
-				return sum(lop.Map(in, func(x int, _ int) int { return work(x) }))
-			}),
-			simple("async-all", func() int {
-				fs := make([]*async.Future[int], len(in))
-				for i, x := range in {
-					fs[i] = async.Go(ctx, func(context.Context) (int, error) { return work(x), nil })
-				}
-				out, _ := async.All(ctx, fs...)
-				return sum(out)
-			}),
+			simple("lo", func() int { return loFanout(in, work) }),
+			simple("async-all", func() int { return asyncAllFanout(ctx, in, work) }),
 		}
 		return append(vs, extraVariants("B_All10k", n, in)...)
 	},
@@ -138,26 +104,57 @@ var workloadGather = register(workload{
 		ctx := context.Background()
 		in := inputs(n)
 		return []variant{
-			simple("raw", func() int {
-				out := make([]int, len(in))
-				var wg sync.WaitGroup
-				wg.Add(len(in))
-				for i, x := range in {
-					go func() { out[i] = work(x); wg.Done() }()
-				}
-				wg.Wait()
-				return sum(out)
-			}),
-			simple("async", func() int {
-				fs := make([]*async.Future[int], len(in))
-				for i, x := range in {
-					fs[i] = async.Go(ctx, func(context.Context) (int, error) { return work(x), nil })
-				}
-				out, _ := async.All(ctx, fs...)
-				return sum(out)
-			}),
+			simple("raw", func() int { return rawFanout(in, work) }),
+			simple("async", func() int { return asyncAllFanout(ctx, in, work) }),
 		}
 	},
 }, 1000)
 
 func BenchmarkX_Gather100k(b *testing.B) { runVariants(b, workloadGather, 100_000) }
+
+// The fan-out shapes workloads B, D and X share: run task on every input,
+// each the library's recommended way, and sum the results in input order.
+
+func rawFanout(in []int, task func(int) int) int {
+	out := make([]int, len(in))
+	var wg sync.WaitGroup
+	wg.Add(len(in))
+	for i, x := range in {
+		go func() { out[i] = task(x); wg.Done() }()
+	}
+	wg.Wait()
+	return sum(out)
+}
+
+func errgroupFanout(in []int, task func(int) int) int {
+	out := make([]int, len(in))
+	var g errgroup.Group
+	for i, x := range in {
+		g.Go(func() error { out[i] = task(x); return nil })
+	}
+	_ = g.Wait()
+	return sum(out)
+}
+
+func concFanout(in []int, task func(int) int) int {
+	out := make([]int, len(in))
+	var wg conc.WaitGroup
+	for i, x := range in {
+		wg.Go(func() { out[i] = task(x) })
+	}
+	wg.Wait()
+	return sum(out)
+}
+
+func loFanout(in []int, task func(int) int) int {
+	return sum(lop.Map(in, func(x int, _ int) int { return task(x) }))
+}
+
+func asyncAllFanout(ctx context.Context, in []int, task func(int) int) int {
+	fs := make([]*async.Future[int], len(in))
+	for i, x := range in {
+		fs[i] = async.Go(ctx, func(context.Context) (int, error) { return task(x), nil })
+	}
+	out, _ := async.All(ctx, fs...)
+	return sum(out)
+}

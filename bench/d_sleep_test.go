@@ -7,11 +7,7 @@ import (
 	"time"
 
 	"github.com/alitto/pond/v2"
-	"github.com/goasync/async"
 	"github.com/panjf2000/ants/v2"
-	lop "github.com/samber/lo/parallel"
-	"github.com/sourcegraph/conc"
-	"golang.org/x/sync/errgroup"
 )
 
 // sleepTask is workload D's task: an I/O-shaped wait, then trivial work.
@@ -29,34 +25,9 @@ var workloadD = register(workload{
 		ctx := context.Background()
 		in := inputs(n)
 		vs := []variant{
-			simple("raw", func() int {
-				out := make([]int, len(in))
-				var wg sync.WaitGroup
-				wg.Add(len(in))
-				for i, x := range in {
-					go func() { out[i] = sleepTask(x); wg.Done() }()
-				}
-				wg.Wait()
-				return sum(out)
-			}),
-			simple("errgroup", func() int {
-				out := make([]int, len(in))
-				var g errgroup.Group
-				for i, x := range in {
-					g.Go(func() error { out[i] = sleepTask(x); return nil })
-				}
-				_ = g.Wait()
-				return sum(out)
-			}),
-			simple("conc", func() int {
-				out := make([]int, len(in))
-				var wg conc.WaitGroup
-				for i, x := range in {
-					wg.Go(func() { out[i] = sleepTask(x) })
-				}
-				wg.Wait()
-				return sum(out)
-			}),
+			simple("raw", func() int { return rawFanout(in, sleepTask) }),
+			simple("errgroup", func() int { return errgroupFanout(in, sleepTask) }),
+			simple("conc", func() int { return concFanout(in, sleepTask) }),
 			{"pond", func(tb testing.TB) func() int {
 				pool := pond.NewResultPool[int](0)
 				tb.Cleanup(pool.StopAndWait)
@@ -88,17 +59,8 @@ var workloadD = register(workload{
 					return sum(out)
 				}
 			}},
-			simple("lo", func() int {
-				return sum(lop.Map(in, func(x int, _ int) int { return sleepTask(x) }))
-			}),
-			simple("async-all", func() int {
-				fs := make([]*async.Future[int], len(in))
-				for i, x := range in {
-					fs[i] = async.Go(ctx, func(context.Context) (int, error) { return sleepTask(x), nil })
-				}
-				out, _ := async.All(ctx, fs...)
-				return sum(out)
-			}),
+			simple("lo", func() int { return loFanout(in, sleepTask) }),
+			simple("async-all", func() int { return asyncAllFanout(ctx, in, sleepTask) }),
 		}
 		return append(vs, extraVariants("D_Sleep1k", n, in)...)
 	},
