@@ -6,6 +6,7 @@ import (
 	"errors"
 	"runtime"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -386,7 +387,7 @@ func fuzzMap(t *testing.T, limit uint8, actions []byte) {
 		}()
 		switch actions[i] {
 		case fail:
-			e := errors.New("fail " + itoa(i))
+			e := errors.New("fail " + strconv.Itoa(i))
 			failedAt.Store(e, true)
 			return 0, e
 		case panics:

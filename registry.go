@@ -38,7 +38,7 @@ func (s TaskState) String() string {
 	if int(s) < len(stateNames) {
 		return stateNames[s]
 	}
-	return "TaskState(" + itoa(int(s)) + ")"
+	return "TaskState(" + strconv.Itoa(int(s)) + ")"
 }
 
 // MarshalText returns the state's name, so that JSON shows "running".

@@ -2,6 +2,7 @@ package async
 
 import (
 	"context"
+	"strconv"
 	"sync/atomic"
 )
 
@@ -146,14 +147,7 @@ func tasksOf[T any](op string, fs []*Future[T]) []*task {
 }
 
 func panicNilFuture(op string, i int) {
-	panic("async: " + op + ": future " + itoa(i) + " is nil")
-}
-
-func itoa(i int) string {
-	if i < 10 {
-		return string(rune('0' + i))
-	}
-	return itoa(i/10) + string(rune('0'+i%10))
+	panic("async: " + op + ": future " + strconv.Itoa(i) + " is nil")
 }
 
 func checkCtx(op string, ctx context.Context) {
