@@ -15,51 +15,149 @@ import (
 	"github.com/goasync/async/internal/vclock"
 )
 
-// A loop runs its tasks cooperatively: each loop task is a goroutine, but
-// only the holder of the loop (the "baton") executes; the others are parked.
-// A task gives the loop up only while it blocks in this package, and whoever
-// completes what it waits for marks it ready synchronously, so the order in
-// which tasks run is decided by the loop alone: first in, first out, or by a
-// seeded generator.
+// A loop runs its tasks cooperatively: only the holder of the loop executes;
+// every other loop task is queued or parked. A task gives the loop up only
+// while it blocks in this package, and whoever completes what it waits for
+// marks it ready synchronously, so the order in which tasks run is decided
+// by the loop alone: first in, first out, or by a seeded generator.
+//
+// Loop tasks do not get a goroutine each. A task that has not started is a
+// function in the ready queue; a worker goroutine that holds the loop runs
+// it, and runs the next one when it returns. Only a task that blocks keeps
+// its worker (its stack is on it): the loop then goes to the next ready
+// task, on a parked task's worker or on a spare one. So a loop that runs
+// many short tasks needs a handful of goroutines, and a switch between
+// two parked tasks is one goroutine handoff.
 type loop struct {
-	mu    sync.Mutex
-	ready []*loopTask // ready[head:] are ready, in order; the buffer is reused
-	head  int
-	// switched is when the loop last changed hands: one clock read per
-	// switch serves both the slow-task report and the next holder.
-	switched time.Time
-	parked   []*loopTask // waiting in blockUntil (order kept deterministic, not FIFO)
+	mu     sync.Mutex
+	ready  readyQueue  // guarded by mu
+	parked []*worker   // workers whose task waits in park (order kept deterministic, not FIFO); guarded by mu
 	// needScan says a context some parked task waits with may have ended:
 	// set synchronously by the loop's, its scopes' and its tasks' cancel,
 	// and by the callbacks watching other contexts.
-	needScan  atomic.Bool
-	holder    *loopTask // who runs; nil when the loop is idle; &l.dispatcher while timers fire
-	live      int       // loop tasks not yet finished
-	externals int       // work outside the loop the loop waits for (Offload)
-	closed    bool      // every task finished; no more loop tasks
-	finished  chan struct{}
+	needScan atomic.Bool
+	// holder is the task that runs: nil when the loop is idle,
+	// &l.dispatcher while virtual timers fire. Changed under mu.
+	holder atomic.Pointer[loopTask]
+	// seq counts changes of holder, so that the watchdog can tell one
+	// long hold from several short ones.
+	seq       atomic.Uint64
+	live      int // loop tasks not yet finished; guarded by mu
+	externals int // work outside the loop the loop waits for (Offload); guarded by mu
+	closed    atomic.Bool
+	finished  chan struct{} // closed when every loop task has finished
+	spares    []*worker     // workers with nothing to run; guarded by mu
+	workers   sync.WaitGroup
 	rng       *rand.Rand // nil: FIFO
 	clock     *vclock.Clock
 	slow      time.Duration
 	offload   chan struct{} // bounds concurrent Offload functions
-	failed    []*task       // loop tasks that failed; unobserved ones fail the loop
+	failed    []*task       // loop tasks that failed; unobserved ones fail the loop; guarded by mu
 	cancel    context.CancelCauseFunc
 	// dispatcher is the holder while virtual timers fire.
 	dispatcher loopTask
+	// watchIdle is set by the watchdog when it sleeps until the loop is
+	// busy again; busy wakes it.
+	watchIdle atomic.Bool
+	busy      chan struct{}
+}
+
+// A worker is a goroutine that runs loop tasks. It runs a task that has not
+// started when it holds the loop and is free; while its task is parked it
+// waits on wake for the loop to come back.
+type worker struct {
+	wake chan struct{} // capacity 1: a handoff never blocks
+	next *loopTask     // for a spare: the task to run when woken; guarded by l.mu
+	// parked is the task waiting on this worker in park (only the task on
+	// top of its stack can wait), with the context it waits with and its
+	// index in l.parked; guarded by l.mu.
+	parked  *loopTask
+	waitCtx context.Context
+	parkAt  int
 }
 
 // A loopTask is a task's membership in a loop.
 type loopTask struct {
-	l      *loop
-	t      *task
-	wake   chan struct{} // receives the loop; buffered so a handoff never blocks
-	queued bool          // in l.ready; guarded by l.mu
-	parkAt int           // index in l.parked while parked; guarded by l.mu
-	exited bool          // guarded by l.mu
-	since  time.Time     // when it last took the loop, for slow-task reports
-	main   bool          // RunLoop's main: its context lasts as long as the loop
-	// waitCtx is the context lt waits with while parked; guarded by l.mu.
-	waitCtx context.Context
+	l    *loop
+	t    *task
+	body loopBody // runs the task's function; nil once started
+	w    *worker  // the worker the task runs on, once started
+	// resume is the task that awaited this one before it started and runs
+	// it on its own worker: the loop goes back to resume when it returns.
+	resume  *loopTask
+	gen     uint32 // the entry in l.ready that is current
+	queued  bool   // in l.ready; guarded by l.mu
+	started bool   // taken to run; guarded by l.mu
+	exited  bool   // guarded by l.mu
+	main    bool   // RunLoop's main: its context lasts as long as the loop
+}
+
+// A loopBody runs a loop task's function and settles its future.
+type loopBody interface{ runLoopTask() }
+
+type funcBody func()
+
+func (f funcBody) runLoopTask() { f() }
+
+// loopFuture is a loop task made by Go, Func, Then or Catch in one
+// allocation: the future, its extension, its membership and its function.
+type loopFuture[T any] struct {
+	f  Future[T]
+	lt loopTask
+	fn func(context.Context) (T, error)
+}
+
+func (b *loopFuture[T]) runLoopTask() {
+	fn := b.fn
+	b.fn = nil // the function's captures are not kept alive by the future
+	b.f.run(fn)
+}
+
+// readyQueue is a ring of ready tasks. An entry is current while its task
+// is queued with the same generation: a task taken out of turn (awaited
+// before it started) leaves a stale entry that is skipped.
+type readyQueue struct {
+	buf  []readyEntry // len is a power of two
+	head int
+	n    int
+}
+
+type readyEntry struct {
+	lt  *loopTask
+	gen uint32
+}
+
+func (q *readyQueue) push(lt *loopTask) {
+	if q.n == len(q.buf) {
+		buf := make([]readyEntry, max(16, 2*len(q.buf)))
+		for i := range q.n {
+			buf[i] = q.buf[(q.head+i)&(len(q.buf)-1)]
+		}
+		q.buf, q.head = buf, 0
+	}
+	lt.gen++
+	q.buf[(q.head+q.n)&(len(q.buf)-1)] = readyEntry{lt, lt.gen}
+	q.n++
+}
+
+// pop removes the entry i places after the head (moving the head entry
+// into its place) and returns its task if the entry is current.
+func (q *readyQueue) pop(i int) *loopTask {
+	mask := len(q.buf) - 1
+	h := q.head & mask
+	if i != 0 {
+		j := (q.head + i) & mask
+		q.buf[h], q.buf[j] = q.buf[j], q.buf[h]
+	}
+	e := q.buf[h]
+	q.buf[h] = readyEntry{}
+	q.head = (q.head + 1) & mask
+	q.n--
+	if e.lt.queued && e.lt.gen == e.gen {
+		e.lt.queued = false
+		return e.lt
+	}
+	return nil
 }
 
 // loopsRunning counts running loops, so that code outside any loop pays one
@@ -72,6 +170,9 @@ var loopOptions = option.Of(option.Name, option.Seed, option.VirtualTime, option
 
 // ErrNestedLoop is returned by [RunLoop] called from inside a loop.
 var ErrNestedLoop = errors.New("async: RunLoop called inside a loop task (run the function directly, or Offload it)")
+
+// maxSpares bounds the idle workers a loop keeps; more end.
+const maxSpares = 4
 
 // RunLoop runs main as the first task of a new cooperative event loop and
 // returns when main and every loop task started from it have returned.
@@ -86,11 +187,20 @@ var ErrNestedLoop = errors.New("async: RunLoop called inside a loop task (run th
 // I/O) holds the loop; use [Offload] for such work. Pass the task's context
 // to blocking calls: that is how they know they run in the loop.
 //
+// Loop tasks cost no goroutine until they block: a task that runs to
+// completion without blocking runs on a worker goroutine shared with the
+// tasks before and after it. Awaiting, with the context it was started
+// with, a task that has not started yet runs it at once in the awaiting
+// task's turn, on its goroutine (as a direct call would), and the awaiting
+// task resumes when it returns. runtime.Goexit in such a task therefore
+// also ends the task that awaited it (both settle with [ErrGoexit]).
+//
 // Without options the ready tasks run first in, first out. [Seed] picks the
 // next ready task with a generator seeded by n, so a run's interleaving is
-// reproducible; [VirtualTime] makes Sleep and Timeout use a clock that jumps
-// ahead whenever every loop task is waiting on time; [SlowTask] sets how long
-// a task may hold the loop before it is reported (default 100 ms).
+// reproducible (and awaited tasks take their turn like the others);
+// [VirtualTime] makes Sleep and Timeout use a clock that jumps ahead whenever
+// every loop task is waiting on time; [SlowTask] sets how long a task may
+// hold the loop before it is reported (default 100 ms).
 //
 // RunLoop returns main's error. A loop task that failed without anyone
 // observing its error (awaiting it, a combinator, Then or Catch) is a failure
@@ -107,7 +217,7 @@ func RunLoop(ctx context.Context, main func(context.Context) error, opts ...Opti
 	if InLoop(ctx) {
 		return ErrNestedLoop
 	}
-	l := &loop{finished: make(chan struct{}), slow: 100 * time.Millisecond}
+	l := &loop{finished: make(chan struct{}), slow: 100 * time.Millisecond, busy: make(chan struct{}, 1)}
 	if c.HasSeed {
 		l.rng = rand.New(rand.NewPCG(uint64(c.Seed), uint64(c.Seed)^0x9e3779b97f4a7c15))
 	}
@@ -132,6 +242,9 @@ func RunLoop(ctx context.Context, main func(context.Context) error, opts ...Opti
 		l.kick()
 	})
 	defer stopWatch()
+	stopDog := make(chan struct{})
+	dogDone := make(chan struct{})
+	go l.watch(stopDog, dogDone)
 
 	name := c.Name
 	if name == "" {
@@ -143,6 +256,9 @@ func RunLoop(ctx context.Context, main func(context.Context) error, opts ...Opti
 	}, &mc, true)
 	mf.t.observe() // main's outcome is RunLoop's
 	<-l.finished
+	l.workers.Wait()
+	close(stopDog)
+	<-dogDone
 
 	_, err := mf.Await(ctx)
 	if te := (*TaskError)(nil); errors.As(err, &te) && te.Task == "main" && c.Name == "" {
@@ -183,14 +299,14 @@ func loopOf(ctx context.Context) *loop {
 	if loopsRunning.Load() == 0 {
 		return nil
 	}
-	l, _ := ctx.Value(loopKey{}).(*loop)
-	if l != nil {
-		l.mu.Lock()
-		closed := l.closed
-		l.mu.Unlock()
-		if closed {
-			return nil
-		}
+	var l *loop
+	if t, ok := ctx.(*task); ok && t.lt != nil && t.state.Load()&stOffload == 0 {
+		l = t.lt.l // a loop task's own context: no walk up the chain
+	} else {
+		l, _ = ctx.Value(loopKey{}).(*loop)
+	}
+	if l != nil && l.closed.Load() {
+		return nil
 	}
 	return l
 }
@@ -206,62 +322,48 @@ func runningLoopTask(ctx context.Context) *loopTask {
 	if t == nil {
 		return nil
 	}
-	x := t.x.Load()
-	if x == nil || x.lt == nil {
-		return nil
-	}
-	lt := x.lt
-	lt.l.mu.Lock()
-	holds := lt.l.holder == lt
-	lt.l.mu.Unlock()
-	if !holds {
+	lt := t.lt
+	if lt == nil || lt.l.holder.Load() != lt {
 		return nil
 	}
 	return lt
 }
 
-// spawnLoop starts fn as a loop task: its goroutine waits for the loop
-// before running.
+// spawnLoop starts fn as a loop task: it runs when the loop reaches it.
 func spawnLoop[T any](l *loop, ctx context.Context, fn func(context.Context) (T, error), c *config) *Future[T] {
 	return spawnLoopTask(l, ctx, fn, c, false)
 }
 
 func spawnLoopTask[T any](l *loop, ctx context.Context, fn func(context.Context) (T, error), c *config, main bool) *Future[T] {
-	f := new(Future[T])
-	lt := &loopTask{l: l, t: &f.t, wake: make(chan struct{}, 1), main: main}
-	f.t.startLoop(ctx, c, lt)
-	l.start(lt, func() { f.run(fn) })
-	return f
+	b := &loopFuture[T]{fn: fn}
+	b.lt.l, b.lt.t, b.lt.body, b.lt.main = l, &b.f.t, b, main
+	b.f.t.startLoop(ctx, c, &b.lt)
+	l.admit(&b.lt)
+	return &b.f
 }
 
-// start admits lt, whose task was started with startLoop, and runs body on a
-// new goroutine once lt holds the loop.
+// start admits lt, whose task was started with startLoop, to run body
+// when the loop reaches it.
 func (l *loop) start(lt *loopTask, body func()) {
+	lt.body = funcBody(body)
 	l.admit(lt)
-	go func() {
-		<-lt.wake
-		defer l.exit(lt)
-		body()
-	}()
 }
 
 // current returns the loop task that holds l now, or nil. Blocking calls
 // without a context (Scope.Wait, Scope.Start) use it: in a loop only the
 // holder runs loop code.
 func (l *loop) current() *loopTask {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.holder == &l.dispatcher {
-		return nil
+	if h := l.holder.Load(); h != &l.dispatcher {
+		return h
 	}
-	return l.holder
+	return nil
 }
 
 // startLoop is start for a loop task: it links to its parent through a
 // callback (so the end of the parent wakes it where it waits), and a Timeout
 // runs on the loop's clock when the loop has a virtual one.
 func (t *task) startLoop(parent context.Context, c *config, lt *loopTask) {
-	t.ext().lt = lt
+	t.lt = lt
 	if lt.l.clock != nil && c != nil && c.Timeout > 0 {
 		d := c.Timeout
 		cc := *c
@@ -278,15 +380,124 @@ func (l *loop) admit(lt *loopTask) {
 	l.mu.Lock()
 	l.live++
 	l.enqueue(lt)
-	if l.holder == nil {
-		l.dispatch()
+	if l.holder.Load() == nil {
+		l.dispatch(false)
 	}
 	l.mu.Unlock()
 }
 
+// setHolder hands the loop to lt (nil: idle). Called with l.mu held.
+func (l *loop) setHolder(lt *loopTask) {
+	l.holder.Store(lt)
+	l.seq.Add(1)
+	if lt != nil && l.watchIdle.Load() {
+		l.watchIdle.Store(false)
+		select {
+		case l.busy <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// serve is a worker's life: it runs lt, a task that had not started, and
+// then whatever the loop gives it, until it has nothing to do.
+func (l *loop) serve(w *worker, lt *loopTask) {
+	defer l.workers.Done()
+	for lt != nil {
+		lt = l.runFresh(w, lt)
+		if lt == nil {
+			lt = l.idle(w)
+		}
+	}
+}
+
+// launch gets lt, the new holder, running on a spare worker or a new one.
+// Called with l.mu held.
+func (l *loop) launch(lt *loopTask) {
+	if n := len(l.spares); n > 0 {
+		w := l.spares[n-1]
+		l.spares[n-1] = nil
+		l.spares = l.spares[:n-1]
+		w.next = lt
+		w.wake <- struct{}{}
+		return
+	}
+	l.workers.Add(1)
+	go l.serve(&worker{wake: make(chan struct{}, 1)}, lt)
+}
+
+// idle waits, as a spare, until the loop gives w a task to run; it returns
+// nil when w should end instead.
+func (l *loop) idle(w *worker) *loopTask {
+	l.mu.Lock()
+	if l.closed.Load() || len(l.spares) >= maxSpares {
+		l.mu.Unlock()
+		return nil
+	}
+	l.spares = append(l.spares, w)
+	l.mu.Unlock()
+	select {
+	case <-w.wake:
+		l.mu.Lock()
+		lt := w.next
+		w.next = nil
+		l.mu.Unlock()
+		return lt
+	case <-l.finished:
+		return nil
+	}
+}
+
+// runFresh runs lt, a task that had not started, on w, which holds the
+// loop; it returns the next task w should run, if any.
+func (l *loop) runFresh(w *worker, lt *loopTask) (next *loopTask) {
+	returned := false
+	defer func() {
+		next = l.exit(lt)
+		if !returned && next != nil {
+			// runtime.Goexit: this goroutine ends, so another runs next.
+			l.mu.Lock()
+			l.launch(next)
+			l.mu.Unlock()
+			next = nil
+		}
+	}()
+	l.mu.Lock()
+	body := lt.body
+	lt.body = nil
+	lt.w = w
+	l.mu.Unlock()
+	body.runLoopTask()
+	returned = true
+	return nil
+}
+
+// runInline runs c, a task that lt awaits and that has not started, at
+// once on lt's worker, and gives the loop back to lt when c returns. It
+// reports false, and does nothing, if c has started.
+func (l *loop) runInline(lt, c *loopTask) bool {
+	l.mu.Lock()
+	if c.started || c.exited || c.body == nil {
+		l.mu.Unlock()
+		return false
+	}
+	c.started = true
+	c.queued = false // its entry in the ready queue goes stale
+	c.w = lt.w
+	c.resume = lt
+	body := c.body
+	c.body = nil
+	l.setHolder(c)
+	l.mu.Unlock()
+	defer l.exit(c) // gives the loop back to lt, even on runtime.Goexit
+	body.runLoopTask()
+	return true
+}
+
 // exit runs when a loop task's function has returned and its future has
-// settled: it gives the loop to the next task.
-func (l *loop) exit(lt *loopTask) {
+// settled: it gives the loop to whoever is next. It returns a task that has
+// not started for the caller's worker to run, when that is what comes next.
+func (l *loop) exit(lt *loopTask) (next *loopTask) {
 	t := lt.t
 	if lt.main && t.err != nil {
 		l.cancel(t.err)
@@ -295,20 +506,22 @@ func (l *loop) exit(lt *loopTask) {
 	if !lt.main && t.state.Load()&stFailed != 0 && !errors.Is(t.err, context.Canceled) {
 		l.failed = append(l.failed, t)
 	}
-	l.reportSlow(lt)
 	lt.exited = true
-	if lt.queued {
-		l.unqueue(lt)
-	}
+	lt.queued = false
 	l.live--
-	if l.holder == lt {
-		l.dispatch()
+	if l.holder.Load() == lt {
+		if lt.resume != nil {
+			l.setHolder(lt.resume)
+		} else {
+			next = l.dispatch(true)
+		}
 	}
-	if l.live == 0 && !l.closed {
-		l.closed = true
+	if l.live == 0 && !l.closed.Load() {
+		l.closed.Store(true)
 		close(l.finished)
 	}
 	l.mu.Unlock()
+	return next
 }
 
 func (l *loop) enqueue(lt *loopTask) {
@@ -316,52 +529,32 @@ func (l *loop) enqueue(lt *loopTask) {
 		return
 	}
 	lt.queued = true
-	l.ready = append(l.ready, lt)
+	l.ready.push(lt)
 }
 
-func (l *loop) unqueue(lt *loopTask) {
-	for i := l.head; i < len(l.ready); i++ {
-		if r := l.ready[i]; r == lt {
-			l.ready = append(l.ready[:i], l.ready[i+1:]...)
-			break
-		}
-	}
-	lt.queued = false
-}
-
-// dispatch hands the loop to the next ready task. With none ready and a
-// virtual clock, when nothing outside the loop is running, it moves the clock
-// to the next timer and fires it. Otherwise the loop goes idle, and the next
-// task made ready takes it. Called with l.mu held.
-func (l *loop) dispatch() {
+// pick takes the next ready task. With none ready, it looks for parked
+// tasks whose context has ended and, with a virtual clock and nothing
+// outside the loop running, moves the clock to the next timer and fires
+// it. It returns nil when there is nothing to run. Called with l.mu held,
+// which it releases while timers fire.
+func (l *loop) pick() *loopTask {
 	for {
-		if n := len(l.ready) - l.head; n > 0 {
-			if l.rng != nil { // move the pick to the front
-				i := l.head + l.rng.IntN(n)
-				l.ready[l.head], l.ready[i] = l.ready[i], l.ready[l.head]
+		for l.ready.n > 0 {
+			i := 0
+			if l.rng != nil {
+				i = l.rng.IntN(l.ready.n)
 			}
-			lt := l.ready[l.head]
-			l.ready[l.head] = nil
-			if l.head++; l.head == len(l.ready) {
-				l.ready, l.head = l.ready[:0], 0
+			if lt := l.ready.pop(i); lt != nil {
+				return lt
 			}
-			lt.queued = false
-			l.holder = lt
-			if l.switched.IsZero() {
-				l.switched = time.Now()
-			}
-			lt.since = l.switched
-			l.switched = time.Time{}
-			lt.wake <- struct{}{}
-			return
 		}
 		// A parked task whose context has ended is ready. Looking here,
 		// at a point the loop controls, keeps runs reproducible: the
 		// callbacks that also report it run on goroutines of their own.
 		woke := false
 		if l.needScan.Swap(false) {
-			for _, p := range l.parked {
-				if !p.queued && p.waitCtx != nil && p.waitCtx.Err() != nil {
+			for _, w := range l.parked {
+				if p := w.parked; !p.queued && w.waitCtx != nil && w.waitCtx.Err() != nil {
 					l.enqueue(p)
 					woke = true
 				}
@@ -371,24 +564,47 @@ func (l *loop) dispatch() {
 			continue
 		}
 		if l.clock != nil && l.externals == 0 && l.live > 0 {
-			l.holder = &l.dispatcher
+			l.setHolder(&l.dispatcher)
 			l.mu.Unlock()
 			fired := l.clock.Advance() // timer callbacks make tasks ready
 			l.mu.Lock()
-			if fired {
+			if fired || l.ready.n > 0 {
 				continue
 			}
 		}
-		l.holder = nil
-		return
+		return nil
 	}
+}
+
+// dispatch hands the loop to the next ready task: a parked one's worker is
+// woken; one that has not started is returned if the caller's worker is free
+// to run it (free), and otherwise goes to a spare worker or a new one. With
+// nothing ready the loop goes idle, and the next task made ready takes it.
+// Called with l.mu held.
+func (l *loop) dispatch(free bool) *loopTask {
+	lt := l.pick()
+	l.setHolder(lt)
+	if lt == nil {
+		return nil
+	}
+	if lt.started {
+		l.unpark(lt)
+		lt.w.wake <- struct{}{}
+		return nil
+	}
+	lt.started = true
+	if free {
+		return lt
+	}
+	l.launch(lt)
+	return nil
 }
 
 // kick makes an idle loop look for work (ended contexts, due timers).
 func (l *loop) kick() {
 	l.mu.Lock()
-	if l.holder == nil {
-		l.dispatch()
+	if l.holder.Load() == nil {
+		l.dispatch(false)
 	}
 	l.mu.Unlock()
 }
@@ -418,30 +634,55 @@ type loopScopeCtx struct{ context.Context }
 func (l *loop) makeReady(lt *loopTask) {
 	l.mu.Lock()
 	l.enqueue(lt)
-	if l.holder == nil {
-		l.dispatch()
+	if l.holder.Load() == nil {
+		l.dispatch(false)
 	}
 	l.mu.Unlock()
 }
 
-// park gives the loop up and waits to be handed it again. lt must hold it.
-func (l *loop) park(lt *loopTask, ctx context.Context) {
+// park gives the loop up and waits to be handed it again; with requeue, lt
+// is ready again at once (Yield). lt must hold the loop.
+func (l *loop) park(lt *loopTask, ctx context.Context, requeue bool) {
 	l.mu.Lock()
-	l.reportSlow(lt)
-	lt.waitCtx = ctx
-	lt.parkAt = len(l.parked)
-	l.parked = append(l.parked, lt)
-	l.dispatch()
+	if requeue {
+		l.enqueue(lt)
+	}
+	w := lt.w
+	w.parked, w.waitCtx, w.parkAt = lt, ctx, len(l.parked)
+	l.parked = append(l.parked, w)
+	next := l.pick()
+	if next == lt { // nobody else to run
+		l.unpark(lt)
+		l.setHolder(lt) // pick may have lent the loop to the timers
+		l.mu.Unlock()
+		return
+	}
+	l.setHolder(next)
+	if next != nil {
+		if next.started {
+			l.unpark(next)
+			next.w.wake <- struct{}{}
+		} else {
+			next.started = true
+			l.launch(next)
+		}
+	}
 	l.mu.Unlock()
-	<-lt.wake
-	l.mu.Lock()
-	lt.waitCtx = nil
+	<-w.wake // whoever woke us made us the holder and unparked us
+}
+
+// unpark takes lt out of the parked set. Called with l.mu held.
+func (l *loop) unpark(lt *loopTask) {
+	w := lt.w
+	if w == nil || w.parked != lt {
+		return
+	}
+	w.parked, w.waitCtx = nil, nil
 	last := len(l.parked) - 1
-	l.parked[lt.parkAt] = l.parked[last]
-	l.parked[lt.parkAt].parkAt = lt.parkAt
+	l.parked[w.parkAt] = l.parked[last]
+	l.parked[w.parkAt].parkAt = w.parkAt
 	l.parked[last] = nil
 	l.parked = l.parked[:last]
-	l.mu.Unlock()
 }
 
 // wakeParked makes lt ready if it is parked: a late callback about a context
@@ -449,32 +690,71 @@ func (l *loop) park(lt *loopTask, ctx context.Context) {
 func (l *loop) wakeParked(lt *loopTask) {
 	l.needScan.Store(true)
 	l.mu.Lock()
-	if lt.waitCtx != nil {
+	if w := lt.w; w != nil && w.parked == lt && w.waitCtx != nil {
 		l.enqueue(lt)
-		if l.holder == nil {
-			l.dispatch()
+		if l.holder.Load() == nil {
+			l.dispatch(false)
 		}
 	}
 	l.mu.Unlock()
 }
 
-// reportSlow warns when lt held the loop longer than the threshold. Called
-// with l.mu held, when lt gives the loop up.
-func (l *loop) reportSlow(lt *loopTask) {
-	if l.holder != lt || lt.since.IsZero() {
-		return
-	}
-	l.switched = time.Now() // the next holder starts now
-	if held := l.switched.Sub(lt.since); held > l.slow {
-		args := []any{"held", held, "threshold", l.slow}
-		if name := lt.t.name(); name != "" {
-			args = append(args, "task", name)
+// watch reports loop tasks that hold the loop longer than l.slow. It looks
+// every eighth of the threshold, so a task is reported while it still holds
+// the loop (even one that never gives it back), once per hold; the time
+// reported is a lower bound, counted from the first look that saw the hold.
+// It sleeps while the loop is idle.
+func (l *loop) watch(stop <-chan struct{}, done chan<- struct{}) {
+	defer close(done)
+	tick := max(l.slow/8, time.Millisecond)
+	timer := time.NewTimer(tick)
+	defer timer.Stop()
+	var seen uint64
+	var since time.Time
+	reported := false
+	for {
+		select {
+		case <-stop:
+			return
+		case <-timer.C:
 		}
-		if created := lt.t.createdStack(); created != nil {
-			args = append(args, "created", string(created))
+		h := l.holder.Load()
+		if h == nil {
+			l.watchIdle.Store(true)
+			if l.holder.Load() == nil {
+				select {
+				case <-stop:
+					return
+				case <-l.busy:
+				}
+			} else {
+				l.watchIdle.Store(false)
+			}
+			seen = 0
+			timer.Reset(tick)
+			continue
 		}
-		slog.Warn("async: a loop task held the event loop too long (blocking call? use Offload)", args...)
+		now := time.Now()
+		if s := l.seq.Load(); s != seen || h == &l.dispatcher {
+			seen, since, reported = s, now, false
+		} else if held := now.Sub(since); !reported && held >= l.slow {
+			reported = true
+			reportSlow(h, held, l.slow)
+		}
+		timer.Reset(tick)
 	}
+}
+
+// reportSlow warns that lt has held its loop for at least held.
+func reportSlow(lt *loopTask, held, threshold time.Duration) {
+	args := []any{"held", held, "threshold", threshold}
+	if name := lt.t.name(); name != "" {
+		args = append(args, "task", name)
+	}
+	if created := lt.t.createdStack(); created != nil {
+		args = append(args, "created", string(created))
+	}
+	slog.Warn("async: a loop task held the event loop too long (blocking call? use Offload)", args...)
 }
 
 // blockUntil gives the loop up until done() is true or ctx ends. Whatever
@@ -491,7 +771,7 @@ func (l *loop) blockUntil(lt *loopTask, ctx context.Context, done func() bool) e
 		if ctx.Err() != nil {
 			return ctxError(ctx)
 		}
-		l.park(lt, ctx)
+		l.park(lt, ctx, false)
 	}
 	return nil
 }
@@ -501,9 +781,15 @@ type loopWaiter struct{ lt *loopTask }
 
 func (w *loopWaiter) notify(*task) { w.lt.l.makeReady(w.lt) }
 
-// waitInLoop is task.wait for a loop task: it gives the loop up while t is
-// pending.
+// waitInLoop is task.wait for a loop task: a task of the same loop that has
+// not started, awaited with the context it was started with, runs at once
+// in lt's turn; otherwise lt gives the loop up while t is pending.
 func (t *task) waitInLoop(lt *loopTask, ctx context.Context) error {
+	if c := t.loopTask(); c != nil && c.l == lt.l && c.l.rng == nil && t.parent == ctx && ctx.Err() == nil {
+		if c.l.runInline(lt, c) && t.state.Load()&stSettled != 0 {
+			return nil
+		}
+	}
 	w := &loopWaiter{lt}
 	if t.subscribe(w) {
 		defer t.unsubscribe(w)
@@ -517,11 +803,7 @@ func (t *task) waitInLoop(lt *loopTask, ctx context.Context) error {
 func Yield(ctx context.Context) error {
 	checkCtx("Yield", ctx)
 	if lt := runningLoopTask(ctx); lt != nil {
-		l := lt.l
-		l.mu.Lock()
-		l.enqueue(lt)
-		l.mu.Unlock()
-		l.park(lt, nil)
+		lt.l.park(lt, nil, true)
 	} else {
 		runtime.Gosched()
 	}

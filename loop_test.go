@@ -350,18 +350,23 @@ func TestLoopThenCatchAndCombinators(t *testing.T) {
 	}
 }
 
-// A task that blocks the loop is reported, deterministically: synctest's
-// fake clock makes the 200 ms exact.
+// A task that blocks the loop is reported, deterministically under
+// synctest's fake clock: once, with its name, while it still holds the loop
+// (the release channel is closed by the report itself, so a task that never
+// gave the loop back would be reported too). The time reported is a lower
+// bound: the watchdog counts from its first look at the hold, an eighth of
+// the threshold after it began.
 func TestSlowTaskReported(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var buf strings.Builder
 		var mu sync.Mutex
+		release := make(chan struct{})
 		prev := slog.Default()
-		slog.SetDefault(slog.New(slog.NewTextHandler(lockedWriter{&mu, &buf}, nil)))
+		slog.SetDefault(slog.New(slog.NewTextHandler(lockedWriter{&mu, &buf, func() { close(release) }}, nil)))
 		defer slog.SetDefault(prev)
 		err := RunLoop(bg, func(ctx context.Context) error {
 			Go(ctx, func(ctx context.Context) (int, error) {
-				time.Sleep(200 * time.Millisecond) // blocks the loop
+				<-release // blocks the loop until it has been reported
 				return 0, nil
 			}, Name("blocker"))
 			Go(ctx, func(ctx context.Context) (int, error) {
@@ -376,21 +381,27 @@ func TestSlowTaskReported(t *testing.T) {
 		mu.Lock()
 		out := buf.String()
 		mu.Unlock()
-		if strings.Count(out, "held the event loop") != 1 || !strings.Contains(out, "task=blocker") || !strings.Contains(out, "held=200ms") {
+		if strings.Count(out, "held the event loop") != 1 || !strings.Contains(out, "task=blocker") || !strings.Contains(out, "held=100ms") || !strings.Contains(out, "time=2000-01-01T00:00:00.112Z") {
 			t.Fatalf("log:\n%s", out)
 		}
 	})
 }
 
 type lockedWriter struct {
-	mu *sync.Mutex
-	b  *strings.Builder
+	mu      *sync.Mutex
+	b       *strings.Builder
+	written func() // called after the first write, if set
 }
 
 func (w lockedWriter) Write(p []byte) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.b.Write(p)
+	first := w.b.Len() == 0
+	n, err := w.b.Write(p)
+	if first && w.written != nil {
+		w.written()
+	}
+	return n, err
 }
 
 func TestScopeInLoop(t *testing.T) {

@@ -207,7 +207,7 @@ func Spawn[T any](s *Scope, fn func(context.Context) (T, error)) *Future[T] {
 	s.enter("Spawn")
 	c := &spawnChild[T]{fn: fn}
 	if s.loop != nil {
-		lt := &loopTask{l: s.loop, t: &c.f.t, wake: make(chan struct{}, 1)}
+		lt := &loopTask{l: s.loop, t: &c.f.t}
 		c.f.t.startLoop(s.ctx, s.cfg, lt)
 		noteGroup(&c.f.t, "scope", s.name)
 		c.f.t.observe()

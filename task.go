@@ -31,6 +31,7 @@ type task struct {
 	// task under a request's context costs no registration. Made under mu.
 	inner atomic.Pointer[innerCtx]
 	x     atomic.Pointer[taskExt]
+	lt    *loopTask // membership in an event loop; set before start
 }
 
 type innerCtx struct {
@@ -47,7 +48,6 @@ type taskExt struct {
 	stop      func() bool // unregisters from a standard parent context
 	abort     func(error) // settles a task that has not started (Then, Catch)
 	fail      *failure    // watches a failed future for unobserved errors
-	lt        *loopTask   // membership in an event loop; set before start
 	deadline  time.Time   // a Timeout on a loop's virtual clock
 	dbg       *taskDebug  // debug mode, profiling and observers (debug.go); set before the task is shared
 }
@@ -229,8 +229,8 @@ func (t *task) cancel(reason uint32, err error) {
 	if abort != nil && reason != ctxReturned && t.claimStart() {
 		abort(t.outcome(t.Err()))
 	}
-	if reason != ctxReturned && x != nil && x.lt != nil {
-		x.lt.l.wakeParked(x.lt) // wake it where it waits in its loop
+	if reason != ctxReturned && t.lt != nil {
+		t.lt.l.wakeParked(t.lt) // wake it where it waits in its loop
 	}
 }
 
@@ -585,16 +585,10 @@ func (p *keyProbe) Value(key any) any {
 }
 
 // loopTask returns t's membership in an event loop, or nil.
-func (t *task) loopTask() *loopTask {
-	if x := t.x.Load(); x != nil {
-		return x.lt
-	}
-	return nil
-}
+func (t *task) loopTask() *loopTask { return t.lt }
 
 // keepsContext reports whether t's context outlives t: RunLoop's main task,
 // whose context is the loop's for as long as the loop runs.
 func (t *task) keepsContext() bool {
-	x := t.x.Load()
-	return x != nil && x.lt != nil && x.lt.main
+	return t.lt != nil && t.lt.main
 }
