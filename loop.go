@@ -30,8 +30,8 @@ import (
 // two parked tasks is one goroutine handoff.
 type loop struct {
 	mu     sync.Mutex
-	ready  readyQueue  // guarded by mu
-	parked []*worker   // workers whose task waits in park (order kept deterministic, not FIFO); guarded by mu
+	ready  readyQueue // guarded by mu
+	parked []*worker  // workers whose task waits in park (order kept deterministic, not FIFO); guarded by mu
 	// needScan says a context some parked task waits with may have ended:
 	// set synchronously by the loop's, its scopes' and its tasks' cancel,
 	// and by the callbacks watching other contexts.
