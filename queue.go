@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"iter"
 	"sync"
+	"sync/atomic"
 )
 
 // A Queue is a FIFO queue of values of type T shared by any number of
@@ -24,6 +25,7 @@ type Queue[T any] struct {
 	closed  bool
 	getters waitList[T] // Gets waiting for an item; only when n == 0
 	putters waitList[T] // Puts waiting for room; only when n == len(buf)
+	spare   atomic.Pointer[qwaiter[T]] // a loop task's waiter kept for reuse
 }
 
 // NewQueue returns an empty queue that holds up to capacity items. With
@@ -53,13 +55,13 @@ func (q *Queue[T]) Put(ctx context.Context, v T) error {
 		q.mu.Unlock()
 		return nil
 	}
-	w := newQWaiter[T](ctx)
+	w := q.newWaiter(ctx)
 	w.v = v
 	q.putters.push(w)
 	q.mu.Unlock()
 
-	if q.park(ctx, w) {
-		return w.err
+	if _, err, ok := q.park(ctx, w); ok {
+		return err
 	}
 	q.mu.Lock()
 	if w.settled { // a Get or Close reached it as ctx ended
@@ -118,12 +120,12 @@ func (q *Queue[T]) Get(ctx context.Context) (T, error) {
 		q.mu.Unlock()
 		return zero, ErrClosed
 	}
-	w := newQWaiter[T](ctx)
+	w := q.newWaiter(ctx)
 	q.getters.push(w)
 	q.mu.Unlock()
 
-	if q.park(ctx, w) {
-		return w.v, w.err
+	if v, err, ok := q.park(ctx, w); ok {
+		return v, err
 	}
 	q.mu.Lock()
 	if w.settled { // a Put or Close reached it as ctx ended
@@ -222,43 +224,62 @@ func (q *Queue[T]) All(ctx context.Context) iter.Seq[T] {
 type qwaiter[T any] struct {
 	v          T     // the Put's item, or the item handed to the Get
 	err        error // nil or ErrClosed
-	settled    bool
+	settled    bool          // guarded by q.mu
+	done       atomic.Bool   // settled, for a loop task's waiter, read without q.mu
 	wake       chan struct{} // capacity 1
 	lt         *loopTask     // a loop task waiting: woken through its loop
 	prev, next *qwaiter[T]
 }
 
-// newQWaiter makes the waiter for a blocked Put or Get. A loop task waits by
-// giving its loop up and needs no channel.
-func newQWaiter[T any](ctx context.Context) *qwaiter[T] {
+// newWaiter makes the waiter for a blocked Put or Get; q.mu is held. A loop
+// task waits by giving its loop up and needs no channel, and its waiter is
+// reused: in a loop, a ping-pong over a Queue does not allocate.
+func (q *Queue[T]) newWaiter(ctx context.Context) *qwaiter[T] {
 	if lt := runningLoopTask(ctx); lt != nil {
+		if w := q.spare.Swap(nil); w != nil {
+			w.lt = lt
+			return w
+		}
 		return &qwaiter[T]{lt: lt}
 	}
 	return &qwaiter[T]{wake: make(chan struct{}, 1)}
 }
 
-// park waits until w is settled (true) or ctx ends (false; w may have been
-// settled meanwhile: the caller rechecks under q.mu).
-func (q *Queue[T]) park(ctx context.Context, w *qwaiter[T]) bool {
+// park waits until w is settled (ok, with w's item and error) or ctx ends
+// (not ok; w may have been settled meanwhile: the caller rechecks under q.mu).
+func (q *Queue[T]) park(ctx context.Context, w *qwaiter[T]) (v T, err error, ok bool) {
 	if w.lt == nil {
-		return park(ctx, w.wake, nil)
+		if park(ctx, w.wake, nil) {
+			return w.v, w.err, true
+		}
+		return v, nil, false
 	}
 	settled := func() bool {
-		q.mu.Lock()
-		defer q.mu.Unlock()
-		return w.settled
+		if !w.done.Load() {
+			return false
+		}
+		// Whoever settled w is done with it (see settle), and so are we.
+		v, err, ok = w.v, w.err, true
+		*w = qwaiter[T]{}
+		q.spare.Store(w)
+		return true
 	}
-	return w.lt.l.blockUntil(w.lt, ctx, settled) == nil
+	w.lt.l.blockUntil(w.lt, ctx, settled)
+	return v, err, ok
 }
 
 func (w *qwaiter[T]) settle(err error) {
+	wake, lt := w.wake, w.lt
 	w.err = err
 	w.settled = true
-	if w.wake != nil {
-		w.wake <- struct{}{}
+	if lt != nil {
+		// A loop task's waiter may be reused as soon as done is set: w
+		// is not touched after.
+		w.done.Store(true)
+		lt.l.makeReady(lt)
 	}
-	if w.lt != nil {
-		w.lt.l.makeReady(w.lt)
+	if wake != nil {
+		wake <- struct{}{}
 	}
 }
 
