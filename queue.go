@@ -23,8 +23,8 @@ type Queue[T any] struct {
 	head    int
 	n       int
 	closed  bool
-	getters waitList[T] // Gets waiting for an item; only when n == 0
-	putters waitList[T] // Puts waiting for room; only when n == len(buf)
+	getters waitList[T]                // Gets waiting for an item; only when n == 0
+	putters waitList[T]                // Puts waiting for room; only when n == len(buf)
 	spare   atomic.Pointer[qwaiter[T]] // a loop task's waiter kept for reuse
 }
 
@@ -222,8 +222,8 @@ func (q *Queue[T]) All(ctx context.Context) iter.Seq[T] {
 // qwaiter is a blocked Put or Get. Whoever settles it (a Get, a Put or
 // Close, holding q.mu) fills in v and err, marks it settled and wakes it.
 type qwaiter[T any] struct {
-	v          T     // the Put's item, or the item handed to the Get
-	err        error // nil or ErrClosed
+	v          T             // the Put's item, or the item handed to the Get
+	err        error         // nil or ErrClosed
 	settled    bool          // guarded by q.mu
 	done       atomic.Bool   // settled, for a loop task's waiter, read without q.mu
 	wake       chan struct{} // capacity 1
