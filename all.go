@@ -14,7 +14,7 @@ import "context"
 func All[T any](ctx context.Context, fs ...*Future[T]) ([]T, error) {
 	checkCtx("All", ctx)
 	ts := tasksOf("All", fs)
-	failed, err := waitTasks(ctx, waitAll, ts)
+	failed, err := waitTasks(ctx, "All", waitAll, ts)
 	if err != nil {
 		return nil, err
 	}
@@ -34,7 +34,7 @@ func All[T any](ctx context.Context, fs ...*Future[T]) ([]T, error) {
 func AllSettled[T any](ctx context.Context, fs ...*Future[T]) ([]Result[T], error) {
 	checkCtx("AllSettled", ctx)
 	ts := tasksOf("AllSettled", fs)
-	if _, err := waitTasks(ctx, waitSettled, ts); err != nil {
+	if _, err := waitTasks(ctx, "AllSettled", waitSettled, ts); err != nil {
 		return nil, err
 	}
 	rs := make([]Result[T], len(fs))
@@ -50,7 +50,7 @@ func All2[A, B any](ctx context.Context, a *Future[A], b *Future[B]) (A, B, erro
 	var za A
 	var zb B
 	ts := []*task{taskOf("All2", 0, a), taskOf("All2", 1, b)}
-	failed, err := waitTasks(ctx, waitAll, ts)
+	failed, err := waitTasks(ctx, "All2", waitAll, ts)
 	if err == nil && failed != nil {
 		err = failed.err
 	}
@@ -67,7 +67,7 @@ func All3[A, B, C any](ctx context.Context, a *Future[A], b *Future[B], c *Futur
 	var zb B
 	var zc C
 	ts := []*task{taskOf("All3", 0, a), taskOf("All3", 1, b), taskOf("All3", 2, c)}
-	failed, err := waitTasks(ctx, waitAll, ts)
+	failed, err := waitTasks(ctx, "All3", waitAll, ts)
 	if err == nil && failed != nil {
 		err = failed.err
 	}

@@ -14,7 +14,9 @@ import (
 // nil.
 func AsCompleted[T any](ctx context.Context, fs ...*Future[T]) iter.Seq2[int, Result[T]] {
 	checkCtx("AsCompleted", ctx)
-	tasksOf("AsCompleted", fs)
+	for _, t := range tasksOf("AsCompleted", fs) {
+		t.mustBeMade("AsCompleted")
+	}
 	return func(yield func(int, Result[T]) bool) {
 		ready := make(chan int, len(fs))
 		nodes := make([]completion, len(fs))

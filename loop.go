@@ -37,8 +37,14 @@ type loop struct {
 	// and by the callbacks watching other contexts.
 	needScan atomic.Bool
 	// holder is the task that runs: nil when the loop is idle,
-	// &l.dispatcher while virtual timers fire. Changed under mu.
-	holder atomic.Pointer[loopTask]
+	// &l.dispatcher while virtual timers fire. Changed under mu; the
+	// holder itself may read it without mu (nobody else changes it then).
+	holder *loopTask
+	// holding is the holder's id (0: idle), for runningLoopTask, which
+	// any goroutine may call: an integer, so that a switch costs no
+	// pointer write barrier.
+	holding atomic.Uint64
+	ids     uint64 // the last id given; guarded by mu
 	// seq counts changes of holder, so that the watchdog can tell one
 	// long hold from several short ones.
 	seq       atomic.Uint64
@@ -80,12 +86,13 @@ type worker struct {
 type loopTask struct {
 	l    *loop
 	t    *task
+	id   uint64   // unique in l, given by admit
 	body loopBody // runs the task's function; nil once started
 	w    *worker  // the worker the task runs on, once started
 	// resume is the task that awaited this one before it started and runs
 	// it on its own worker: the loop goes back to resume when it returns.
 	resume  *loopTask
-	gen     uint32 // the entry in l.ready that is current
+	pos     uint32 // position in l.ready while queued
 	queued  bool   // in l.ready; guarded by l.mu
 	started bool   // taken to run; guarded by l.mu
 	exited  bool   // guarded by l.mu
@@ -113,51 +120,54 @@ func (b *loopFuture[T]) runLoopTask() {
 	b.f.run(fn)
 }
 
-// readyQueue is a ring of ready tasks. An entry is current while its task
-// is queued with the same generation: a task taken out of turn (awaited
-// before it started) leaves a stale entry that is skipped.
+// readyQueue is a ring of ready tasks. Positions are counted from the
+// start and wrap around; a task knows its position, so a task taken out of
+// turn (awaited before it started) leaves an empty slot, which is skipped.
 type readyQueue struct {
-	buf  []readyEntry // len is a power of two
-	head int
-	n    int
+	buf        []*loopTask // len is a power of two
+	head, tail uint32
 }
 
-type readyEntry struct {
-	lt  *loopTask
-	gen uint32
-}
+func (q *readyQueue) len() int { return int(q.tail - q.head) }
 
 func (q *readyQueue) push(lt *loopTask) {
-	if q.n == len(q.buf) {
-		buf := make([]readyEntry, max(16, 2*len(q.buf)))
-		for i := range q.n {
-			buf[i] = q.buf[(q.head+i)&(len(q.buf)-1)]
+	if q.len() == len(q.buf) {
+		buf := make([]*loopTask, max(16, 2*len(q.buf)))
+		for p := q.head; p != q.tail; p++ {
+			buf[p&uint32(len(buf)-1)] = q.buf[p&uint32(len(q.buf)-1)]
 		}
-		q.buf, q.head = buf, 0
+		q.buf = buf
 	}
-	lt.gen++
-	q.buf[(q.head+q.n)&(len(q.buf)-1)] = readyEntry{lt, lt.gen}
-	q.n++
+	lt.pos = q.tail
+	q.buf[q.tail&uint32(len(q.buf)-1)] = lt
+	q.tail++
 }
 
-// pop removes the entry i places after the head (moving the head entry
-// into its place) and returns its task if the entry is current.
+// pop removes the entry i places after the head (moving the head entry into
+// its place) and returns its task, or nil for an empty slot.
 func (q *readyQueue) pop(i int) *loopTask {
-	mask := len(q.buf) - 1
+	mask := uint32(len(q.buf) - 1)
 	h := q.head & mask
 	if i != 0 {
-		j := (q.head + i) & mask
+		j := (q.head + uint32(i)) & mask
 		q.buf[h], q.buf[j] = q.buf[j], q.buf[h]
+		if lt := q.buf[j]; lt != nil {
+			lt.pos = q.head + uint32(i)
+		}
 	}
-	e := q.buf[h]
-	q.buf[h] = readyEntry{}
-	q.head = (q.head + 1) & mask
-	q.n--
-	if e.lt.queued && e.lt.gen == e.gen {
-		e.lt.queued = false
-		return e.lt
+	lt := q.buf[h]
+	q.buf[h] = nil
+	q.head++
+	if lt != nil {
+		lt.queued = false
 	}
-	return nil
+	return lt
+}
+
+// remove empties lt's slot; lt must be queued.
+func (q *readyQueue) remove(lt *loopTask) {
+	q.buf[lt.pos&uint32(len(q.buf)-1)] = nil
+	lt.queued = false
 }
 
 // loopsRunning counts running loops, so that code outside any loop pays one
@@ -218,6 +228,7 @@ func RunLoop(ctx context.Context, main func(context.Context) error, opts ...Opti
 		return ErrNestedLoop
 	}
 	l := &loop{finished: make(chan struct{}), slow: 100 * time.Millisecond, busy: make(chan struct{}, 1)}
+	l.dispatcher.id = ^uint64(0) // no task's
 	if c.HasSeed {
 		l.rng = rand.New(rand.NewPCG(uint64(c.Seed), uint64(c.Seed)^0x9e3779b97f4a7c15))
 	}
@@ -323,7 +334,7 @@ func runningLoopTask(ctx context.Context) *loopTask {
 		return nil
 	}
 	lt := t.lt
-	if lt == nil || lt.l.holder.Load() != lt {
+	if lt == nil || lt.l.holding.Load() != lt.id {
 		return nil
 	}
 	return lt
@@ -353,7 +364,7 @@ func (l *loop) start(lt *loopTask, body func()) {
 // without a context (Scope.Wait, Scope.Start) use it: in a loop only the
 // holder runs loop code.
 func (l *loop) current() *loopTask {
-	if h := l.holder.Load(); h != &l.dispatcher {
+	if h := l.holder; h != &l.dispatcher {
 		return h
 	}
 	return nil
@@ -379,16 +390,23 @@ func (t *task) startLoop(parent context.Context, c *config, lt *loopTask) {
 func (l *loop) admit(lt *loopTask) {
 	l.mu.Lock()
 	l.live++
+	l.ids++
+	lt.id = l.ids
 	l.enqueue(lt)
-	if l.holder.Load() == nil {
-		l.dispatch(false)
+	if l.holder == nil {
+		l.dispatch(nil)
 	}
 	l.mu.Unlock()
 }
 
 // setHolder hands the loop to lt (nil: idle). Called with l.mu held.
 func (l *loop) setHolder(lt *loopTask) {
-	l.holder.Store(lt)
+	l.holder = lt
+	var id uint64
+	if lt != nil {
+		id = lt.id
+	}
+	l.holding.Store(id)
 	l.seq.Add(1)
 	if lt != nil && l.watchIdle.Load() {
 		l.watchIdle.Store(false)
@@ -418,12 +436,15 @@ func (l *loop) launch(lt *loopTask) {
 		w := l.spares[n-1]
 		l.spares[n-1] = nil
 		l.spares = l.spares[:n-1]
+		lt.w = w
 		w.next = lt
 		w.wake <- struct{}{}
 		return
 	}
+	w := &worker{wake: make(chan struct{}, 1)}
+	lt.w = w
 	l.workers.Add(1)
-	go l.serve(&worker{wake: make(chan struct{}, 1)}, lt)
+	go l.serve(w, lt)
 }
 
 // idle waits, as a spare, until the loop gives w a task to run; it returns
@@ -453,7 +474,7 @@ func (l *loop) idle(w *worker) *loopTask {
 func (l *loop) runFresh(w *worker, lt *loopTask) (next *loopTask) {
 	returned := false
 	defer func() {
-		next = l.exit(lt)
+		next = l.exit(lt, w)
 		if !returned && next != nil {
 			// runtime.Goexit: this goroutine ends, so another runs next.
 			l.mu.Lock()
@@ -462,11 +483,8 @@ func (l *loop) runFresh(w *worker, lt *loopTask) (next *loopTask) {
 			next = nil
 		}
 	}()
-	l.mu.Lock()
-	body := lt.body
+	body := lt.body // lt is ours: started was set under l.mu
 	lt.body = nil
-	lt.w = w
-	l.mu.Unlock()
 	body.runLoopTask()
 	returned = true
 	return nil
@@ -482,22 +500,25 @@ func (l *loop) runInline(lt, c *loopTask) bool {
 		return false
 	}
 	c.started = true
-	c.queued = false // its entry in the ready queue goes stale
+	if c.queued {
+		l.ready.remove(c) // out of turn
+	}
 	c.w = lt.w
 	c.resume = lt
 	body := c.body
 	c.body = nil
 	l.setHolder(c)
 	l.mu.Unlock()
-	defer l.exit(c) // gives the loop back to lt, even on runtime.Goexit
+	defer l.exit(c, nil) // gives the loop back to lt, even on runtime.Goexit
 	body.runLoopTask()
 	return true
 }
 
 // exit runs when a loop task's function has returned and its future has
-// settled: it gives the loop to whoever is next. It returns a task that has
-// not started for the caller's worker to run, when that is what comes next.
-func (l *loop) exit(lt *loopTask) (next *loopTask) {
+// settled: it gives the loop to whoever is next. w is the task's worker if
+// the task is at the bottom of its stack (w is then free); exit returns a
+// task that has not started for w to run, when that is what comes next.
+func (l *loop) exit(lt *loopTask, w *worker) (next *loopTask) {
 	t := lt.t
 	if lt.main && t.err != nil {
 		l.cancel(t.err)
@@ -507,13 +528,15 @@ func (l *loop) exit(lt *loopTask) (next *loopTask) {
 		l.failed = append(l.failed, t)
 	}
 	lt.exited = true
-	lt.queued = false
+	if lt.queued {
+		l.ready.remove(lt)
+	}
 	l.live--
-	if l.holder.Load() == lt {
+	if l.holder == lt {
 		if lt.resume != nil {
 			l.setHolder(lt.resume)
 		} else {
-			next = l.dispatch(true)
+			next = l.dispatch(w)
 		}
 	}
 	if l.live == 0 && !l.closed.Load() {
@@ -539,10 +562,10 @@ func (l *loop) enqueue(lt *loopTask) {
 // which it releases while timers fire.
 func (l *loop) pick() *loopTask {
 	for {
-		for l.ready.n > 0 {
+		for l.ready.len() > 0 {
 			i := 0
 			if l.rng != nil {
-				i = l.rng.IntN(l.ready.n)
+				i = l.rng.IntN(l.ready.len())
 			}
 			if lt := l.ready.pop(i); lt != nil {
 				return lt
@@ -568,7 +591,7 @@ func (l *loop) pick() *loopTask {
 			l.mu.Unlock()
 			fired := l.clock.Advance() // timer callbacks make tasks ready
 			l.mu.Lock()
-			if fired || l.ready.n > 0 {
+			if fired || l.ready.len() > 0 {
 				continue
 			}
 		}
@@ -577,11 +600,11 @@ func (l *loop) pick() *loopTask {
 }
 
 // dispatch hands the loop to the next ready task: a parked one's worker is
-// woken; one that has not started is returned if the caller's worker is free
-// to run it (free), and otherwise goes to a spare worker or a new one. With
-// nothing ready the loop goes idle, and the next task made ready takes it.
-// Called with l.mu held.
-func (l *loop) dispatch(free bool) *loopTask {
+// woken; one that has not started is returned if the caller's worker is
+// free to run it (free is that worker, or nil), and otherwise goes to a
+// spare worker or a new one. With nothing ready the loop goes idle, and the
+// next task made ready takes it. Called with l.mu held.
+func (l *loop) dispatch(free *worker) *loopTask {
 	lt := l.pick()
 	l.setHolder(lt)
 	if lt == nil {
@@ -593,7 +616,8 @@ func (l *loop) dispatch(free bool) *loopTask {
 		return nil
 	}
 	lt.started = true
-	if free {
+	if free != nil {
+		lt.w = free
 		return lt
 	}
 	l.launch(lt)
@@ -603,8 +627,8 @@ func (l *loop) dispatch(free bool) *loopTask {
 // kick makes an idle loop look for work (ended contexts, due timers).
 func (l *loop) kick() {
 	l.mu.Lock()
-	if l.holder.Load() == nil {
-		l.dispatch(false)
+	if l.holder == nil {
+		l.dispatch(nil)
 	}
 	l.mu.Unlock()
 }
@@ -634,8 +658,8 @@ type loopScopeCtx struct{ context.Context }
 func (l *loop) makeReady(lt *loopTask) {
 	l.mu.Lock()
 	l.enqueue(lt)
-	if l.holder.Load() == nil {
-		l.dispatch(false)
+	if l.holder == nil {
+		l.dispatch(nil)
 	}
 	l.mu.Unlock()
 }
@@ -692,8 +716,8 @@ func (l *loop) wakeParked(lt *loopTask) {
 	l.mu.Lock()
 	if w := lt.w; w != nil && w.parked == lt && w.waitCtx != nil {
 		l.enqueue(lt)
-		if l.holder.Load() == nil {
-			l.dispatch(false)
+		if l.holder == nil {
+			l.dispatch(nil)
 		}
 	}
 	l.mu.Unlock()
@@ -718,10 +742,12 @@ func (l *loop) watch(stop <-chan struct{}, done chan<- struct{}) {
 			return
 		case <-timer.C:
 		}
-		h := l.holder.Load()
+		l.mu.Lock()
+		h := l.holder
+		l.mu.Unlock()
 		if h == nil {
 			l.watchIdle.Store(true)
-			if l.holder.Load() == nil {
+			if l.holding.Load() == 0 {
 				select {
 				case <-stop:
 					return

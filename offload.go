@@ -30,8 +30,8 @@ func Offload[T any](ctx context.Context, fn func(context.Context) (T, error)) *F
 			<-l.offload
 			l.mu.Lock()
 			l.externals--
-			if l.holder.Load() == nil {
-				l.dispatch(false) // the clock may move now
+			if l.holder == nil {
+				l.dispatch(nil) // the clock may move now
 			}
 			l.mu.Unlock()
 		}()

@@ -15,7 +15,7 @@ func Any[T any](ctx context.Context, fs ...*Future[T]) (T, error) {
 		return zero, ErrNoFutures
 	}
 	ts := tasksOf("Any", fs)
-	won, err := waitTasks(ctx, waitAny, ts)
+	won, err := waitTasks(ctx, "Any", waitAny, ts)
 	if err != nil {
 		return zero, err
 	}
@@ -47,7 +47,7 @@ func Race[T any](ctx context.Context, fs ...*Future[T]) (T, error) {
 		return zero, ErrNoFutures
 	}
 	ts := tasksOf("Race", fs)
-	won, err := waitTasks(ctx, waitFirst, ts)
+	won, err := waitTasks(ctx, "Race", waitFirst, ts)
 	if err != nil {
 		return zero, err
 	}

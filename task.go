@@ -17,7 +17,7 @@ type task struct {
 	state    atomic.Uint32 // st* bits
 	ctxState atomic.Uint32 // ctx* reason the task's context ended
 	mu       sync.Mutex    // guards done, w1, and ext fields not marked otherwise
-	// wg is released when the task settles. Awaiting with a context that can
+	// wg is released when a task outside any loop settles. Awaiting with a context that can
 	// never end blocks on it, which needs no channel allocation.
 	wg     sync.WaitGroup
 	err    error           // the settlement error; written before stSettled
@@ -126,7 +126,9 @@ func (t *task) start(parent context.Context, c *config, abort func(error)) {
 	} else {
 		t.state.Store(stInit)
 	}
-	t.wg.Add(1)
+	if t.lt == nil { // a loop task's awaiters use its done channel
+		t.wg.Add(1)
+	}
 	t.parent = parent
 	if c != nil && c.Name != "" {
 		t.ext().name = c.Name
@@ -351,7 +353,9 @@ func (t *task) finish() {
 	if d != nil {
 		close(d)
 	}
-	t.wg.Done()
+	if t.lt == nil {
+		t.wg.Done()
+	}
 	if s&stFailed != 0 && s&stHandled == 0 {
 		t.watchUnobserved()
 	}
@@ -424,7 +428,11 @@ func (t *task) wait(ctx context.Context) error {
 	}
 	cd := ctx.Done()
 	if cd == nil {
-		t.wg.Wait()
+		if t.lt != nil {
+			<-t.doneChan()
+		} else {
+			t.wg.Wait()
+		}
 		return nil
 	}
 	select {

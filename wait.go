@@ -68,17 +68,20 @@ func (g *group) fire() {
 // when every task settled without one. If ctx ends first it returns ctx's
 // error. Every task is marked observed: the caller takes charge of outcomes.
 // ts is reordered.
-func waitTasks(ctx context.Context, mode waitMode, ts []*task) (*task, error) {
+func waitTasks(ctx context.Context, op string, mode waitMode, ts []*task) (*task, error) {
 	g := &group{mode: mode}
 	g.remaining.Store(int64(len(ts)))
-	for _, t := range ts {
-		t.observe()
-	}
-	// Tasks already settled first, in input order, so that ties among them
-	// are decided the same way every time. The pending ones are compacted
-	// into the front of ts (ts belongs to the caller's combinator).
+	// One pass marks every task observed and notes which are settled:
+	// those are counted first, in input order, so that ties among them are
+	// decided the same way every time. The pending ones are compacted into
+	// the front of ts (ts belongs to the caller's combinator). Passes over
+	// many futures are memory-bound, so there are as few as possible.
 	pending := ts[:0]
-	for _, t := range ts {
+	for i, t := range ts {
+		if t.state.Load()&stInit == 0 {
+			panicZeroFuture(op, i)
+		}
+		t.observe()
 		if t.state.Load()&stSettled == 0 {
 			pending = append(pending, t)
 		} else if !g.fired.Load() {
@@ -123,9 +126,11 @@ func waitTasks(ctx context.Context, mode waitMode, ts []*task) (*task, error) {
 			}
 		}
 	}
-	for _, t := range pending[:n] {
-		if t.state.Load()&stSettled == 0 {
-			t.unsubscribe(g)
+	if g.remaining.Load() != 0 { // some never notified g: leave nothing behind on them
+		for _, t := range pending[:n] {
+			if t.state.Load()&stSettled == 0 {
+				t.unsubscribe(g)
+			}
 		}
 	}
 	if err != nil {
@@ -134,16 +139,22 @@ func waitTasks(ctx context.Context, mode waitMode, ts []*task) (*task, error) {
 	return g.first.Load(), nil
 }
 
+// tasksOf returns the futures' tasks. It checks for nil futures but does not
+// read the futures: waitTasks checks that they were made as it goes over
+// them (one pass fewer over memory for a large All).
 func tasksOf[T any](op string, fs []*Future[T]) []*task {
 	ts := make([]*task, len(fs))
 	for i, f := range fs {
 		if f == nil {
 			panicNilFuture(op, i)
 		}
-		f.t.mustBeMade(op)
 		ts[i] = &f.t
 	}
 	return ts
+}
+
+func panicZeroFuture(op string, i int) {
+	panic("async: " + op + ": future " + strconv.Itoa(i) + " is a zero Future (futures come from Go, Resolved, Rejected or NewPromise)")
 }
 
 func panicNilFuture(op string, i int) {
