@@ -509,8 +509,17 @@ func (l *loop) runInline(lt, c *loopTask) bool {
 	c.body = nil
 	l.setHolder(c)
 	l.mu.Unlock()
-	defer l.exit(c, nil) // gives the loop back to lt, even on runtime.Goexit
+	returned := false
+	defer func() {
+		if !returned {
+			// runtime.Goexit: it ends lt too, which thereby hears of
+			// c's failure; c's outcome is not left unobserved.
+			c.t.observe()
+		}
+		l.exit(c, nil) // gives the loop back to lt
+	}()
 	body.runLoopTask()
+	returned = true
 	return true
 }
 

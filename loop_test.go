@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -528,5 +529,155 @@ func TestQueueEventMapInLoop(t *testing.T) {
 	want := []string{"pong 0", "ping 1", "pong 2", "ping 3", "pong 4", "ping 5", "set"}
 	if !slices.Equal(trace, want) {
 		t.Fatalf("trace %v; want %v", trace, want)
+	}
+}
+
+// Loop tasks that do not block share worker goroutines: 10,000 tasks, each
+// awaiting a child, run on a handful of goroutines, not one each.
+func TestLoopTasksShareGoroutines(t *testing.T) {
+	before := runtime.NumGoroutine()
+	most := 0
+	err := RunLoop(bg, func(ctx context.Context) error {
+		fs := make([]*Future[int], 10_000)
+		for i := range fs {
+			fs[i] = Go(ctx, func(ctx context.Context) (int, error) {
+				most = max(most, runtime.NumGoroutine())
+				return Go(ctx, func(context.Context) (int, error) { return i, nil }).Await(ctx)
+			})
+		}
+		vs, err := All(ctx, fs...)
+		for i, v := range vs {
+			if v != i {
+				return fmt.Errorf("value %d at %d", v, i)
+			}
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if most-before > 10 {
+		t.Fatalf("%d goroutines while 10,000 loop tasks ran (%d before)", most, before)
+	}
+}
+
+// Awaiting a task that has not started, with the context it was started
+// with, runs it at once in the awaiter's turn; with another context, it
+// waits for its turn.
+func TestLoopAwaitRunsUnstartedTaskAtOnce(t *testing.T) {
+	run := func(sameCtx bool) []string {
+		var order []string
+		err := RunLoop(bg, func(ctx context.Context) error {
+			Go(ctx, func(ctx context.Context) (int, error) { order = append(order, "a"); return 0, nil })
+			b := Go(ctx, func(ctx context.Context) (int, error) { order = append(order, "b"); return 0, nil })
+			actx := ctx
+			if !sameCtx {
+				c, cancel := context.WithCancel(ctx)
+				defer cancel()
+				actx = c
+			}
+			if _, err := b.Await(actx); err != nil {
+				return err
+			}
+			order = append(order, "main")
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return order
+	}
+	if got := run(true); !slices.Equal(got, []string{"b", "main", "a"}) {
+		t.Fatalf("same context: order %v", got)
+	}
+	if got := run(false); !slices.Equal(got, []string{"a", "b", "main"}) {
+		t.Fatalf("derived context: order %v", got)
+	}
+}
+
+// A context that ended before Await is Await's answer: the task is not run
+// in the awaiter's turn.
+func TestLoopAwaitWithEndedContextDoesNotRunTask(t *testing.T) {
+	ran := false
+	err := RunLoop(bg, func(ctx context.Context) error {
+		c, cancel := context.WithCancel(ctx)
+		f := Go(c, func(ctx context.Context) (int, error) { ran = true; return 0, ctx.Err() })
+		cancel()
+		if _, err := f.Await(c); !errors.Is(err, context.Canceled) || ran {
+			return fmt.Errorf("Await: %v, ran %v", err, ran)
+		}
+		_, err := f.Await(ctx) // now it runs, and sees its context ended
+		if !errors.Is(err, context.Canceled) || !ran {
+			return fmt.Errorf("second Await: %v, ran %v", err, ran)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A task run in its awaiter's turn may block: the loop goes on with other
+// tasks, and the awaiter resumes after it.
+func TestLoopTaskRunAtOnceMayBlock(t *testing.T) {
+	var order []string
+	err := RunLoop(bg, func(ctx context.Context) error {
+		Go(ctx, func(ctx context.Context) (int, error) {
+			order = append(order, "sibling")
+			return 0, nil
+		})
+		child := Go(ctx, func(ctx context.Context) (int, error) {
+			order = append(order, "child")
+			if err := Sleep(ctx, time.Hour); err != nil {
+				return 0, err
+			}
+			order = append(order, "child woke")
+			return 1, nil
+		})
+		v, err := child.Await(ctx)
+		order = append(order, "main")
+		if v != 1 {
+			return fmt.Errorf("got %d", v)
+		}
+		return err
+	}, VirtualTime())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"child", "sibling", "child woke", "main"}; !slices.Equal(order, want) {
+		t.Fatalf("order %v; want %v", order, want)
+	}
+}
+
+// runtime.Goexit in a loop task settles it with ErrGoexit and the loop goes
+// on; in a task run in its awaiter's turn it ends the awaiter too.
+func TestLoopGoexit(t *testing.T) {
+	resumed := false
+	err := RunLoop(bg, func(ctx context.Context) error {
+		alone := Go(ctx, func(ctx context.Context) (int, error) {
+			runtime.Goexit()
+			return 0, nil
+		})
+		outer := Go(ctx, func(ctx context.Context) (int, error) {
+			inner := Go(ctx, func(ctx context.Context) (int, error) {
+				runtime.Goexit()
+				return 0, nil
+			})
+			v, err := inner.Await(ctx) // runs inner at once, on this goroutine
+			resumed = true
+			return v, err
+		})
+		after := Go(ctx, func(ctx context.Context) (int, error) { return 7, nil })
+		rs, err := AllSettled(ctx, alone, outer, after)
+		if err != nil {
+			return err
+		}
+		if !errors.Is(rs[0].Err, ErrGoexit) || !errors.Is(rs[1].Err, ErrGoexit) || rs[2].Value != 7 {
+			return fmt.Errorf("results %+v", rs)
+		}
+		return nil
+	})
+	if err != nil || resumed {
+		t.Fatalf("err %v, resumed %v", err, resumed)
 	}
 }
