@@ -1,5 +1,6 @@
 // Cross-language benchmark, Node side: the same workloads as the Go suite
-// (A, B, D and 100k gathered), printed in Go's benchmark format so that the
+// (A, B, D, 100k gathered, and the event loop's 100k tasks each awaiting a
+// child), printed in Go's benchmark format so that the
 // report parses them with the same tools.
 //
 //   node gather.mjs [-count N] [-benchtime SECONDS]
@@ -18,6 +19,7 @@ const benchtime = flag("benchtime", 0.5);
 
 let input = 20;
 const work = (x) => x * 2 + 1;
+const child = async (x) => work(x);
 const range = (n) => Array.from({ length: n }, (_, i) => i);
 const sum = (xs) => xs.reduce((a, b) => a + b, 0);
 
@@ -41,6 +43,12 @@ const workloads = [
     name: "XL_X_Gather100k", tasks: 100_000,
     setup: () => range(100_000), want: (n) => n * n,
     op: async (xs) => sum(await Promise.all(xs.map(async (x) => work(x)))),
+  },
+  {
+    // The loop job of issue 7: each task awaits a trivial child.
+    name: "XL_LoopGather100k", tasks: 100_000,
+    setup: () => range(100_000), want: (n) => n * n,
+    op: async (xs) => sum(await Promise.all(xs.map(async (x) => await child(x)))),
   },
 ];
 
