@@ -37,8 +37,10 @@ type fuzzCase struct {
 	comb    int
 }
 
-func decodeFuzz(data []byte) fuzzCase {
-	next := func() int {
+// byteReader returns a function that yields data's bytes one at a time, and
+// then zeros: a fuzz input decodes into any program.
+func byteReader(data []byte) func() int {
+	return func() int {
 		if len(data) == 0 {
 			return 0
 		}
@@ -46,6 +48,10 @@ func decodeFuzz(data []byte) fuzzCase {
 		data = data[1:]
 		return int(b)
 	}
+}
+
+func decodeFuzz(data []byte) fuzzCase {
+	next := byteReader(data)
 	var c fuzzCase
 	n := 1 + next()%8
 	c.comb = next() % numCombinators

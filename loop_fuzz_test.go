@@ -51,14 +51,7 @@ func FuzzLoop(f *testing.F) {
 }
 
 func decodeLoopProgram(data []byte) [][]int {
-	next := func() int {
-		if len(data) == 0 {
-			return 0
-		}
-		b := data[0]
-		data = data[1:]
-		return int(b)
-	}
+	next := byteReader(data)
 	prog := make([][]int, 1+next()%8)
 	for i := range prog {
 		n := next() % 6
