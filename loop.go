@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/goasync/async/internal/option"
 	"github.com/goasync/async/internal/vclock"
@@ -40,11 +41,12 @@ type loop struct {
 	// &l.dispatcher while virtual timers fire. Changed under mu; the
 	// holder itself may read it without mu (nobody else changes it then).
 	holder *loopTask
-	// holding is the holder's id (0: idle), for runningLoopTask, which
-	// any goroutine may call: an integer, so that a switch costs no
-	// pointer write barrier.
-	holding atomic.Uint64
-	ids     uint64 // the last id given; guarded by mu
+	// holding is the holder's address (0: idle), for runningLoopTask,
+	// which any goroutine may call: an integer, only ever compared, so
+	// that a switch costs no pointer write barrier (l.holder keeps the
+	// task alive).
+	holding atomic.Uintptr
+	main    *loopTask // RunLoop's main, whose context lasts as long as the loop; set before any other task
 	// seq counts changes of holder, so that the watchdog can tell one
 	// long hold from several short ones.
 	seq       atomic.Uint64
@@ -80,24 +82,29 @@ type worker struct {
 	parked  *loopTask
 	waitCtx context.Context
 	parkAt  int
+	// awaiters are the tasks on this worker that await a task run in
+	// their turn, innermost last; only the worker's goroutine uses it.
+	awaiters []*loopTask
 }
 
 // A loopTask is a task's membership in a loop.
 type loopTask struct {
 	l    *loop
 	t    *task
-	id   uint64   // unique in l, given by admit
 	body loopBody // runs the task's function; nil once started
 	w    *worker  // the worker the task runs on, once started
-	// resume is the task that awaited this one before it started and runs
-	// it on its own worker: the loop goes back to resume when it returns.
-	resume  *loopTask
 	pos     uint32 // position in l.ready while queued
 	queued  bool   // in l.ready; guarded by l.mu
 	started bool   // taken to run; guarded by l.mu
 	exited  bool   // guarded by l.mu
-	main    bool   // RunLoop's main: its context lasts as long as the loop
+	// inline says the task runs in the turn of a task that awaited it
+	// before it started, on that task's worker: when it returns, the loop
+	// goes back to the awaiter, on top of the worker's awaiters.
+	inline bool
 }
+
+// isMain reports whether lt is RunLoop's main task.
+func (lt *loopTask) isMain() bool { return lt == lt.l.main }
 
 // A loopBody runs a loop task's function and settles its future.
 type loopBody interface{ runLoopTask() }
@@ -228,7 +235,6 @@ func RunLoop(ctx context.Context, main func(context.Context) error, opts ...Opti
 		return ErrNestedLoop
 	}
 	l := &loop{finished: make(chan struct{}), slow: 100 * time.Millisecond, busy: make(chan struct{}, 1)}
-	l.dispatcher.id = ^uint64(0) // no task's
 	if c.HasSeed {
 		l.rng = rand.New(rand.NewPCG(uint64(c.Seed), uint64(c.Seed)^0x9e3779b97f4a7c15))
 	}
@@ -334,7 +340,7 @@ func runningLoopTask(ctx context.Context) *loopTask {
 		return nil
 	}
 	lt := t.lt
-	if lt == nil || lt.l.holding.Load() != lt.id {
+	if lt == nil || lt.l.holding.Load() != uintptr(unsafe.Pointer(lt)) {
 		return nil
 	}
 	return lt
@@ -347,7 +353,10 @@ func spawnLoop[T any](l *loop, ctx context.Context, fn func(context.Context) (T,
 
 func spawnLoopTask[T any](l *loop, ctx context.Context, fn func(context.Context) (T, error), c *config, main bool) *Future[T] {
 	b := &loopFuture[T]{fn: fn}
-	b.lt.l, b.lt.t, b.lt.body, b.lt.main = l, &b.f.t, b, main
+	b.lt.l, b.lt.t, b.lt.body = l, &b.f.t, b
+	if main {
+		l.main = &b.lt
+	}
 	b.f.t.startLoop(ctx, c, &b.lt)
 	l.admit(&b.lt)
 	return &b.f
@@ -390,8 +399,6 @@ func (t *task) startLoop(parent context.Context, c *config, lt *loopTask) {
 func (l *loop) admit(lt *loopTask) {
 	l.mu.Lock()
 	l.live++
-	l.ids++
-	lt.id = l.ids
 	l.enqueue(lt)
 	if l.holder == nil {
 		l.dispatch(nil)
@@ -402,11 +409,7 @@ func (l *loop) admit(lt *loopTask) {
 // setHolder hands the loop to lt (nil: idle). Called with l.mu held.
 func (l *loop) setHolder(lt *loopTask) {
 	l.holder = lt
-	var id uint64
-	if lt != nil {
-		id = lt.id
-	}
-	l.holding.Store(id)
+	l.holding.Store(uintptr(unsafe.Pointer(lt)))
 	l.seq.Add(1)
 	if lt != nil && l.watchIdle.Load() {
 		l.watchIdle.Store(false)
@@ -504,7 +507,8 @@ func (l *loop) runInline(lt, c *loopTask) bool {
 		l.ready.remove(c) // out of turn
 	}
 	c.w = lt.w
-	c.resume = lt
+	c.inline = true
+	c.w.awaiters = append(c.w.awaiters, lt)
 	body := c.body
 	c.body = nil
 	l.setHolder(c)
@@ -529,11 +533,11 @@ func (l *loop) runInline(lt, c *loopTask) bool {
 // task that has not started for w to run, when that is what comes next.
 func (l *loop) exit(lt *loopTask, w *worker) (next *loopTask) {
 	t := lt.t
-	if lt.main && t.err != nil {
+	if lt.isMain() && t.err != nil {
 		l.cancel(t.err)
 	}
 	l.mu.Lock()
-	if !lt.main && t.state.Load()&stFailed != 0 && !errors.Is(t.err, context.Canceled) {
+	if !lt.isMain() && t.state.Load()&stFailed != 0 && !errors.Is(t.err, context.Canceled) {
 		l.failed = append(l.failed, t)
 	}
 	lt.exited = true
@@ -542,8 +546,11 @@ func (l *loop) exit(lt *loopTask, w *worker) (next *loopTask) {
 	}
 	l.live--
 	if l.holder == lt {
-		if lt.resume != nil {
-			l.setHolder(lt.resume)
+		if lt.inline {
+			aw := lt.w.awaiters
+			l.setHolder(aw[len(aw)-1])
+			aw[len(aw)-1] = nil
+			lt.w.awaiters = aw[:len(aw)-1]
 		} else {
 			next = l.dispatch(w)
 		}
@@ -647,7 +654,7 @@ func (l *loop) kick() {
 // the loop to look (needScan), and a parked task's Err reads its parent's.
 // A context the user derived is cancelled without the loop knowing.
 func (lt *loopTask) watchesParent(parent context.Context) bool {
-	if lt == nil || lt.main {
+	if lt == nil || lt.isMain() {
 		return false
 	}
 	switch p := parent.(type) {

@@ -598,5 +598,5 @@ func (t *task) loopTask() *loopTask { return t.lt }
 // keepsContext reports whether t's context outlives t: RunLoop's main task,
 // whose context is the loop's for as long as the loop runs.
 func (t *task) keepsContext() bool {
-	return t.lt != nil && t.lt.main
+	return t.lt != nil && t.lt.isMain()
 }
