@@ -89,14 +89,14 @@ type worker struct {
 
 // A loopTask is a task's membership in a loop.
 type loopTask struct {
-	l    *loop
-	t    *task
-	body loopBody // runs the task's function; nil once started
-	w    *worker  // the worker the task runs on, once started
-	pos     uint32 // position in l.ready while queued
-	queued  bool   // in l.ready; guarded by l.mu
-	started bool   // taken to run; guarded by l.mu
-	exited  bool   // guarded by l.mu
+	l       *loop
+	t       *task
+	body    loopBody // runs the task's function; nil once started
+	w       *worker  // the worker the task runs on, once started
+	pos     uint32   // position in l.ready while queued
+	queued  bool     // in l.ready; guarded by l.mu
+	started bool     // taken to run; guarded by l.mu
+	exited  bool     // guarded by l.mu
 	// inline says the task runs in the turn of a task that awaited it
 	// before it started, on that task's worker: when it returns, the loop
 	// goes back to the awaiter, on top of the worker's awaiters.
