@@ -681,3 +681,28 @@ func TestLoopGoexit(t *testing.T) {
 		t.Fatalf("err %v, resumed %v", err, resumed)
 	}
 }
+
+// In a loop scope with a Limit, children still queued when the scope ends are
+// dropped: a Spawn's future settles with the scope's error and a Start
+// returns it, instead of waiting forever.
+func TestLoopScopeDropsQueuedChildren(t *testing.T) {
+	boom := errors.New("boom")
+	err := RunLoop(bg, func(ctx context.Context) error {
+		var f *Future[int]
+		var startErr error
+		serr := Run(ctx, func(s *Scope) error {
+			s.Go(func(ctx context.Context) error { return boom }) // takes the one slot, then fails
+			f = Spawn(s, func(ctx context.Context) (int, error) { return 1, nil })
+			startErr = s.Start(func(ctx context.Context, ready func()) error { ready(); return nil })
+			return nil
+		}, Limit(1))
+		_, ferr := f.Await(ctx)
+		if !errors.Is(serr, boom) || !errors.Is(ferr, context.Canceled) || !errors.Is(startErr, context.Canceled) {
+			return fmt.Errorf("scope %v, queued Spawn %v, queued Start %v", serr, ferr, startErr)
+		}
+		return nil
+	}, VirtualTime())
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -46,9 +46,9 @@ type Scope struct {
 	// give the loop up with while it waits for a slot).
 	loop        *loop
 	loopLimit   int
-	loopActive  int       // guarded by mu
-	loopPending []func()  // children waiting for a slot; guarded by mu
-	idleWaiter  *loopTask // a loop task in Wait; guarded by mu
+	loopActive  int         // guarded by mu
+	loopPending []loopChild // children waiting for a slot; guarded by mu
+	idleWaiter  *loopTask   // a loop task in Wait; guarded by mu
 
 	waitOnce sync.Once
 	result   error
@@ -148,7 +148,7 @@ func (s *Scope) Go(fn func(context.Context) error) {
 	}
 	s.enter("Scope.Go")
 	if s.loop != nil {
-		s.loopGo(func(ctx context.Context) { s.call(ctx, fn); s.exit() }, true)
+		s.loopGo(func(ctx context.Context) { s.call(ctx, fn); s.exit() }, nil, true)
 		return
 	}
 	if s.lim == nil {
@@ -169,7 +169,7 @@ func (s *Scope) TryGo(fn func(context.Context) error) bool {
 	}
 	s.enter("Scope.TryGo")
 	if s.loop != nil {
-		if s.loopGo(func(ctx context.Context) { s.call(ctx, fn); s.exit() }, false) {
+		if s.loopGo(func(ctx context.Context) { s.call(ctx, fn); s.exit() }, nil, false) {
 			return true
 		}
 		s.exit()
@@ -211,12 +211,12 @@ func Spawn[T any](s *Scope, fn func(context.Context) (T, error)) *Future[T] {
 		c.f.t.startLoop(s.ctx, s.cfg, lt)
 		noteGroup(&c.f.t, "scope", s.name)
 		c.f.t.observe()
-		s.loopStart(func() {
+		s.loopStart(loopChild{func() {
 			s.loop.start(lt, func() {
 				defer s.loopChildDone()
 				c.spawn(s)
 			})
-		}, true)
+		}, func() { c.drop(s) }}, true)
 		return &c.f
 	}
 	c.f.t.start(s.ctx, s.cfg, nil)
@@ -252,7 +252,7 @@ func (s *Scope) Start(fn func(ctx context.Context, ready func()) error) error {
 		s.loopGo(func(ctx context.Context) {
 			c.ctx = ctx
 			c.start(s)
-		}, true)
+		}, func() { c.drop(s) }, true)
 		if c.waiter != nil {
 			s.loop.blockUntil(c.waiter, context.Background(), func() bool { return len(c.ch) > 0 })
 		}
@@ -399,43 +399,51 @@ func (s *Scope) isIdle() bool {
 
 // loopGo starts body as a loop task child (already counted by enter). With
 // a Limit and no free slot, block queues it, and otherwise loopGo reports
-// false and starts nothing.
-func (s *Scope) loopGo(body func(ctx context.Context), block bool) bool {
-	return s.loopStart(func() {
+// false and starts nothing. drop, if not nil, runs instead of body if the
+// scope ends while the child is queued.
+func (s *Scope) loopGo(body func(ctx context.Context), drop func(), block bool) bool {
+	return s.loopStart(loopChild{func() {
 		f := spawnLoop(s.loop, s.ctx, func(ctx context.Context) (struct{}, error) {
 			defer s.loopChildDone() // on every path, runtime.Goexit included
 			body(ctx)
 			return struct{}{}, nil
 		}, nil)
 		f.t.observe() // the scope records the child's outcome
-	}, block)
+	}, drop}, block)
 }
 
-// loopStart runs start now if the Limit allows, else queues it (block) or
+// A loopChild is a child of a scope in a loop: start starts it; drop, if not
+// nil, tells whoever waits for it that it never will start (its scope ended
+// while it waited for a slot).
+type loopChild struct {
+	start, drop func()
+}
+
+// loopStart runs c.start now if the Limit allows, else queues c (block) or
 // reports false. Each child it starts must end with loopChildDone.
-func (s *Scope) loopStart(start func(), block bool) bool {
+func (s *Scope) loopStart(c loopChild, block bool) bool {
 	s.mu.Lock()
 	if s.loopLimit > 0 && s.loopActive >= s.loopLimit {
 		if !block {
 			s.mu.Unlock()
 			return false
 		}
-		s.loopPending = append(s.loopPending, start)
+		s.loopPending = append(s.loopPending, c)
 		s.mu.Unlock()
 		return true
 	}
 	s.loopActive++
 	s.mu.Unlock()
-	start()
+	c.start()
 	return true
 }
 
 // loopChildDone frees a child's slot and starts a queued child in it.
 func (s *Scope) loopChildDone() {
 	s.mu.Lock()
-	var next func()
+	var next *loopChild
 	if len(s.loopPending) > 0 {
-		next = s.loopPending[0]
+		next = &s.loopPending[0]
 		s.loopPending = s.loopPending[1:]
 	} else {
 		s.loopActive--
@@ -445,13 +453,18 @@ func (s *Scope) loopChildDone() {
 		if s.ctx.Err() != nil { // the scope ended: queued children are fallout
 			s.mu.Lock()
 			s.loopActive--
-			dropped := len(s.loopPending) + 1
+			dropped := append([]loopChild{*next}, s.loopPending...)
 			s.loopPending = nil
 			s.mu.Unlock()
-			s.exitN(uint64(dropped))
+			for _, c := range dropped {
+				if c.drop != nil {
+					c.drop() // a Spawn's future settles, a Start returns
+				}
+			}
+			s.exitN(uint64(len(dropped)))
 			return
 		}
-		next()
+		next.start()
 	}
 }
 
