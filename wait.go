@@ -71,56 +71,75 @@ func (g *group) fire() {
 func waitTasks(ctx context.Context, op string, mode waitMode, ts []*task) (*task, error) {
 	g := &group{mode: mode}
 	g.remaining.Store(int64(len(ts)))
+	lt := runningLoopTask(ctx)
 	// One pass marks every task observed and notes which are settled:
 	// those are counted first, in input order, so that ties among them are
-	// decided the same way every time. The pending ones are compacted into
-	// the front of ts (ts belongs to the caller's combinator). Passes over
-	// many futures are memory-bound, so there are as few as possible.
+	// decided the same way every time. Passes over many futures are
+	// memory-bound, so there are as few as possible: a loop task awaiting
+	// tasks of its own loop subscribes to them in the same pass, as none can
+	// settle while it holds the loop. The pending ones are compacted into
+	// the front of ts (ts belongs to the caller's combinator): first those
+	// subscribed (sub of them), then the others.
+	sub := 0
+	var others []*task // pending and not subscribed, when some are
 	pending := ts[:0]
 	for i, t := range ts {
 		if t.state.Load()&stInit == 0 {
 			panicZeroFuture(op, i)
 		}
 		t.observe()
-		if t.state.Load()&stSettled == 0 {
+		switch {
+		case t.state.Load()&stSettled != 0:
+			if !g.fired.Load() {
+				g.notify(t)
+			}
+		case lt != nil && t.lt != nil && t.lt.l == lt.l && len(others) == 0 && !g.fired.Load():
+			if t.subscribe(g) {
+				pending = append(pending, t)
+				sub++
+			} else {
+				g.notify(t)
+			}
+		case lt != nil:
+			others = append(others, t) // pending[sub:] would overwrite ts ahead of the pass
+		default:
 			pending = append(pending, t)
-		} else if !g.fired.Load() {
-			g.notify(t)
 		}
 	}
-	if g.fired.Load() || len(pending) == 0 {
-		return g.first.Load(), nil
-	}
-	if h := hooks.Load(); h != nil {
-		defer h.h.awaitEnd(h.h.awaitBegin(ctx, pending))
-	}
-	lt := runningLoopTask(ctx)
-	if lt != nil {
-		g.lt = lt
-	} else {
-		g.ch = make(chan struct{})
-	}
-	n := len(pending) // how many were subscribed, to undo
-	for i, t := range pending {
-		if !t.subscribe(g) {
-			g.notify(t) // settled since the first pass
+	pending = append(pending, others...)
+	n := len(pending) // how many are or will be subscribed, to undo
+	if !g.fired.Load() && len(pending) > 0 {
+		if h := hooks.Load(); h != nil {
+			defer h.h.awaitEnd(h.h.awaitBegin(ctx, pending))
 		}
-		if g.fired.Load() {
-			n = i + 1
-			break
+		if lt != nil {
+			g.lt = lt
+		} else {
+			g.ch = make(chan struct{})
+		}
+		for i := sub; i < len(pending); i++ {
+			if t := pending[i]; !t.subscribe(g) {
+				g.notify(t) // settled since the first pass
+			}
+			if g.fired.Load() {
+				n = i + 1
+				break
+			}
 		}
 	}
 	var err error
-	if lt != nil {
+	switch {
+	case g.fired.Load() || len(pending) == 0:
+	case lt != nil:
 		if lt.l.blockUntil(lt, ctx, g.fired.Load) != nil && !g.fired.Load() {
 			err = ctxError(ctx)
 		}
-	} else if cd := ctx.Done(); cd == nil {
+	case ctx.Done() == nil:
 		<-g.ch
-	} else {
+	default:
 		select {
 		case <-g.ch:
-		case <-cd:
+		case <-ctx.Done():
 			if !g.fired.Load() {
 				err = ctxError(ctx)
 			}
