@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/goasync/async/internal/ctxerr"
 )
 
 // kindError is a sentinel error that also matches a context error, so that a
@@ -59,18 +61,7 @@ func (e *AggregateError) Unwrap() []error { return e.Errors }
 
 // ctxError is the error returned when a caller's context ends before what it
 // waits for. It matches ctx.Err() and, when set, the context's cause.
-func ctxError(ctx context.Context) error {
-	err := ctx.Err()
-	if cause := context.Cause(ctx); cause != nil && cause != err && !errors.Is(cause, err) {
-		return &causeError{err: err, cause: cause}
-	}
-	return err
-}
-
-type causeError struct{ err, cause error }
-
-func (e *causeError) Error() string   { return e.err.Error() + ": " + e.cause.Error() }
-func (e *causeError) Unwrap() []error { return []error{e.err, e.cause} }
+func ctxError(ctx context.Context) error { return ctxerr.Of(ctx) }
 
 // tagged marks err with a sentinel kind (ErrCanceled, ErrTimeout).
 type tagged struct{ kind, err error }

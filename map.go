@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"sync/atomic"
 
+	"github.com/goasync/async/internal/ctxerr"
 	"github.com/goasync/async/internal/option"
 	"github.com/goasync/async/internal/progress"
 )
@@ -211,16 +212,9 @@ func (r *indexRun) fail(err error) {
 
 // result is the run's error once every worker has returned.
 func (r *indexRun) result() error {
-	err := r.err
-	if err == nil {
-		return nil
-	}
 	// A call that only returned because the caller's context ended is
 	// fallout of that end: report the end itself, with its cause.
-	if pe := r.parent.Err(); pe != nil && errors.Is(err, pe) {
-		return ctxError(r.parent)
-	}
-	return err
+	return ctxerr.Fallout(r.parent, r.err)
 }
 
 // forEachInLoop is forEachIndex for a loop task: each call is a loop task of
@@ -243,8 +237,5 @@ func forEachInLoop(ctx context.Context, n, limit int, c *config, fn func(context
 	if errors.As(err, &agg) && len(agg.Errors) > 0 {
 		err = agg.Errors[0] // the first failure; Map reports that one
 	}
-	if pe := ctx.Err(); pe != nil && err != nil && errors.Is(err, pe) {
-		return ctxError(ctx)
-	}
-	return err
+	return ctxerr.Fallout(ctx, err)
 }

@@ -11,6 +11,7 @@ import (
 	"weak"
 
 	"github.com/goasync/async"
+	"github.com/goasync/async/internal/ctxerr"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -55,7 +56,7 @@ func Call[Req, Resp any](ctx context.Context, c *Client, name string, req Req, o
 		return async.Rejected[Resp](fmt.Errorf("async: dist.Call %q: encoding request: %w", name, err))
 	}
 	if err := ctx.Err(); err != nil {
-		return async.Rejected[Resp](ctxError(ctx))
+		return async.Rejected[Resp](ctxerr.Of(ctx))
 	}
 	if !cfg.wait {
 		if err := c.checkWorker(ctx, name); err != nil {

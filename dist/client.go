@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/goasync/async"
+	"github.com/goasync/async/internal/ctxerr"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nuid"
@@ -184,7 +185,7 @@ func (c *Client) checkWorker(ctx context.Context, name string) error {
 	case <-chk.done:
 		return chk.err
 	case <-ctx.Done():
-		return ctxError(ctx)
+		return ctxerr.Of(ctx)
 	}
 }
 
@@ -323,7 +324,7 @@ func (k *call) follow(ctx context.Context) {
 			return
 		case <-ctx.Done():
 			if k.claim() {
-				k.reject(ctxError(ctx))
+				k.reject(ctxerr.Of(ctx))
 				if !k.attach {
 					kind := kindCanceled
 					if errors.Is(ctx.Err(), context.DeadlineExceeded) {
@@ -374,14 +375,4 @@ func (k *call) cancelRemote(kind, msg string) (stored bool, err error) {
 	}
 	_ = c.nc.Publish(c.l.cancelPrefix()+k.id, nil)
 	return true, nil
-}
-
-// ctxError is the error of a future whose caller's context ended first: it
-// matches ctx.Err() and the context's cause.
-func ctxError(ctx context.Context) error {
-	err := ctx.Err()
-	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, err) {
-		return fmt.Errorf("%w: %w", err, cause)
-	}
-	return err
 }

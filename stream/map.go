@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 
 	"github.com/goasync/async"
+	"github.com/goasync/async/internal/ctxerr"
 	"github.com/goasync/async/internal/option"
 	"github.com/goasync/async/internal/progress"
 )
@@ -201,7 +202,7 @@ func (r *mapRun[T, U]) room() bool {
 		}
 		if r.ctx.Err() != nil {
 			if r.parent.Err() != nil {
-				r.fail(ctxError(r.parent))
+				r.fail(ctxerr.Of(r.parent))
 			}
 			return false
 		}
@@ -333,16 +334,9 @@ func (r *mapRun[T, U]) shutdown() {
 
 // failure is the error to report, once every worker has exited.
 func (r *mapRun[T, U]) failure() error {
-	err := r.err
-	if err == nil {
-		return nil
-	}
 	// A call that only failed because the caller's context ended is
 	// fallout of that end: report the end itself, with its cause.
-	if pe := r.parent.Err(); pe != nil && errors.Is(err, pe) {
-		return ctxError(r.parent)
-	}
-	return err
+	return ctxerr.Fallout(r.parent, r.err)
 }
 
 // ForEach calls fn on each item of in, at most [async.Limit] calls at once
@@ -385,11 +379,7 @@ func ForEach[T any](ctx context.Context, in iter.Seq[T], fn func(context.Context
 	if limit > 1 {
 		<-r.exited
 	}
-	err := r.err
-	if pe := ctx.Err(); pe != nil && err != nil && errors.Is(err, pe) {
-		err = ctxError(ctx)
-	}
-	return err
+	return ctxerr.Fallout(ctx, r.err)
 }
 
 // forEachRun is one call of ForEach: workers, one of them the calling
@@ -456,7 +446,7 @@ func (r *forEachRun[T]) pull() (v T, ok bool) {
 	}
 	if r.ctx.Err() != nil {
 		if r.parent.Err() != nil {
-			r.fail(ctxError(r.parent))
+			r.fail(ctxerr.Of(r.parent))
 		}
 		return v, false
 	}

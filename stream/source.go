@@ -2,8 +2,6 @@ package stream
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"iter"
 	"runtime/debug"
 
@@ -32,16 +30,6 @@ func pull[T any](in iter.Seq[T]) *source[T] {
 		in(yield)
 	})
 	return s
-}
-
-// ctxError is the error to report when ctx ended: it matches ctx.Err() and,
-// when set, the context's cause.
-func ctxError(ctx context.Context) error {
-	err := ctx.Err()
-	if cause := context.Cause(ctx); cause != nil && cause != err && !errors.Is(cause, err) {
-		return fmt.Errorf("%w: %w", err, cause)
-	}
-	return err
 }
 
 // checkArgs panics, naming call, on a nil context, input or function.

@@ -3,7 +3,6 @@ package stream
 import (
 	"bytes"
 	"context"
-	"errors"
 	"strings"
 	"testing"
 )
@@ -30,21 +29,6 @@ func panickyInput(yield func(int) bool) {
 		return
 	}
 	panic("input broke")
-}
-
-func TestCtxError(t *testing.T) {
-	cause := errors.New("why")
-	ctx, cancel := context.WithCancelCause(context.Background())
-	cancel(cause)
-	err := ctxError(ctx)
-	if !errors.Is(err, context.Canceled) || !errors.Is(err, cause) {
-		t.Fatalf("ctxError = %v", err)
-	}
-	plain, cancel2 := context.WithCancel(context.Background())
-	cancel2()
-	if err := ctxError(plain); err != context.Canceled {
-		t.Fatalf("ctxError without a cause = %v", err)
-	}
 }
 
 func TestCheckArgs(t *testing.T) {
