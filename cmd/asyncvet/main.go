@@ -28,26 +28,13 @@
 package main
 
 import (
-	"golang.org/x/tools/go/analysis"
 	"golang.org/x/tools/go/analysis/multichecker"
 
-	"github.com/goasync/async/cmd/asyncvet/passes/awaitloop"
-	"github.com/goasync/async/cmd/asyncvet/passes/blocking"
-	"github.com/goasync/async/cmd/asyncvet/passes/ctxforward"
-	"github.com/goasync/async/cmd/asyncvet/passes/lockawait"
-	"github.com/goasync/async/cmd/asyncvet/passes/scopewait"
-	"github.com/goasync/async/cmd/asyncvet/passes/unawaited"
+	"github.com/goasync/async/cmd/asyncvet/passes"
 )
 
 // analyzers are the checks, in the order the documentation lists them.
-var analyzers = []*analysis.Analyzer{
-	unawaited.Analyzer,
-	awaitloop.Analyzer,
-	lockawait.Analyzer,
-	blocking.Analyzer,
-	ctxforward.Analyzer,
-	scopewait.Analyzer,
-}
+var analyzers = passes.All()
 
 func main() {
 	// multichecker also speaks go vet's -vettool protocol (-V=full, -flags,

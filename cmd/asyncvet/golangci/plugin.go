@@ -29,12 +29,7 @@ import (
 	"github.com/golangci/plugin-module-register/register"
 	"golang.org/x/tools/go/analysis"
 
-	"github.com/goasync/async/cmd/asyncvet/passes/awaitloop"
-	"github.com/goasync/async/cmd/asyncvet/passes/blocking"
-	"github.com/goasync/async/cmd/asyncvet/passes/ctxforward"
-	"github.com/goasync/async/cmd/asyncvet/passes/lockawait"
-	"github.com/goasync/async/cmd/asyncvet/passes/scopewait"
-	"github.com/goasync/async/cmd/asyncvet/passes/unawaited"
+	"github.com/goasync/async/cmd/asyncvet/passes"
 )
 
 // Registration at import is how golangci-lint's module plugins work: the
@@ -48,14 +43,7 @@ func New(any) (register.LinterPlugin, error) { return plugin{}, nil }
 
 // BuildAnalyzers returns the six checks.
 func (plugin) BuildAnalyzers() ([]*analysis.Analyzer, error) {
-	return []*analysis.Analyzer{
-		unawaited.Analyzer,
-		awaitloop.Analyzer,
-		lockawait.Analyzer,
-		blocking.Analyzer,
-		ctxforward.Analyzer,
-		scopewait.Analyzer,
-	}, nil
+	return passes.All(), nil
 }
 
 // GetLoadMode asks for type information: every check needs it.
