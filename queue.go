@@ -64,7 +64,7 @@ func (q *Queue[T]) Put(ctx context.Context, v T) error {
 		return err
 	}
 	q.mu.Lock()
-	if w.settled { // a Get or Close reached it as ctx ended
+	if w.settled.Load() { // a Get or Close reached it as ctx ended
 		q.mu.Unlock()
 		return w.err
 	}
@@ -128,7 +128,7 @@ func (q *Queue[T]) Get(ctx context.Context) (T, error) {
 		return v, err
 	}
 	q.mu.Lock()
-	if w.settled { // a Put or Close reached it as ctx ended
+	if w.settled.Load() { // a Put or Close reached it as ctx ended
 		q.mu.Unlock()
 		return w.v, w.err
 	}
@@ -224,8 +224,7 @@ func (q *Queue[T]) All(ctx context.Context) iter.Seq[T] {
 type qwaiter[T any] struct {
 	v          T             // the Put's item, or the item handed to the Get
 	err        error         // nil or ErrClosed
-	settled    bool          // guarded by q.mu
-	done       atomic.Bool   // settled, for a loop task's waiter, read without q.mu
+	settled    atomic.Bool   // set under q.mu; a loop task reads it without
 	wake       chan struct{} // capacity 1
 	lt         *loopTask     // a loop task waiting: woken through its loop
 	prev, next *qwaiter[T]
@@ -255,7 +254,7 @@ func (q *Queue[T]) park(ctx context.Context, w *qwaiter[T]) (v T, err error, ok 
 		return v, nil, false
 	}
 	settled := func() bool {
-		if !w.done.Load() {
+		if !w.settled.Load() {
 			return false
 		}
 		// Whoever settled w is done with it (see settle), and so are we.
@@ -271,11 +270,10 @@ func (q *Queue[T]) park(ctx context.Context, w *qwaiter[T]) (v T, err error, ok 
 func (w *qwaiter[T]) settle(err error) {
 	wake, lt := w.wake, w.lt
 	w.err = err
-	w.settled = true
+	// A loop task's waiter may be reused as soon as settled is set: w is
+	// not touched after.
+	w.settled.Store(true)
 	if lt != nil {
-		// A loop task's waiter may be reused as soon as done is set: w
-		// is not touched after.
-		w.done.Store(true)
 		lt.l.makeReady(lt)
 	}
 	if wake != nil {

@@ -56,14 +56,14 @@ func (q *readyQueue) ringPush(lt *loopTask) {
 // pop removes the entry i places after the head (moving the head entry into
 // its place) and returns its task, or nil for an empty slot.
 func (q *readyQueue) pop(i int) *loopTask {
-	if q.head == q.tail || i != 0 && q.last != nil {
-		if q.head == q.tail && i == 0 { // only last
-			lt := q.last
-			q.last = nil
-			lt.queued = false
-			return lt
-		}
-		q.ringPush(q.last) // a seeded pick chooses among all
+	switch {
+	case q.head == q.tail: // the newest is the only one (and i is 0)
+		lt := q.last
+		q.last = nil
+		lt.queued = false
+		return lt
+	case i != 0 && q.last != nil: // a seeded pick chooses among all
+		q.ringPush(q.last)
 		q.last = nil
 	}
 	mask := uint32(len(q.buf) - 1)
