@@ -51,7 +51,7 @@ func spawn[T any](ctx context.Context, fn func(context.Context) (T, error), c *c
 			return spawnLoop(l, ctx, fn, c)
 		}
 	}
-	f := new(Future[T])
+	f := newLatched[T]()
 	f.t.start(ctx, c, nil)
 	go f.run(fn)
 	return f

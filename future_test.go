@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"runtime"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
+	"unsafe"
 )
 
 var bg = context.Background()
@@ -380,4 +383,60 @@ func TestProgrammerErrorsPanicAtCallSite(t *testing.T) {
 	mustPanic(t, "nil *Future", func() { (*Future[int])(nil).Await(bg) })
 	mustPanic(t, "nil Context", func() { NewPromise[int]().Future().Await(nilCtx) })
 	mustPanic(t, "nil Context", func() { Sleep(nilCtx, 0) })
+}
+
+// The latch or loop membership that precedes a task is found by address
+// (task.latch, task.loopTask, loopTask.task): each must sit right before the
+// future, whatever T is.
+func TestTaskPrefixes(t *testing.T) {
+	checkPrefixes[int](t)
+	checkPrefixes[struct{}](t)
+	checkPrefixes[[3]byte](t)
+	checkPrefixes[struct{ n atomic.Int64 }](t)
+	checkPrefixes[[]string](t)
+
+	if unsafe.Sizeof(uintptr(0)) == 8 {
+		// The sizes the issues' memory targets rest on (64-bit).
+		for _, c := range []struct {
+			what      string
+			got, want uintptr
+		}{
+			{"Future[int]", unsafe.Sizeof(Future[int]{}), 96},
+			{"latched[int]", unsafe.Sizeof(latched[int]{}), 112},
+			{"loopFuture[int]", unsafe.Sizeof(loopFuture[int]{}), 144},
+		} {
+			if c.got > c.want {
+				t.Errorf("%s is %d bytes, want at most %d", c.what, c.got, c.want)
+			}
+		}
+	}
+}
+
+func checkPrefixes[T any](t *testing.T) {
+	t.Helper()
+	wg, lt := unsafe.Sizeof(sync.WaitGroup{}), unsafe.Sizeof(loopTask{})
+	for _, c := range []struct {
+		what      string
+		got, want uintptr
+	}{
+		{"latched.f", unsafe.Offsetof(latched[T]{}.f), wg},
+		{"latchedSpawn.c", unsafe.Offsetof(latchedSpawn[T]{}.c), wg},
+		{"loopFuture.f", unsafe.Offsetof(loopFuture[T]{}.f), lt},
+		{"loopSpawn.c", unsafe.Offsetof(loopSpawn[T]{}.c), lt},
+		{"spawnChild.f", unsafe.Offsetof(spawnChild[T]{}.f), 0},
+		{"Future.t", unsafe.Offsetof(Future[T]{}.t), 0},
+	} {
+		if c.got != c.want {
+			t.Errorf("%T: offset of %s is %d, want %d", *new(T), c.what, c.got, c.want)
+		}
+	}
+	f := newLatched[T]()
+	if l := f.t.latch(); uintptr(unsafe.Pointer(&f.t))-uintptr(unsafe.Pointer(l)) != wg {
+		t.Errorf("%T: latch not right before the task", *new(T))
+	}
+	b := new(loopFuture[T])
+	b.f.t.state.Store(stLoop)
+	if b.f.t.loopTask() != &b.lt || b.lt.task() != &b.f.t {
+		t.Errorf("%T: loop membership and task do not find each other", *new(T))
+	}
 }

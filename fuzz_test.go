@@ -182,7 +182,7 @@ func runFuzzCase(t *testing.T, c fuzzCase) {
 			fs[i].Cancel()
 		}
 		close(gates[i])
-		fs[i].t.wg.Wait() // settled, and every waiter notified, without observing
+		<-fs[i].t.doneChan() // settled, and every waiter notified, without observing
 	}
 	if got == nil && c.held == 0 { // everything settled: the outcome is decided
 		o := <-out
@@ -200,7 +200,7 @@ func runFuzzCase(t *testing.T, c fuzzCase) {
 		close(gates[i])
 	}
 	for _, f := range fs {
-		f.t.wg.Wait()
+		<-f.t.doneChan()
 	}
 	checkFuzzOutcome(t, c, fs, errs, order, got.vals, got.results, got.val, got.err, got.yielded)
 }

@@ -88,9 +88,12 @@ type worker struct {
 }
 
 // A loopTask is a task's membership in a loop.
+//
+// A loopTask immediately precedes its task in the allocation that holds
+// both (loopFuture, loopSpawn), so that neither needs a pointer to the
+// other; the task's stLoop bit says it has one.
 type loopTask struct {
 	l       *loop
-	t       *task
 	body    loopBody // runs the task's function; nil once started
 	w       *worker  // the worker the task runs on, once started
 	pos     uint32   // position in l.ready while queued
@@ -101,6 +104,11 @@ type loopTask struct {
 	// before it started, on that task's worker: when it returns, the loop
 	// goes back to the awaiter, on top of the worker's awaiters.
 	inline bool
+}
+
+// task returns the task lt is the membership of. l.dispatcher has none.
+func (lt *loopTask) task() *task {
+	return (*task)(unsafe.Add(unsafe.Pointer(lt), unsafe.Sizeof(loopTask{})))
 }
 
 // isMain reports whether lt is RunLoop's main task.
@@ -116,8 +124,8 @@ func (f funcBody) runLoopTask() { f() }
 // loopFuture is a loop task made by Go, Func, Then or Catch in one
 // allocation: the future, its extension, its membership and its function.
 type loopFuture[T any] struct {
-	f  Future[T]
 	lt loopTask
+	f  Future[T] // right after lt (see loopTask)
 	fn func(context.Context) (T, error)
 }
 
@@ -270,8 +278,8 @@ func loopOf(ctx context.Context) *loop {
 		return nil
 	}
 	var l *loop
-	if t, ok := ctx.(*task); ok && t.lt != nil && t.state.Load()&stOffload == 0 {
-		l = t.lt.l // a loop task's own context: no walk up the chain
+	if t, ok := ctx.(*task); ok && t.state.Load()&(stLoop|stOffload) == stLoop {
+		l = t.loopTask().l // a loop task's own context: no walk up the chain
 	} else {
 		l, _ = ctx.Value(loopKey{}).(*loop)
 	}
@@ -292,7 +300,7 @@ func runningLoopTask(ctx context.Context) *loopTask {
 	if t == nil {
 		return nil
 	}
-	lt := t.lt
+	lt := t.loopTask()
 	if lt == nil || lt.l.holding.Load() != uintptr(unsafe.Pointer(lt)) {
 		return nil
 	}
@@ -306,7 +314,8 @@ func spawnLoop[T any](l *loop, ctx context.Context, fn func(context.Context) (T,
 
 func spawnLoopTask[T any](l *loop, ctx context.Context, fn func(context.Context) (T, error), c *config, main bool) *Future[T] {
 	b := &loopFuture[T]{fn: fn}
-	b.lt.l, b.lt.t, b.lt.body = l, &b.f.t, b
+	b.lt.l, b.lt.body = l, b
+	b.f.t.state.Store(stLoop)
 	if main {
 		l.main = &b.lt
 	}
@@ -336,7 +345,6 @@ func (l *loop) current() *loopTask {
 // callback (so the end of the parent wakes it where it waits), and a Timeout
 // runs on the loop's clock when the loop has a virtual one.
 func (t *task) startLoop(parent context.Context, c *config, lt *loopTask) {
-	t.lt = lt
 	if lt.l.clock != nil && c != nil && c.Timeout > 0 {
 		d := c.Timeout
 		cc := *c
@@ -471,7 +479,7 @@ func (l *loop) runInline(lt, c *loopTask) bool {
 		if !returned {
 			// runtime.Goexit: it ends lt too, which thereby hears of
 			// c's failure; c's outcome is not left unobserved.
-			c.t.observe()
+			c.task().observe()
 		}
 		l.exit(c, nil) // gives the loop back to lt
 	}()
@@ -485,7 +493,7 @@ func (l *loop) runInline(lt, c *loopTask) bool {
 // the task is at the bottom of its stack (w is then free); exit returns a
 // task that has not started for w to run, when that is what comes next.
 func (l *loop) exit(lt *loopTask, w *worker) (next *loopTask) {
-	t := lt.t
+	t := lt.task()
 	if lt.isMain() && t.err != nil {
 		l.cancel(t.err)
 	}
@@ -743,10 +751,10 @@ func (l *loop) watch(stop <-chan struct{}, done chan<- struct{}) {
 // reportSlow warns that lt has held its loop for at least held.
 func reportSlow(lt *loopTask, held, threshold time.Duration) {
 	args := []any{"held", held, "threshold", threshold}
-	if name := lt.t.name(); name != "" {
+	if name := lt.task().name(); name != "" {
 		args = append(args, "task", name)
 	}
-	if created := lt.t.createdStack(); created != nil {
+	if created := lt.task().createdStack(); created != nil {
 		args = append(args, "created", string(created))
 	}
 	slog.Warn("async: a loop task held the event loop too long (blocking call? use Offload)", args...)
@@ -757,7 +765,7 @@ func reportSlow(lt *loopTask, held, threshold time.Duration) {
 // wakes it synchronously (task.cancel); another context that can end wakes
 // it through context.AfterFunc.
 func (l *loop) blockUntil(lt *loopTask, ctx context.Context, done func() bool) error {
-	if ctx != context.Context(lt.t) && ctx.Done() != nil {
+	if ctx != context.Context(lt.task()) && ctx.Done() != nil {
 		// For an idle loop; a busy one finds the ended context itself.
 		stop := context.AfterFunc(ctx, func() { l.wakeParked(lt) })
 		defer stop()

@@ -18,7 +18,7 @@ func Offload[T any](ctx context.Context, fn func(context.Context) (T, error)) *F
 	if l == nil {
 		return spawn(ctx, fn, nil)
 	}
-	f := new(Future[T])
+	f := newLatched[T]()
 	f.t.start(ctx, nil, nil)
 	f.t.state.Or(stOffload) // before anyone sees f: its context is not the loop's
 	l.mu.Lock()

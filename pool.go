@@ -112,6 +112,7 @@ func Submit[T any](ctx context.Context, p *Pool, fn func(context.Context) (T, er
 		panic("async: Submit with nil function")
 	}
 	j := new(poolTask[T])
+	j.f.t.state.Store(stLatch)
 	j.f.t.start(ctx, p.cfg, nil)
 	noteGroup(&j.f.t, "pool", p.name)
 	if err := p.put(ctx, poolItem{j, fn}); err != nil {
@@ -396,9 +397,7 @@ type poolJob interface {
 }
 
 // poolTask is a task from Submit.
-type poolTask[T any] struct {
-	f Future[T]
-}
+type poolTask[T any] struct{ latched[T] }
 
 func (j *poolTask[T]) run(_ *Pool, fn any) (failed, panicked bool) {
 	t := &j.f.t

@@ -9,7 +9,7 @@ type Promise[T any] struct {
 
 // NewPromise returns a promise whose future is pending.
 func NewPromise[T any]() *Promise[T] {
-	f := new(Future[T])
+	f := newLatched[T]()
 	f.t.startPromise()
 	return &Promise[T]{f: f}
 }

@@ -205,9 +205,11 @@ func Spawn[T any](s *Scope, fn func(context.Context) (T, error)) *Future[T] {
 		panic("async: Spawn with nil function")
 	}
 	s.enter("Spawn")
-	c := &spawnChild[T]{fn: fn}
 	if s.loop != nil {
-		lt := &loopTask{l: s.loop, t: &c.f.t}
+		x := &loopSpawn[T]{c: spawnChild[T]{fn: fn}}
+		c, lt := &x.c, &x.lt
+		lt.l = s.loop
+		c.f.t.state.Store(stLoop)
 		c.f.t.startLoop(s.ctx, s.cfg, lt)
 		noteGroup(&c.f.t, "scope", s.name)
 		c.f.t.observe()
@@ -219,6 +221,9 @@ func Spawn[T any](s *Scope, fn func(context.Context) (T, error)) *Future[T] {
 		}, func() { c.drop(s) }}, true)
 		return &c.f
 	}
+	x := &latchedSpawn[T]{c: spawnChild[T]{fn: fn}}
+	c := &x.c
+	c.f.t.state.Store(stLatch)
 	c.f.t.start(s.ctx, s.cfg, nil)
 	noteGroup(&c.f.t, "scope", s.name)
 	c.f.t.observe() // the scope reports the failure
@@ -568,6 +573,19 @@ type spawnChild[T any] struct {
 	f        Future[T] // first field: its address is the allocation's
 	fn       func(context.Context) (T, error)
 	abnormal bool // fn panicked or called runtime.Goexit
+}
+
+// latchedSpawn and loopSpawn are the allocations that hold a spawned child:
+// its future preceded by a latch, or by its loop membership (see latched and
+// loopTask).
+type latchedSpawn[T any] struct {
+	wg sync.WaitGroup
+	c  spawnChild[T]
+}
+
+type loopSpawn[T any] struct {
+	lt loopTask
+	c  spawnChild[T]
 }
 
 func (c *spawnChild[T]) run(s *Scope) {

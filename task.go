@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 )
 
 // task is the untyped core of a Future: its settlement state, the waiters to
@@ -14,16 +15,13 @@ import (
 // context from the standard library is made only when the function asks for
 // Done or derives a context from it (see inner).
 type task struct {
-	state    atomic.Uint32 // st* bits
-	ctxState atomic.Uint32 // ctx* reason the task's context ended
-	mu       sync.Mutex    // guards done, w1, and ext fields not marked otherwise
-	// wg is released when a task outside any loop settles. Awaiting with a context that can
-	// never end blocks on it, which needs no channel allocation.
-	wg     sync.WaitGroup
-	err    error           // the settlement error; written before stSettled
-	parent context.Context // nil for promises and resolved futures
-	done   chan struct{}   // made by Future.Done on demand
-	w1     waiter          // the first waiter; more in ext.more
+	state    atomic.Uint32   // st* bits
+	ctxState atomic.Uint32   // ctx* reason the task's context ended
+	mu       sync.Mutex      // guards done, w1, and ext fields not marked otherwise
+	err      error           // the settlement error; written before stSettled
+	parent   context.Context // nil for promises and resolved futures
+	done     chan struct{}   // made by Future.Done on demand
+	w1       waiter          // the first waiter; more in ext.more
 	// inner is a standard child of parent, made on the first Done, Cause or
 	// derived context (at start for a Timeout). It makes those behave
 	// exactly as the standard library's do, without a goroutine per derived
@@ -31,7 +29,6 @@ type task struct {
 	// task under a request's context costs no registration. Made under mu.
 	inner atomic.Pointer[innerCtx]
 	x     atomic.Pointer[taskExt]
-	lt    *loopTask // membership in an event loop; set before start
 }
 
 type innerCtx struct {
@@ -61,6 +58,10 @@ const (
 	stPromise                    // settled by a Promise; Cancel rejects it
 	stWaiting                    // a Then/Catch task not started yet; Cancel settles it
 	stOffload                    // started by Offload: its context is not its loop's
+	stLatch                      // a latch precedes the task in its allocation (see latched)
+	stLoop                       // its loop membership precedes it (see loopFuture)
+
+	stLayout = stLatch | stLoop // set when the task is allocated, before start
 )
 
 // Reasons a task's context ended.
@@ -120,14 +121,15 @@ func (t *task) mustBeMade(op string) {
 // marks a task that starts later (Then, Catch): ending its context before then
 // settles it through abort.
 func (t *task) start(parent context.Context, c *config, abort func(error)) {
+	layout := t.state.Load() & stLayout
 	if abort != nil {
-		t.state.Store(stInit | stWaiting)
+		t.state.Store(layout | stInit | stWaiting)
 		t.ext().abort = abort
 	} else {
-		t.state.Store(stInit)
+		t.state.Store(layout | stInit)
 	}
-	if t.lt == nil { // a loop task's awaiters use its done channel
-		t.wg.Add(1)
+	if layout&stLatch != 0 {
+		t.latch().Add(1)
 	}
 	t.parent = parent
 	if c != nil && c.Name != "" {
@@ -157,8 +159,11 @@ func (t *task) start(parent context.Context, c *config, abort func(error)) {
 // startPromise prepares a pending task settled by a Promise: it has no
 // context, and Cancel rejects it.
 func (t *task) startPromise() {
-	t.state.Store(stInit | stPromise)
-	t.wg.Add(1)
+	layout := t.state.Load() & stLayout
+	t.state.Store(layout | stInit | stPromise)
+	if layout&stLatch != 0 {
+		t.latch().Add(1)
+	}
 	if h := hooks.Load(); h != nil {
 		h.h.taskStarted(t, nil)
 	}
@@ -231,8 +236,10 @@ func (t *task) cancel(reason uint32, err error) {
 	if abort != nil && reason != ctxReturned && t.claimStart() {
 		abort(t.outcome(t.Err()))
 	}
-	if reason != ctxReturned && t.lt != nil {
-		t.lt.l.wakeParked(t.lt) // wake it where it waits in its loop
+	if reason != ctxReturned {
+		if lt := t.loopTask(); lt != nil {
+			lt.l.wakeParked(lt) // wake it where it waits in its loop
+		}
 	}
 }
 
@@ -353,8 +360,8 @@ func (t *task) finish() {
 	if d != nil {
 		close(d)
 	}
-	if t.lt == nil {
-		t.wg.Done()
+	if s&stLatch != 0 {
+		t.latch().Done()
 	}
 	if s&stFailed != 0 && s&stHandled == 0 {
 		t.watchUnobserved()
@@ -428,10 +435,10 @@ func (t *task) wait(ctx context.Context) error {
 	}
 	cd := ctx.Done()
 	if cd == nil {
-		if t.lt != nil {
-			<-t.doneChan()
+		if t.state.Load()&stLatch != 0 {
+			t.latch().Wait()
 		} else {
-			t.wg.Wait()
+			<-t.doneChan()
 		}
 		return nil
 	}
@@ -593,10 +600,37 @@ func (p *keyProbe) Value(key any) any {
 }
 
 // loopTask returns t's membership in an event loop, or nil.
-func (t *task) loopTask() *loopTask { return t.lt }
+func (t *task) loopTask() *loopTask {
+	if t.state.Load()&stLoop == 0 {
+		return nil
+	}
+	return (*loopTask)(unsafe.Add(unsafe.Pointer(t), -int(unsafe.Sizeof(loopTask{}))))
+}
+
+// latched is a future preceded by a latch, released when it settles:
+// awaiting with a context that can never end blocks on it, which needs no
+// channel. Neither the latch nor a loop membership is a field of task, so
+// that each future carries only the one it uses.
+type latched[T any] struct {
+	wg sync.WaitGroup
+	f  Future[T] // right after wg: the task finds its latch by its own address
+}
+
+// newLatched returns a new future with a latch, not yet started.
+func newLatched[T any]() *Future[T] {
+	x := new(latched[T])
+	x.f.t.state.Store(stLatch)
+	return &x.f
+}
+
+// latch returns the latch that precedes t; t must have stLatch.
+func (t *task) latch() *sync.WaitGroup {
+	return (*sync.WaitGroup)(unsafe.Add(unsafe.Pointer(t), -int(unsafe.Sizeof(sync.WaitGroup{}))))
+}
 
 // keepsContext reports whether t's context outlives t: RunLoop's main task,
 // whose context is the loop's for as long as the loop runs.
 func (t *task) keepsContext() bool {
-	return t.lt != nil && t.lt.isMain()
+	lt := t.loopTask()
+	return lt != nil && lt.isMain()
 }

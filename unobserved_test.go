@@ -42,7 +42,7 @@ func dropFailed(err error) {
 //go:noinline
 func dropFailedTask(err error, done chan<- struct{}) {
 	f := Go(bg, func(context.Context) (int, error) { return 0, err }, Name("lost"))
-	f.t.wg.Wait() // settled, without observing it
+	<-f.t.doneChan() // settled, without observing it
 	close(done)
 }
 
@@ -102,7 +102,7 @@ func TestObservedFailuresAreNotReported(t *testing.T) {
 func TestCancellationIsNotReported(t *testing.T) {
 	f := Go(bg, func(ctx context.Context) (int, error) { <-ctx.Done(); return 0, ctx.Err() })
 	f.Cancel()
-	f.t.wg.Wait()
+	<-f.t.doneChan()
 	if armed(f) {
 		t.Fatal("a canceled task is reported as an unobserved failure")
 	}
@@ -113,7 +113,7 @@ func TestCancellationIsNotReported(t *testing.T) {
 
 func TestSuccessIsNotWatched(t *testing.T) {
 	f := Go(bg, value(1))
-	f.t.wg.Wait()
+	<-f.t.doneChan()
 	if x := f.t.x.Load(); x != nil && x.fail != nil {
 		t.Fatal("a successful future carries a failure watch")
 	}

@@ -93,7 +93,7 @@ func waitTasks(ctx context.Context, op string, mode waitMode, ts []*task) (*task
 			if !g.fired.Load() {
 				g.notify(t)
 			}
-		case lt != nil && t.lt != nil && t.lt.l == lt.l && len(others) == 0 && !g.fired.Load():
+		case lt != nil && t.loopTask() != nil && t.loopTask().l == lt.l && len(others) == 0 && !g.fired.Load():
 			if t.subscribe(g) {
 				pending = append(pending, t)
 				sub++
