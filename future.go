@@ -52,7 +52,7 @@ func spawn[T any](ctx context.Context, fn func(context.Context) (T, error), c *c
 		}
 	}
 	f := newLatched[T]()
-	f.t.start(ctx, c, nil)
+	f.t.start(ctx, c, nil, stLatch)
 	go f.run(fn)
 	return f
 }
@@ -202,7 +202,6 @@ func (f *Future[T]) Cancel() {
 func Resolved[T any](v T) *Future[T] {
 	f := &Future[T]{val: v}
 	f.t.state.Store(stInit | stSettled)
-	f.t.done = closedChan
 	return f
 }
 
@@ -213,7 +212,7 @@ func Rejected[T any](err error) *Future[T] {
 		panic("async: Rejected(nil)")
 	}
 	f := new(Future[T])
-	f.t.startPromise()
+	f.t.startPromise(0)
 	f.settle(*new(T), err)
 	return f
 }

@@ -47,8 +47,9 @@ type loop struct {
 	// task alive).
 	holding atomic.Uintptr
 	main    *loopTask // RunLoop's main, whose context lasts as long as the loop; set before any other task
-	// seq counts changes of holder, so that the watchdog can tell one
-	// long hold from several short ones.
+	// seq counts turns (changes of holder, except to and from a task run
+	// in its awaiter's turn), so that the watchdog can tell one long hold
+	// from several short ones.
 	seq       atomic.Uint64
 	live      int // loop tasks not yet finished; guarded by mu
 	externals int // work outside the loop the loop waits for (Offload); guarded by mu
@@ -56,6 +57,7 @@ type loop struct {
 	finished  chan struct{} // closed when every loop task has finished
 	spares    []*worker     // workers with nothing to run; guarded by mu
 	workers   sync.WaitGroup
+	made      int        // workers started, ever (tests read it); guarded by mu
 	rng       *rand.Rand // nil: FIFO
 	clock     *vclock.Clock
 	slow      time.Duration
@@ -315,7 +317,6 @@ func spawnLoop[T any](l *loop, ctx context.Context, fn func(context.Context) (T,
 func spawnLoopTask[T any](l *loop, ctx context.Context, fn func(context.Context) (T, error), c *config, main bool) *Future[T] {
 	b := &loopFuture[T]{fn: fn}
 	b.lt.l, b.lt.body = l, b
-	b.f.t.state.Store(stLoop)
 	if main {
 		l.main = &b.lt
 	}
@@ -353,7 +354,7 @@ func (t *task) startLoop(parent context.Context, c *config, lt *loopTask) {
 		t.ext().deadline = lt.l.clock.Now().Add(d)
 		lt.l.clock.AfterFunc(d, func() { t.cancel(ctxTimeout, nil) })
 	}
-	t.start(parent, c, nil)
+	t.start(parent, c, nil, stLoop)
 }
 
 // admit counts a new loop task and queues it.
@@ -379,6 +380,13 @@ func (l *loop) setHolder(lt *loopTask) {
 		default:
 		}
 	}
+}
+
+// lend hands the loop to lt within the current turn: to a task run in its
+// awaiter's turn, and back. Called with l.mu held, with the loop busy.
+func (l *loop) lend(lt *loopTask) {
+	l.holder = lt
+	l.holding.Store(uintptr(unsafe.Pointer(lt)))
 }
 
 // serve is a worker's life: it runs lt, a task that had not started, and
@@ -407,6 +415,7 @@ func (l *loop) launch(lt *loopTask) {
 	}
 	w := &worker{wake: make(chan struct{}, 1)}
 	lt.w = w
+	l.made++
 	l.workers.Add(1)
 	go l.serve(w, lt)
 }
@@ -472,7 +481,7 @@ func (l *loop) runInline(lt, c *loopTask) bool {
 	c.w.awaiters = append(c.w.awaiters, lt)
 	body := c.body
 	c.body = nil
-	l.setHolder(c)
+	l.lend(c)
 	l.mu.Unlock()
 	returned := false
 	defer func() {
@@ -509,7 +518,7 @@ func (l *loop) exit(lt *loopTask, w *worker) (next *loopTask) {
 	if l.holder == lt {
 		if lt.inline {
 			aw := lt.w.awaiters
-			l.setHolder(aw[len(aw)-1])
+			l.lend(aw[len(aw)-1])
 			aw[len(aw)-1] = nil
 			lt.w.awaiters = aw[:len(aw)-1]
 		} else {

@@ -19,7 +19,7 @@ func Offload[T any](ctx context.Context, fn func(context.Context) (T, error)) *F
 		return spawn(ctx, fn, nil)
 	}
 	f := newLatched[T]()
-	f.t.start(ctx, nil, nil)
+	f.t.start(ctx, nil, nil, stLatch)
 	f.t.state.Or(stOffload) // before anyone sees f: its context is not the loop's
 	l.mu.Lock()
 	l.externals++

@@ -112,8 +112,7 @@ func Submit[T any](ctx context.Context, p *Pool, fn func(context.Context) (T, er
 		panic("async: Submit with nil function")
 	}
 	j := new(poolTask[T])
-	j.f.t.state.Store(stLatch)
-	j.f.t.start(ctx, p.cfg, nil)
+	j.f.t.start(ctx, p.cfg, nil, stLatch)
 	noteGroup(&j.f.t, "pool", p.name)
 	if err := p.put(ctx, poolItem{j, fn}); err != nil {
 		j.f.settle(*new(T), err)

@@ -10,7 +10,7 @@ type Promise[T any] struct {
 // NewPromise returns a promise whose future is pending.
 func NewPromise[T any]() *Promise[T] {
 	f := newLatched[T]()
-	f.t.startPromise()
+	f.t.startPromise(stLatch)
 	return &Promise[T]{f: f}
 }
 

@@ -209,7 +209,6 @@ func Spawn[T any](s *Scope, fn func(context.Context) (T, error)) *Future[T] {
 		x := &loopSpawn[T]{c: spawnChild[T]{fn: fn}}
 		c, lt := &x.c, &x.lt
 		lt.l = s.loop
-		c.f.t.state.Store(stLoop)
 		c.f.t.startLoop(s.ctx, s.cfg, lt)
 		noteGroup(&c.f.t, "scope", s.name)
 		c.f.t.observe()
@@ -223,8 +222,7 @@ func Spawn[T any](s *Scope, fn func(context.Context) (T, error)) *Future[T] {
 	}
 	x := &latchedSpawn[T]{c: spawnChild[T]{fn: fn}}
 	c := &x.c
-	c.f.t.state.Store(stLatch)
-	c.f.t.start(s.ctx, s.cfg, nil)
+	c.f.t.start(s.ctx, s.cfg, nil, stLatch)
 	noteGroup(&c.f.t, "scope", s.name)
 	c.f.t.observe() // the scope reports the failure
 	if s.lim == nil {

@@ -119,9 +119,9 @@ func (t *task) mustBeMade(op string) {
 // start prepares a pending task that runs with a context derived from parent.
 // It must be called before t is shared with another goroutine. A non-nil abort
 // marks a task that starts later (Then, Catch): ending its context before then
-// settles it through abort.
-func (t *task) start(parent context.Context, c *config, abort func(error)) {
-	layout := t.state.Load() & stLayout
+// settles it through abort. layout says what precedes t in its allocation
+// (stLatch, stLoop or 0).
+func (t *task) start(parent context.Context, c *config, abort func(error), layout uint32) {
 	if abort != nil {
 		t.state.Store(layout | stInit | stWaiting)
 		t.ext().abort = abort
@@ -158,8 +158,7 @@ func (t *task) start(parent context.Context, c *config, abort func(error)) {
 
 // startPromise prepares a pending task settled by a Promise: it has no
 // context, and Cancel rejects it.
-func (t *task) startPromise() {
-	layout := t.state.Load() & stLayout
+func (t *task) startPromise(layout uint32) {
 	t.state.Store(layout | stInit | stPromise)
 	if layout&stLatch != 0 {
 		t.latch().Add(1)
@@ -322,12 +321,11 @@ func (t *task) finish() {
 		bits |= stFailed
 	}
 	s := t.state.Or(bits) | bits
-	d := t.done
-	if d == nil {
-		t.done = closedChan
-	}
+	d := t.done // doneChan makes none once stSettled is set
 	w1 := t.w1
-	t.w1 = nil
+	if w1 != nil {
+		t.w1 = nil
+	}
 	var more []waiter
 	x := t.x.Load()
 	if x != nil {
@@ -466,6 +464,10 @@ func (t *task) doneChan() <-chan struct{} {
 		return closedChan
 	}
 	t.mu.Lock()
+	if t.state.Load()&stSettled != 0 { // settled since: finish closed no channel
+		t.mu.Unlock()
+		return closedChan
+	}
 	if t.done == nil {
 		t.done = make(chan struct{})
 	}
@@ -616,12 +618,8 @@ type latched[T any] struct {
 	f  Future[T] // right after wg: the task finds its latch by its own address
 }
 
-// newLatched returns a new future with a latch, not yet started.
-func newLatched[T any]() *Future[T] {
-	x := new(latched[T])
-	x.f.t.state.Store(stLatch)
-	return &x.f
-}
+// newLatched returns a new future with a latch, to be started with stLatch.
+func newLatched[T any]() *Future[T] { return &new(latched[T]).f }
 
 // latch returns the latch that precedes t; t must have stLatch.
 func (t *task) latch() *sync.WaitGroup {

@@ -71,7 +71,7 @@ func checkChain[T any](op string, ctx context.Context, f *Future[T], nilFn bool)
 // once f has settled, unless g was canceled first.
 func chain[T, U any](ctx context.Context, f *Future[T], next func(g *Future[U])) *Future[U] {
 	g := newLatched[U]()
-	g.t.start(ctx, nil, func(err error) { g.settle(*new(U), err) })
+	g.t.start(ctx, nil, func(err error) { g.settle(*new(U), err) }, stLatch)
 	f.t.observe()
 	w := &chainWaiter[U]{g: g, next: next}
 	if !f.t.subscribe(w) {
