@@ -13,7 +13,7 @@ import "context"
 // or any future is nil.
 func All[T any](ctx context.Context, fs ...*Future[T]) ([]T, error) {
 	checkCtx("All", ctx)
-	ts := tasksOf("All", fs)
+	ts := tasksOf(fs)
 	failed, err := waitTasks(ctx, "All", waitAll, ts)
 	if err != nil {
 		return nil, err
@@ -33,7 +33,7 @@ func All[T any](ctx context.Context, fs ...*Future[T]) ([]T, error) {
 // are nil). It panics if ctx or any future is nil.
 func AllSettled[T any](ctx context.Context, fs ...*Future[T]) ([]Result[T], error) {
 	checkCtx("AllSettled", ctx)
-	ts := tasksOf("AllSettled", fs)
+	ts := tasksOf(fs)
 	if _, err := waitTasks(ctx, "AllSettled", waitSettled, ts); err != nil {
 		return nil, err
 	}

@@ -14,7 +14,10 @@ import (
 // nil.
 func AsCompleted[T any](ctx context.Context, fs ...*Future[T]) iter.Seq2[int, Result[T]] {
 	checkCtx("AsCompleted", ctx)
-	for _, t := range tasksOf("AsCompleted", fs) {
+	for i, t := range tasksOf(fs) {
+		if t == nil {
+			panicNilFuture("AsCompleted", i)
+		}
 		t.mustBeMade("AsCompleted")
 	}
 	return func(yield func(int, Result[T]) bool) {

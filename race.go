@@ -14,7 +14,7 @@ func Any[T any](ctx context.Context, fs ...*Future[T]) (T, error) {
 	if len(fs) == 0 {
 		return zero, ErrNoFutures
 	}
-	ts := tasksOf("Any", fs)
+	ts := tasksOf(fs)
 	won, err := waitTasks(ctx, "Any", waitAny, ts)
 	if err != nil {
 		return zero, err
@@ -46,7 +46,7 @@ func Race[T any](ctx context.Context, fs ...*Future[T]) (T, error) {
 	if len(fs) == 0 {
 		return zero, ErrNoFutures
 	}
-	ts := tasksOf("Race", fs)
+	ts := tasksOf(fs)
 	won, err := waitTasks(ctx, "Race", waitFirst, ts)
 	if err != nil {
 		return zero, err

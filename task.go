@@ -14,21 +14,24 @@ import (
 // task's function, so a task needs no separate context allocation; a real
 // context from the standard library is made only when the function asks for
 // Done or derives a context from it (see inner).
+//
+// The fields a combinator touches on each of many futures (state, mu, w1,
+// x) come first, to share as few cache lines as possible.
 type task struct {
-	state    atomic.Uint32   // st* bits
-	ctxState atomic.Uint32   // ctx* reason the task's context ended
-	mu       sync.Mutex      // guards done, w1, and ext fields not marked otherwise
+	state    atomic.Uint32 // st* bits
+	ctxState atomic.Uint32 // ctx* reason the task's context ended
+	mu       sync.Mutex    // guards done, w1, and ext fields not marked otherwise
+	w1       waiter        // the first waiter; more in ext.more
+	x        atomic.Pointer[taskExt]
 	err      error           // the settlement error; written before stSettled
 	parent   context.Context // nil for promises and resolved futures
 	done     chan struct{}   // made by Future.Done on demand
-	w1       waiter          // the first waiter; more in ext.more
 	// inner is a standard child of parent, made on the first Done, Cause or
 	// derived context (at start for a Timeout). It makes those behave
 	// exactly as the standard library's do, without a goroutine per derived
 	// context. Until then the parent's end is read lazily (see Err), so a
 	// task under a request's context costs no registration. Made under mu.
 	inner atomic.Pointer[innerCtx]
-	x     atomic.Pointer[taskExt]
 }
 
 type innerCtx struct {

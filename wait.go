@@ -4,6 +4,7 @@ import (
 	"context"
 	"strconv"
 	"sync/atomic"
+	"unsafe"
 )
 
 // waitMode says when a group of tasks is done waiting.
@@ -67,7 +68,8 @@ func (g *group) fire() {
 // failure for waitAll, a success for waitAny, the first for waitFirst), or nil
 // when every task settled without one. If ctx ends first it returns ctx's
 // error. Every task is marked observed: the caller takes charge of outcomes.
-// ts is reordered.
+// It panics, naming op, if a task is nil or was not made. ts is not modified
+// (it may be the caller's own slice of futures: see tasksOf).
 func waitTasks(ctx context.Context, op string, mode waitMode, ts []*task) (*task, error) {
 	g := &group{mode: mode}
 	g.remaining.Store(int64(len(ts)))
@@ -77,15 +79,14 @@ func waitTasks(ctx context.Context, op string, mode waitMode, ts []*task) (*task
 	// decided the same way every time. Passes over many futures are
 	// memory-bound, so there are as few as possible: a loop task awaiting
 	// tasks of its own loop subscribes to them in the same pass, as none can
-	// settle while it holds the loop. The pending ones are compacted into
-	// the front of ts (ts belongs to the caller's combinator): first those
-	// subscribed (sub of them), then the others.
-	sub := 0
-	var others []*task // pending and not subscribed, when some are
-	pending := ts[:0]
+	// settle while it holds the loop; the others pending are collected for
+	// a second pass. Tasks are first read in blocks (touch), so that the
+	// cache misses of a block overlap instead of each waiting behind the
+	// atomic updates of the one before.
+	var pending []*task // pending and not subscribed in the first pass
 	for i, t := range ts {
-		if t.state.Load()&stInit == 0 {
-			panicZeroFuture(op, i)
+		if i%touchBlock == 0 {
+			touch(op, ts, i)
 		}
 		t.observe()
 		switch {
@@ -93,43 +94,35 @@ func waitTasks(ctx context.Context, op string, mode waitMode, ts []*task) (*task
 			if !g.fired.Load() {
 				g.notify(t)
 			}
-		case lt != nil && t.loopTask() != nil && t.loopTask().l == lt.l && len(others) == 0 && !g.fired.Load():
-			if t.subscribe(g) {
-				pending = append(pending, t)
-				sub++
-			} else {
+		case lt != nil && !g.fired.Load() && t.inLoop(lt.l):
+			if !t.subscribe(g) {
 				g.notify(t)
 			}
-		case lt != nil:
-			others = append(others, t) // pending[sub:] would overwrite ts ahead of the pass
 		default:
 			pending = append(pending, t)
 		}
 	}
-	pending = append(pending, others...)
-	n := len(pending) // how many are or will be subscribed, to undo
-	if !g.fired.Load() && len(pending) > 0 {
+	if !g.fired.Load() && g.remaining.Load() > 0 {
 		if h := hooks.Load(); h != nil {
-			defer h.h.awaitEnd(h.h.awaitBegin(ctx, pending))
+			defer h.h.awaitEnd(h.h.awaitBegin(ctx, unsettled(ts)))
 		}
 		if lt != nil {
 			g.lt = lt
 		} else {
 			g.ch = make(chan struct{})
 		}
-		for i := sub; i < len(pending); i++ {
-			if t := pending[i]; !t.subscribe(g) {
+		for _, t := range pending {
+			if !t.subscribe(g) {
 				g.notify(t) // settled since the first pass
 			}
 			if g.fired.Load() {
-				n = i + 1
 				break
 			}
 		}
 	}
 	var err error
 	switch {
-	case g.fired.Load() || len(pending) == 0:
+	case g.fired.Load() || g.remaining.Load() == 0:
 	case lt != nil:
 		if lt.l.blockUntil(lt, ctx, g.fired.Load) != nil && !g.fired.Load() {
 			err = ctxError(ctx)
@@ -146,7 +139,7 @@ func waitTasks(ctx context.Context, op string, mode waitMode, ts []*task) (*task
 		}
 	}
 	if g.remaining.Load() != 0 { // some never notified g: leave nothing behind on them
-		for _, t := range pending[:n] {
+		for _, t := range ts {
 			if t.state.Load()&stSettled == 0 {
 				t.unsubscribe(g)
 			}
@@ -158,18 +151,45 @@ func waitTasks(ctx context.Context, op string, mode waitMode, ts []*task) (*task
 	return g.first.Load(), nil
 }
 
-// tasksOf returns the futures' tasks. It checks for nil futures but does not
-// read the futures: waitTasks checks that they were made as it goes over
-// them (one pass fewer over memory for a large All).
-func tasksOf[T any](op string, fs []*Future[T]) []*task {
-	ts := make([]*task, len(fs))
-	for i, f := range fs {
-		if f == nil {
-			panicNilFuture(op, i)
+// touchBlock is how many tasks waitTasks reads ahead.
+const touchBlock = 16
+
+// touch reads the state of the tasks in ts's block from i, checking that
+// each was made: this brings them into the cache together.
+func touch(op string, ts []*task, i int) {
+	for j, t := range ts[i:min(i+touchBlock, len(ts))] {
+		if t == nil {
+			panicNilFuture(op, i+j)
 		}
-		ts[i] = &f.t
+		if t.state.Load()&stInit == 0 {
+			panicZeroFuture(op, i+j)
+		}
+		_ = t.x.Load() // observe reads it, on the task's next cache line
 	}
-	return ts
+}
+
+// inLoop reports whether t is a task of l.
+func (t *task) inLoop(l *loop) bool {
+	lt := t.loopTask()
+	return lt != nil && lt.l == l
+}
+
+// unsettled returns the tasks of ts that have not settled.
+func unsettled(ts []*task) []*task {
+	var p []*task
+	for _, t := range ts {
+		if t.state.Load()&stSettled == 0 {
+			p = append(p, t)
+		}
+	}
+	return p
+}
+
+// tasksOf returns the futures' tasks, without copying: a Future's task is its
+// first field, so a slice of *Future[T] is one of *task. Nil futures are
+// found by whoever goes over them (waitTasks).
+func tasksOf[T any](fs []*Future[T]) []*task {
+	return unsafe.Slice((**task)(unsafe.Pointer(unsafe.SliceData(fs))), len(fs))
 }
 
 func panicZeroFuture(op string, i int) {
