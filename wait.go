@@ -80,13 +80,14 @@ func waitTasks(ctx context.Context, op string, mode waitMode, ts []*task) (*task
 	// memory-bound, so there are as few as possible: a loop task awaiting
 	// tasks of its own loop subscribes to them in the same pass, as none can
 	// settle while it holds the loop; the others pending are collected for
-	// a second pass. Tasks are first read in blocks (touch), so that the
-	// cache misses of a block overlap instead of each waiting behind the
-	// atomic updates of the one before.
+	// a second pass.
 	var pending []*task // pending and not subscribed in the first pass
 	for i, t := range ts {
-		if i%touchBlock == 0 {
-			touch(op, ts, i)
+		if t == nil {
+			panicNilFuture(op, i)
+		}
+		if t.state.Load()&stInit == 0 {
+			panicZeroFuture(op, i)
 		}
 		t.observe()
 		switch {
@@ -149,23 +150,6 @@ func waitTasks(ctx context.Context, op string, mode waitMode, ts []*task) (*task
 		return nil, err
 	}
 	return g.first.Load(), nil
-}
-
-// touchBlock is how many tasks waitTasks reads ahead.
-const touchBlock = 16
-
-// touch reads the state of the tasks in ts's block from i, checking that
-// each was made: this brings them into the cache together.
-func touch(op string, ts []*task, i int) {
-	for j, t := range ts[i:min(i+touchBlock, len(ts))] {
-		if t == nil {
-			panicNilFuture(op, i+j)
-		}
-		if t.state.Load()&stInit == 0 {
-			panicZeroFuture(op, i+j)
-		}
-		_ = t.x.Load() // observe reads it, on the task's next cache line
-	}
 }
 
 // inLoop reports whether t is a task of l.
