@@ -96,7 +96,9 @@ func (f *Future[T]) settle(v T, err error) bool {
 		return false
 	}
 	f.val = v
-	t.err = err
+	if err != nil { // t.err is nil until now: spare a pointer write (and its barrier)
+		t.err = err
+	}
 	t.finish() // unlocks
 	return true
 }

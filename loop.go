@@ -49,8 +49,8 @@ type loop struct {
 	main    *loopTask // RunLoop's main, whose context lasts as long as the loop; set before any other task
 	// seq counts turns (changes of holder, except to and from a task run
 	// in its awaiter's turn), so that the watchdog can tell one long hold
-	// from several short ones.
-	seq       atomic.Uint64
+	// from several short ones; guarded by mu.
+	seq       uint64
 	live      int // loop tasks not yet finished; guarded by mu
 	externals int // work outside the loop the loop waits for (Offload); guarded by mu
 	closed    atomic.Bool
@@ -372,7 +372,7 @@ func (l *loop) admit(lt *loopTask) {
 func (l *loop) setHolder(lt *loopTask) {
 	l.holder = lt
 	l.holding.Store(uintptr(unsafe.Pointer(lt)))
-	l.seq.Add(1)
+	l.seq++
 	if lt != nil && l.watchIdle.Load() {
 		l.watchIdle.Store(false)
 		select {
@@ -729,7 +729,7 @@ func (l *loop) watch(stop <-chan struct{}, done chan<- struct{}) {
 		case <-timer.C:
 		}
 		l.mu.Lock()
-		h := l.holder
+		h, s := l.holder, l.seq
 		l.mu.Unlock()
 		if h == nil {
 			l.watchIdle.Store(true)
@@ -747,7 +747,7 @@ func (l *loop) watch(stop <-chan struct{}, done chan<- struct{}) {
 			continue
 		}
 		now := time.Now()
-		if s := l.seq.Load(); s != seen || h == &l.dispatcher {
+		if s != seen || h == &l.dispatcher {
 			seen, since, reported = s, now, false
 		} else if held := now.Sub(since); !reported && held >= l.slow {
 			reported = true
@@ -862,6 +862,8 @@ func VirtualTime() Option { return option.New(option.VirtualTime, 0, "") }
 // too), once per hold, with the task's name, a lower bound of how long it
 // has held the loop (counted from the first of the loop's checks, an eighth
 // of d apart, that saw the hold) and, in debug mode, where it was started.
+// Tasks run at once in an awaiting task's turn (see [RunLoop]) are part of
+// that turn: a task that holds the loop through many of them is reported.
 // Checking costs the loop no clock read per switch. It panics if d <= 0.
 func SlowTask(d time.Duration) Option {
 	if d <= 0 {

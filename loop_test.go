@@ -388,6 +388,38 @@ func TestSlowTaskReported(t *testing.T) {
 	})
 }
 
+// Tasks run at once in their awaiter's turn are part of that turn: a task
+// that holds the loop through many short ones is reported.
+func TestSlowTurnOfInlineTasksReported(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var buf strings.Builder
+		var mu sync.Mutex
+		prev := slog.Default()
+		slog.SetDefault(slog.New(slog.NewTextHandler(lockedWriter{&mu, &buf, nil}, nil)))
+		defer slog.SetDefault(prev)
+		err := RunLoop(bg, func(ctx context.Context) error {
+			for range 30 { // 150 ms in all, 5 ms each
+				if _, err := Go(ctx, func(ctx context.Context) (int, error) {
+					time.Sleep(5 * time.Millisecond)
+					return 0, nil
+				}).Await(ctx); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		mu.Lock()
+		out := buf.String()
+		mu.Unlock()
+		if strings.Count(out, "held the event loop") != 1 {
+			t.Fatalf("log:\n%s", out)
+		}
+	})
+}
+
 type lockedWriter struct {
 	mu      *sync.Mutex
 	b       *strings.Builder
