@@ -577,6 +577,7 @@ type spawnChild[T any] struct {
 // its future preceded by a latch, or by its loop membership (see latched and
 // loopTask).
 type latchedSpawn[T any] struct {
+	//lint:ignore U1000 used through task.latch, by address
 	wg sync.WaitGroup
 	c  spawnChild[T]
 }

@@ -63,8 +63,6 @@ const (
 	stOffload                    // started by Offload: its context is not its loop's
 	stLatch                      // a latch precedes the task in its allocation (see latched)
 	stLoop                       // its loop membership precedes it (see loopFuture)
-
-	stLayout = stLatch | stLoop // set when the task is allocated, before start
 )
 
 // Reasons a task's context ended.
@@ -617,6 +615,7 @@ func (t *task) loopTask() *loopTask {
 // channel. Neither the latch nor a loop membership is a field of task, so
 // that each future carries only the one it uses.
 type latched[T any] struct {
+	//lint:ignore U1000 used through task.latch, by address
 	wg sync.WaitGroup
 	f  Future[T] // right after wg: the task finds its latch by its own address
 }
