@@ -440,3 +440,16 @@ func checkPrefixes[T any](t *testing.T) {
 		t.Errorf("%T: loop membership and task do not find each other", *new(T))
 	}
 }
+
+// task.initState writes an atomic.Uint32 as a plain uint32.
+func TestInitStateLayout(t *testing.T) {
+	var u atomic.Uint32
+	if unsafe.Sizeof(u) != 4 {
+		t.Fatalf("atomic.Uint32 is %d bytes", unsafe.Sizeof(u))
+	}
+	var tk task
+	tk.initState(stInit | stLoop)
+	if tk.state.Load() != stInit|stLoop {
+		t.Fatalf("state %b", tk.state.Load())
+	}
+}

@@ -401,7 +401,7 @@ type poolTask[T any] struct{ latched[T] }
 func (j *poolTask[T]) run(_ *Pool, fn any) (failed, panicked bool) {
 	t := &j.f.t
 	// Lock-free: Cancel marks ctxState, and the parent's Err is atomic.
-	if t.ctxState.Load() != ctxLive || t.parent.Err() != nil {
+	if t.ctxReason() != ctxLive || t.parent.Err() != nil {
 		j.f.settle(*new(T), t.outcome(ctxError(t)))
 	} else {
 		j.f.run(fn.(func(context.Context) (T, error)))

@@ -54,15 +54,16 @@ type taskExt struct {
 
 // Task states.
 const (
-	stInit    uint32 = 1 << iota // made by a constructor; a zero Future lacks it
-	stSettled                    // the value and err are final
-	stFailed                     // settled with a non-nil error
-	stHandled                    // a combinator or Then/Catch took charge of the outcome
-	stPromise                    // settled by a Promise; Cancel rejects it
-	stWaiting                    // a Then/Catch task not started yet; Cancel settles it
-	stOffload                    // started by Offload: its context is not its loop's
-	stLatch                      // a latch precedes the task in its allocation (see latched)
-	stLoop                       // its loop membership precedes it (see loopFuture)
+	stInit     uint32 = 1 << iota // made by a constructor; a zero Future lacks it
+	stSettled                     // the value and err are final
+	stFailed                      // settled with a non-nil error
+	stHandled                     // a combinator or Then/Catch took charge of the outcome
+	stPromise                     // settled by a Promise; Cancel rejects it
+	stWaiting                     // a Then/Catch task not started yet; Cancel settles it
+	stOffload                     // started by Offload: its context is not its loop's
+	stLatch                       // a latch precedes the task in its allocation (see latched)
+	stLoop                        // its loop membership precedes it (see loopFuture)
+	stReturned                    // the task returned, which ended its context (see ctxReason)
 )
 
 // Reasons a task's context ended.
@@ -124,10 +125,10 @@ func (t *task) mustBeMade(op string) {
 // (stLatch, stLoop or 0).
 func (t *task) start(parent context.Context, c *config, abort func(error), layout uint32) {
 	if abort != nil {
-		t.state.Store(layout | stInit | stWaiting)
+		t.initState(layout | stInit | stWaiting)
 		t.ext().abort = abort
 	} else {
-		t.state.Store(layout | stInit)
+		t.initState(layout | stInit)
 	}
 	if layout&stLatch != 0 {
 		t.latch().Add(1)
@@ -160,13 +161,20 @@ func (t *task) start(parent context.Context, c *config, abort func(error), layou
 // startPromise prepares a pending task settled by a Promise: it has no
 // context, and Cancel rejects it.
 func (t *task) startPromise(layout uint32) {
-	t.state.Store(layout | stInit | stPromise)
+	t.initState(layout | stInit | stPromise)
 	if layout&stLatch != 0 {
 		t.latch().Add(1)
 	}
 	if h := hooks.Load(); h != nil {
 		h.h.taskStarted(t, nil)
 	}
+}
+
+// initState sets the state of t, which no other goroutine can see yet, with
+// a plain write: an atomic store would be a locked exchange, which waits for
+// every write before it (those initialising t) to reach memory.
+func (t *task) initState(s uint32) {
+	*(*uint32)(unsafe.Pointer(&t.state)) = s
 }
 
 // link arranges for t to hear of parent's end. Most tasks need not: their
@@ -203,7 +211,7 @@ func (t *task) cancel(reason uint32, err error) {
 		reason, err = ctxParent, t.parent.Err() // the parent ended first
 	}
 	t.mu.Lock()
-	if t.ctxState.Load() != ctxLive {
+	if t.ctxReason() != ctxLive {
 		t.mu.Unlock()
 		return
 	}
@@ -255,11 +263,25 @@ func causeOf(reason uint32, parentErr error) error {
 	return context.Canceled
 }
 
+// ctxReason is the reason recorded for the end of t's context, or ctxLive:
+// ctxState, or ctxReturned once a task that needed nothing released has
+// returned (finish records that in state, with the settlement, to spare
+// a second atomic write).
+func (t *task) ctxReason() uint32 {
+	if s := t.ctxState.Load(); s != ctxLive {
+		return s
+	}
+	if t.state.Load()&stReturned != 0 {
+		return ctxReturned
+	}
+	return ctxLive
+}
+
 // reason reports why t's context ended, or ctxLive. A Timeout's standard
 // context may have ended before its AfterFunc ran; reason looks there too so a
 // task that saw the deadline is classified as timed out.
 func (t *task) reason() uint32 {
-	if s := t.ctxState.Load(); s != ctxLive {
+	if s := t.ctxReason(); s != ctxLive {
 		return s
 	}
 	if inner := t.innerNow(); inner != nil {
@@ -321,6 +343,14 @@ func (t *task) finish() {
 	if t.err != nil {
 		bits |= stFailed
 	}
+	// The task returned, so its context ends. A plain task (no extension,
+	// no standard context made) has nothing else to release: its context
+	// ends with the settlement (stReturned), instead of in cancel.
+	x := t.x.Load()
+	ended := t.parent != nil && x == nil && t.inner.Load() == nil && t.ctxState.Load() == ctxLive
+	if ended {
+		bits |= stReturned
+	}
 	s := t.state.Or(bits) | bits
 	d := t.done // doneChan makes none once stSettled is set
 	w1 := t.w1
@@ -328,17 +358,8 @@ func (t *task) finish() {
 		t.w1 = nil
 	}
 	var more []waiter
-	x := t.x.Load()
 	if x != nil {
 		more, x.more = x.more, nil
-	}
-	// The task returned, so its context ends. A plain task (no extension,
-	// no standard context made) has nothing else to release: end it here,
-	// under the lock already held, instead of in cancel.
-	ended := false
-	if t.parent != nil && x == nil && t.inner.Load() == nil && t.ctxState.Load() == ctxLive {
-		t.ctxState.Store(ctxReturned)
-		ended = true
 	}
 	t.mu.Unlock()
 
@@ -492,7 +513,7 @@ func (t *task) Deadline() (time.Time, bool) {
 
 // Done returns a channel closed when the task's context ends.
 func (t *task) Done() <-chan struct{} {
-	if t.ctxState.Load() != ctxLive && t.innerNow() == nil {
+	if t.ctxReason() != ctxLive && t.innerNow() == nil {
 		return closedChan
 	}
 	return t.innerCtx().Done()
@@ -500,7 +521,7 @@ func (t *task) Done() <-chan struct{} {
 
 // Err reports why the task's context ended, or nil.
 func (t *task) Err() error {
-	switch t.ctxState.Load() {
+	switch t.ctxReason() {
 	case ctxLive:
 		if inner := t.innerNow(); inner != nil {
 			return inner.Err()
@@ -574,7 +595,7 @@ func (t *task) innerCtx() context.Context {
 	}
 	ctx, cancel := context.WithCancelCause(parent)
 	t.inner.Store(&innerCtx{ctx, cancel})
-	reason := t.ctxState.Load()
+	reason := t.ctxReason()
 	t.mu.Unlock()
 	if reason != ctxLive && reason != ctxParent {
 		cancel(causeOf(reason, nil))
