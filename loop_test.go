@@ -359,12 +359,8 @@ func TestLoopThenCatchAndCombinators(t *testing.T) {
 // the threshold after it began.
 func TestSlowTaskReported(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		var buf strings.Builder
-		var mu sync.Mutex
 		release := make(chan struct{})
-		prev := slog.Default()
-		slog.SetDefault(slog.New(slog.NewTextHandler(lockedWriter{&mu, &buf, func() { close(release) }}, nil)))
-		defer slog.SetDefault(prev)
+		output := logTo(t, func() { close(release) })
 		err := RunLoop(bg, func(ctx context.Context) error {
 			Go(ctx, func(ctx context.Context) (int, error) {
 				<-release // blocks the loop until it has been reported
@@ -379,9 +375,7 @@ func TestSlowTaskReported(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		mu.Lock()
-		out := buf.String()
-		mu.Unlock()
+		out := output()
 		if strings.Count(out, "held the event loop") != 1 || !strings.Contains(out, "task=blocker") || !strings.Contains(out, "held=100ms") || !strings.Contains(out, "time=2000-01-01T00:00:00.112Z") {
 			t.Fatalf("log:\n%s", out)
 		}
@@ -392,11 +386,7 @@ func TestSlowTaskReported(t *testing.T) {
 // that holds the loop through many short ones is reported.
 func TestSlowTurnOfInlineTasksReported(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		var buf strings.Builder
-		var mu sync.Mutex
-		prev := slog.Default()
-		slog.SetDefault(slog.New(slog.NewTextHandler(lockedWriter{&mu, &buf, nil}, nil)))
-		defer slog.SetDefault(prev)
+		output := logTo(t, nil)
 		err := RunLoop(bg, func(ctx context.Context) error {
 			for range 30 { // 150 ms in all, 5 ms each
 				if _, err := Go(ctx, func(ctx context.Context) (int, error) {
@@ -411,13 +401,26 @@ func TestSlowTurnOfInlineTasksReported(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		mu.Lock()
-		out := buf.String()
-		mu.Unlock()
-		if strings.Count(out, "held the event loop") != 1 {
+		if out := output(); strings.Count(out, "held the event loop") != 1 {
 			t.Fatalf("log:\n%s", out)
 		}
 	})
+}
+
+// logTo sends slog's default logger to a buffer until the test ends and
+// returns a function that reads what was written. written, if set, is called
+// after the first write.
+func logTo(t *testing.T, written func()) (output func() string) {
+	var buf strings.Builder
+	var mu sync.Mutex
+	prev := slog.Default()
+	slog.SetDefault(slog.New(slog.NewTextHandler(lockedWriter{&mu, &buf, written}, nil)))
+	t.Cleanup(func() { slog.SetDefault(prev) })
+	return func() string {
+		mu.Lock()
+		defer mu.Unlock()
+		return buf.String()
+	}
 }
 
 type lockedWriter struct {
