@@ -61,7 +61,7 @@ func renderMarkdown(r report) string {
 	w("| runs | -count %d per benchmark; %s |\n", r.count, durationNote(r))
 	w("| load average (1, 5, 15 min) | %s at the start, %s at the end |\n\n", m.LoadStart, m.LoadEnd)
 	if busy(m) {
-		w("**The machine was shared**: other work (other agents compiling and testing) was using the CPU during this run, as the load averages show; absolute times are noisier and slower than on an idle machine. Compare ratios, whose variants ran seconds apart in the same process, and mind the intervals.\n\n")
+		w("**The machine was busy**: the load averages show other work on its 2 cores besides each benchmark (the report's own builds and scripts, and on a shared VM possibly other tenants); absolute times are noisier and slower than on an idle machine. Compare ratios, whose variants ran seconds apart in the same process, and mind the intervals.\n\n")
 	}
 	w("Statistics come from golang.org/x/perf (the library behind benchstat): each cell is the median of the runs; `±` is the half-width of its %d %% confidence interval; a ratio's interval divides the ends of the two medians' intervals (conservative); `p` is the Mann-Whitney U test's p-value for \"same distribution\" (benchstat's test); a ratio whose p ≥ 0.05 is not a significant difference. Raw results: [`%s/results.txt`](%s/results.txt) (feed it to benchstat).\n\n",
 		int(confidence*100), r.chartRel, r.chartRel)
