@@ -16,8 +16,9 @@ import (
 // Path is the import path of the library; DistPath that of its distributed
 // futures.
 const (
-	Path     = "github.com/goasync/async"
-	DistPath = "github.com/goasync/async/dist"
+	Path       = "github.com/goasync/async"
+	DistPath   = "github.com/goasync/async/dist"
+	StreamPath = "github.com/goasync/async/stream"
 )
 
 // Callee returns the function or method that call invokes statically, with
@@ -121,11 +122,28 @@ func BlocksOnFutures(fn *types.Func) (string, bool) {
 	case IsFunc(fn, Path, "All", "AllSettled", "Any", "Race", "All2", "All3", "AsCompleted",
 		"Sleep", "Map", "ForEach", "Run"):
 		return "async." + fn.Name(), true
+	case IsFunc(fn, StreamPath, "ForEach"):
+		return "stream.ForEach", true
 	case IsMethod(fn, Path, "Future", "Await"),
 		IsMethod(fn, Path, "Scope", "Wait"),
 		IsMethod(fn, Path, "Queue", "Get", "Put", "All"),
 		IsMethod(fn, Path, "Event", "Wait"):
 		return recvName(fn) + "." + fn.Name(), true
+	}
+	return "", false
+}
+
+// RangesOverStream reports whether x, the operand of a range statement, is
+// a call that makes a stream sequence (stream.Map, Merge, Batch or
+// FromChan): ranging over it waits for the stream's goroutines. It returns
+// a short name for messages ("stream.Map").
+func RangesOverStream(info *types.Info, x ast.Expr) (string, bool) {
+	call, ok := ast.Unparen(x).(*ast.CallExpr)
+	if !ok {
+		return "", false
+	}
+	if fn := Callee(info, call); IsFunc(fn, StreamPath, "Map", "Merge", "Batch", "FromChan") {
+		return "stream." + fn.Name(), true
 	}
 	return "", false
 }

@@ -16,7 +16,10 @@
 //	})
 //
 // Reported inside loop code: time.Sleep, sync.WaitGroup.Wait, a channel
-// receive outside a select statement, and ranging over a channel. Loop
+// receive outside a select statement, ranging over a channel, and the
+// stream package's consumers (stream.ForEach, ranging over stream.Map,
+// Merge, Batch or FromChan), which wait for goroutines of their own with
+// channels: use async.Map or async.ForEach, whose calls are loop tasks. Loop
 // code is the function given to RunLoop or asynctest.Explore (a literal,
 // or a function of the same package named there) and, transitively, the functions it starts as
 // loop tasks where they are visible: literals or same-package functions
@@ -44,9 +47,10 @@ const analyzerName = "blocking"
 const doc = `report time.Sleep and other blocking calls in event-loop code
 
 Inside the function given to async.RunLoop, and the loop tasks it visibly
-starts, time.Sleep, sync.WaitGroup.Wait, a channel receive outside select
-and a range over a channel block every loop task. Use async.Sleep, a Scope,
-an async.Queue or Event, or async.Offload.`
+starts, time.Sleep, sync.WaitGroup.Wait, a channel receive outside select,
+a range over a channel, stream.ForEach and a range over a stream block
+every loop task. Use async.Sleep, a Scope, an async.Queue or Event,
+async.Map or ForEach, or async.Offload.`
 
 // Analyzer reports blocking calls in event-loop code.
 var Analyzer = &analysis.Analyzer{
@@ -112,11 +116,18 @@ func (c *checker) check(body ast.Node) {
 			if t, ok := info.TypeOf(n.X).Underlying().(*types.Chan); ok && t != nil {
 				c.report(n.X, "ranging over a channel blocks the event loop between values; use an async.Queue (Get gives the loop up), or receive with async.Offload")
 			}
+			if name, ok := asyncapi.RangesOverStream(info, n.X); ok {
+				c.report(n.X, "ranging over "+name+" blocks the event loop: the stream's calls run on goroutines of its own and the range waits for them with channels; "+
+					"in a loop use async.Map (its calls are loop tasks), or consume the stream in async.Offload")
+			}
 		case *ast.CallExpr:
 			fn := asyncapi.Callee(info, n)
 			switch {
 			case asyncapi.IsFunc(fn, "time", "Sleep"):
 				c.report(n, "time.Sleep blocks the event loop: no other loop task runs until it returns; use async.Sleep(ctx, d), which gives the loop up while it waits")
+			case asyncapi.IsFunc(fn, asyncapi.StreamPath, "ForEach"):
+				c.report(n, "stream.ForEach blocks the event loop: its calls run on goroutines of its own and it waits for them with channels; "+
+					"in a loop use async.ForEach (its calls are loop tasks), or run it in async.Offload")
 			case asyncapi.IsMethod(fn, "sync", "WaitGroup", "Wait"):
 				c.report(n, "sync.WaitGroup.Wait blocks the event loop: the loop tasks it waits for cannot run; start them in an async.Scope and call Scope.Wait, or wait with async.Offload")
 			}

@@ -17,7 +17,8 @@
 // section, await, then lock again to publish the result. The calls that
 // count as blocking are Future.Await, async.All, AllSettled, Any, Race,
 // AsCompleted, All2, All3, Map, ForEach, Run and Sleep, Scope.Wait,
-// Queue.Get, Put and All, and Event.Wait.
+// Queue.Get, Put and All, Event.Wait, stream.ForEach, and ranging over a
+// stream (stream.Map, Merge, Batch, FromChan).
 //
 // The check follows one function's statements in order (branches,
 // loops, early returns and deferred unlocks included) and reports only a
@@ -195,6 +196,9 @@ func (w *walker) stmt(s ast.Stmt, h held) (held, bool) {
 		return h, false // a loop body is assumed to leave the locks as it found them
 	case *ast.RangeStmt:
 		h = w.expr(s.X, h)
+		if name, ok := asyncapi.RangesOverStream(w.pass.TypesInfo, s.X); ok && len(h) > 0 {
+			w.report(s.X, "ranging over "+name, h)
+		}
 		w.stmt(s.Body, maps.Clone(h))
 		return h, false
 	case *ast.SwitchStmt:
@@ -311,7 +315,7 @@ func (w *walker) expr(e ast.Expr, h held) held {
 	return h
 }
 
-func (w *walker) report(call *ast.CallExpr, name string, h held) {
+func (w *walker) report(call ast.Node, name string, h held) {
 	// Name the lock taken most recently: the one the reader will look at.
 	var key string
 	var at token.Pos

@@ -2,12 +2,14 @@ package blocking
 
 import (
 	"context"
+	"iter"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/goasync/async"
 	"github.com/goasync/async/asynctest"
+	"github.com/goasync/async/stream"
 )
 
 // True positives.
@@ -118,5 +120,19 @@ func explored(t *testing.T) {
 	asynctest.Explore(t, 100, func(ctx context.Context) error {
 		time.Sleep(time.Millisecond) // want `time.Sleep blocks the event loop`
 		return nil
+	})
+}
+
+// The stream package waits for goroutines of its own with channels: its
+// consumers hold the loop.
+func streams(ctx context.Context, in iter.Seq[int], ch chan int) error {
+	return async.RunLoop(ctx, func(ctx context.Context) error {
+		double := func(_ context.Context, v int) (int, error) { return 2 * v, nil }
+		for v, err := range stream.Map(ctx, in, double) { // want `ranging over stream.Map blocks the event loop: the stream's calls run on goroutines of its own`
+			_, _ = v, err
+		}
+		for range stream.FromChan(ctx, ch) { // want `ranging over stream.FromChan blocks the event loop`
+		}
+		return stream.ForEach(ctx, in, func(context.Context, int) error { return nil }) // want `stream.ForEach blocks the event loop: its calls run on goroutines of its own`
 	})
 }

@@ -2,10 +2,12 @@ package blocking
 
 import (
 	"context"
+	"iter"
 	"sync"
 	"time"
 
 	"github.com/goasync/async"
+	"github.com/goasync/async/stream"
 )
 
 // Near misses.
@@ -150,6 +152,21 @@ func yields(ctx context.Context, ch chan int) error {
 			}
 			go func() { <-ch }()
 			return 1, nil
+		}).Await(ctx)
+		return err
+	})
+}
+
+// A stream consumed off the loop, or built but not consumed there.
+func streamOffLoop(ctx context.Context, in iter.Seq[int]) error {
+	return async.RunLoop(ctx, func(ctx context.Context) error {
+		seq := stream.Merge(ctx, in, in) // making the sequence does not block
+		_, err := async.Offload(ctx, func(ctx context.Context) (int, error) {
+			n := 0
+			for range seq {
+				n++
+			}
+			return n, stream.ForEach(ctx, in, func(context.Context, int) error { return nil })
 		}).Await(ctx)
 		return err
 	})

@@ -2,10 +2,12 @@ package lockawait
 
 import (
 	"context"
+	"iter"
 	"sync"
 	"time"
 
 	"github.com/goasync/async"
+	"github.com/goasync/async/stream"
 )
 
 func work(ctx context.Context) (int, error) { return 1, nil }
@@ -21,25 +23,25 @@ type cache struct {
 func (c *cache) deferredUnlock(ctx context.Context) (int, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return async.Go(ctx, work).Await(ctx) // want `c.mu is locked \(line 22\) across Future.Await, which blocks until tasks settle: every other user of c.mu waits meanwhile, and a task that needs it deadlocks; unlock before awaiting`
+	return async.Go(ctx, work).Await(ctx) // want `c.mu is locked \(line 24\) across Future.Await, which blocks until tasks settle: every other user of c.mu waits meanwhile, and a task that needs it deadlocks; unlock before awaiting`
 }
 
 func (c *cache) explicitUnlockAfter(ctx context.Context, f *async.Future[int]) {
 	c.mu.Lock()
-	v, _ := f.Await(ctx) // want `c.mu is locked \(line 28\) across Future.Await`
+	v, _ := f.Await(ctx) // want `c.mu is locked \(line 30\) across Future.Await`
 	c.data["k"] = v
 	c.mu.Unlock()
 }
 
 func (c *cache) readLock(ctx context.Context, fs []*async.Future[int]) {
 	c.rw.RLock()
-	async.All(ctx, fs...) // want `c.rw is locked \(line 35\) across async.All`
+	async.All(ctx, fs...) // want `c.rw is locked \(line 37\) across async.All`
 	c.rw.RUnlock()
 }
 
 func combinators(ctx context.Context, mu *sync.Mutex, fs []*async.Future[int], s *async.Scope, q *async.Queue[int], e *async.Event) {
 	mu.Lock()
-	async.AllSettled(ctx, fs...)  // want `mu is locked \(line 41\) across async.AllSettled`
+	async.AllSettled(ctx, fs...)  // want `mu is locked \(line 43\) across async.AllSettled`
 	async.Any(ctx, fs...)         // want `across async.Any`
 	async.Race(ctx, fs...)        // want `across async.Race`
 	s.Wait()                      // want `across Scope.Wait`
@@ -57,7 +59,7 @@ type embedded struct {
 
 func (e *embedded) promoted(ctx context.Context, f *async.Future[int]) {
 	e.Lock()
-	e.n, _ = f.Await(ctx) // want `e is locked \(line 59\) across Future.Await`
+	e.n, _ = f.Await(ctx) // want `e is locked \(line 61\) across Future.Await`
 	e.Unlock()
 }
 
@@ -67,7 +69,7 @@ func stillHeldAfterBranch(ctx context.Context, mu *sync.Mutex, f *async.Future[i
 		mu.Unlock()
 		return
 	}
-	f.Await(ctx) // want `mu is locked \(line 65\) across Future.Await`
+	f.Await(ctx) // want `mu is locked \(line 67\) across Future.Await`
 	mu.Unlock()
 }
 
@@ -93,4 +95,13 @@ func inCondition(ctx context.Context, mu *sync.Mutex, f *async.Future[int]) {
 	if _, err := f.Await(ctx); err != nil { // want `mu is locked`
 		return
 	}
+}
+
+func (c *cache) streamUnderLock(ctx context.Context, in iter.Seq[int]) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for v := range stream.Batch(ctx, in, 10, time.Second) { // want `c.mu is locked \(line [0-9]+\) across ranging over stream.Batch, which blocks until tasks settle`
+		c.data["n"] += len(v)
+	}
+	return stream.ForEach(ctx, in, func(context.Context, int) error { return nil }) // want `c.mu is locked \(line [0-9]+\) across stream.ForEach`
 }

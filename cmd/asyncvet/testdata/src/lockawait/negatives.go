@@ -2,9 +2,11 @@ package lockawait
 
 import (
 	"context"
+	"iter"
 	"sync"
 
 	"github.com/goasync/async"
+	"github.com/goasync/async/stream"
 )
 
 // Near misses.
@@ -158,4 +160,17 @@ func selectUnlock(ctx context.Context, mu *sync.Mutex, f *async.Future[int], ch 
 		return
 	}
 	f.Await(ctx)
+}
+
+// Ranging over a plain sequence, or a stream after unlocking, holds no lock
+// across a wait.
+func (c *cache) streamAfterUnlock(ctx context.Context, in iter.Seq[int]) {
+	c.mu.Lock()
+	for v := range in {
+		c.data["v"] = v
+	}
+	c.mu.Unlock()
+	for v := range stream.Merge(ctx, in) {
+		_ = v
+	}
 }

@@ -6,11 +6,14 @@ package readme
 import (
 	"context"
 	"errors"
+	"iter"
+	"slices"
 	"sync"
 	"time"
 
 	"github.com/goasync/async"
 	"github.com/goasync/async/dist"
+	"github.com/goasync/async/stream"
 )
 
 type (
@@ -27,6 +30,7 @@ func (apiClient) User(ctx context.Context, id int) (User, error)      { return U
 func (apiClient) Orders(ctx context.Context, id int) ([]Order, error) { return nil, nil }
 func (apiClient) Item(ctx context.Context, id int) (Item, error)      { return Item{}, nil }
 func (apiClient) Save(ctx context.Context, id int) (struct{}, error)  { return struct{}{}, nil }
+func (apiClient) Touch(ctx context.Context, id int) error             { return nil }
 func fetcher(id int) func(context.Context) (Item, error)              { return nil }
 func save(ctx context.Context) (int, error)                           { return 0, nil }
 func task(ctx context.Context) error                                  { return nil }
@@ -117,9 +121,12 @@ func (c *cache) lockawaitFixed(ctx context.Context, id int) (Item, error) {
 	return it, nil
 }
 
-func blocking(ctx context.Context) error {
+func blocking(ctx context.Context, ids iter.Seq[int]) error {
 	return async.RunLoop(ctx, func(ctx context.Context) error {
-		time.Sleep(time.Second) // want `time.Sleep blocks the event loop`
+		time.Sleep(time.Second)                    // want `time.Sleep blocks the event loop`
+		err := stream.ForEach(ctx, ids, api.Touch) // want `stream.ForEach blocks the event loop`
+		err = async.ForEach(ctx, slices.Collect(ids), api.Touch)
+		_ = err
 		return async.Sleep(ctx, time.Second)
 	})
 }
