@@ -162,7 +162,13 @@ const maxSpares = 4
 // to its caller. Code in loop tasks therefore needs no locks for state only
 // loop tasks touch. Blocking any other way (a mutex, a channel, time.Sleep,
 // I/O) holds the loop; use [Offload] for such work. Pass the task's context
-// to blocking calls: that is how they know they run in the loop.
+// to blocking calls: that is how they know they run in the loop. For the
+// same reason, a goroutine of your own must not wait in this package with a
+// loop task's context (or one derived from it): the wait would act for the
+// task, giving the loop up on its behalf while the task goes on running, so
+// that two tasks would run at once. Start such work with [Go] (a loop task)
+// or [Offload] (its function gets a context outside the loop); asyncvet's
+// blocking check reports the plain case.
 //
 // Loop tasks cost no goroutine until they block: a task that runs to
 // completion without blocking runs on a worker goroutine shared with the

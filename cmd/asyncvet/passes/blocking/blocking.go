@@ -15,6 +15,14 @@
 //		...
 //	})
 //
+// Also reported: a library wait (Await, the combinators, Sleep, Yield,
+// Queue, Event, Scope.Wait) inside a goroutine started from loop code with a
+// go statement, when it uses a context of the loop code around it. A loop
+// task's context identifies the task: a wait with it acts for the task and
+// gives the loop up on its behalf while the task goes on running, so that
+// two loop tasks run at once. Blind spot: a context derived from the task's
+// inside the goroutine (it carries the task too) is not followed.
+//
 // Reported inside loop code: time.Sleep, sync.WaitGroup.Wait, a channel
 // receive outside a select statement, ranging over a channel, and the
 // stream package's consumers (stream.ForEach, ranging over stream.Map,
@@ -83,6 +91,7 @@ func (c *checker) check(body ast.Node) {
 		case *ast.FuncLit:
 			return false
 		case *ast.GoStmt:
+			c.foreignWaits(n)
 			return false // a plain goroutine is not a loop task
 		case *ast.SelectStmt:
 			for _, cl := range n.Body.List {
@@ -135,6 +144,47 @@ func (c *checker) check(body ast.Node) {
 		return true
 	}
 	ast.Inspect(body, visit)
+}
+
+// foreignWaits reports the library waits, in a goroutine started from loop
+// code, that use a context of the loop code around it: a loop task's
+// context identifies the task, so such a wait acts for the task (it gives
+// the loop up on the task's behalf) while the task itself goes on running.
+func (c *checker) foreignWaits(g *ast.GoStmt) {
+	lit, ok := ast.Unparen(g.Call.Fun).(*ast.FuncLit)
+	if !ok {
+		return
+	}
+	info := c.pass.TypesInfo
+	ast.Inspect(lit.Body, func(n ast.Node) bool {
+		switch n := n.(type) {
+		case *ast.GoStmt:
+			return false
+		case *ast.CallExpr:
+			fn := asyncapi.Callee(info, n)
+			name, blocks := asyncapi.BlocksOnFutures(fn)
+			if !blocks && asyncapi.IsFunc(fn, asyncapi.Path, "Yield") {
+				name, blocks = "async.Yield", true
+			}
+			if !blocks {
+				return true
+			}
+			for _, a := range n.Args {
+				id, ok := ast.Unparen(a).(*ast.Ident)
+				if !ok {
+					continue
+				}
+				v := asyncapi.ObjectOf(info, id)
+				if v != nil && asyncapi.IsContext(v.Type()) && !asyncapi.Within(v.Pos(), lit) {
+					c.report(n, name+" in a goroutine started by loop code waits with the loop task's context "+id.Name+
+						": the wait acts for the task, which gives the loop up while the task itself goes on running, so two loop tasks can run at once; "+
+						"start the work with async.Go (a loop task) or async.Offload (whose function gets a context outside the loop)")
+					break
+				}
+			}
+		}
+		return true
+	})
 }
 
 func (c *checker) report(n ast.Node, msg string) {

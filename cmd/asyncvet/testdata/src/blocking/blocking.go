@@ -136,3 +136,21 @@ func streams(ctx context.Context, in iter.Seq[int], ch chan int) error {
 		return stream.ForEach(ctx, in, func(context.Context, int) error { return nil }) // want `stream.ForEach blocks the event loop: its calls run on goroutines of its own`
 	})
 }
+
+// A goroutine of the task's own that waits with the task's context acts
+// for the task.
+func foreignWait(ctx context.Context, f *async.Future[int], q *async.Queue[int]) error {
+	return async.RunLoop(ctx, func(ctx context.Context) error {
+		go func() {
+			f.Await(ctx)     // want `Future.Await in a goroutine started by loop code waits with the loop task's context ctx: the wait acts for the task`
+			async.Yield(ctx) // want `async.Yield in a goroutine started by loop code waits with the loop task's context ctx`
+		}()
+		_, err := async.Go(ctx, func(tctx context.Context) (int, error) {
+			go func() {
+				q.Get(tctx) // want `Queue.Get in a goroutine started by loop code waits with the loop task's context tctx`
+			}()
+			return 0, nil
+		}).Await(ctx)
+		return err
+	})
+}

@@ -171,3 +171,17 @@ func streamOffLoop(ctx context.Context, in iter.Seq[int]) error {
 		return err
 	})
 }
+
+// Goroutines that wait with contexts of their own, or only watch the loop
+// task's context, or are started outside loop code.
+func foreignWaitNearMisses(ctx context.Context, f *async.Future[int]) error {
+	go func() { f.Await(ctx) }() // not loop code
+	return async.RunLoop(ctx, func(ctx context.Context) error {
+		go func(ctx context.Context) { f.Await(ctx) }(context.Background()) // its own parameter
+		go func() {
+			<-ctx.Done() // watching the task's context waits for nothing of the loop's
+		}()
+		_, err := async.Offload(ctx, func(octx context.Context) (int, error) { return f.Await(octx) }).Await(ctx)
+		return err
+	})
+}
