@@ -2,6 +2,7 @@ package async
 
 import (
 	"context"
+	"sync"
 
 	"github.com/goasync/async/internal/option"
 )
@@ -104,8 +105,9 @@ func (f *Future[T]) settle(v T, err error) bool {
 }
 
 // Func turns fn into an async function: each call starts fn(ctx, a) with [Go]
-// and returns its future. Options are checked now, not at each call; Func
-// panics if fn is nil.
+// and returns its future. A call makes one allocation: a is kept with the
+// future, not captured in a closure. Options are checked now, not at each
+// call; Func panics if fn is nil.
 func Func[A, T any](fn func(context.Context, A) (T, error), opts ...Option) func(context.Context, A) *Future[T] {
 	if fn == nil {
 		panic("async: Func with nil function")
@@ -119,8 +121,41 @@ func Func[A, T any](fn func(context.Context, A) (T, error), opts ...Option) func
 		if ctx == nil {
 			panic("async: async function called with nil Context")
 		}
-		return spawn(ctx, func(ctx context.Context) (T, error) { return fn(ctx, a) }, c)
+		return spawnCall(ctx, fn, a, c)
 	}
+}
+
+// spawnCall is spawn for fn(ctx, a), with a kept in the future's allocation.
+func spawnCall[A, T any](ctx context.Context, fn func(context.Context, A) (T, error), a A, c *config) *Future[T] {
+	if loopsRunning.Load() != 0 {
+		if l := loopOf(ctx); l != nil {
+			b := &loopCall[A, T]{fn: fn, a: a}
+			b.lt.l, b.lt.body = l, b
+			b.f.t.startLoop(ctx, c, &b.lt)
+			l.admit(&b.lt)
+			return &b.f
+		}
+	}
+	x := &latchedCall[A, T]{fn: fn, a: a}
+	x.f.t.start(ctx, c, nil, stLatch)
+	go x.run()
+	return &x.f
+}
+
+// latchedCall is a call of an async function made by Func outside a loop:
+// its future (preceded by its latch), the function and its argument.
+type latchedCall[A, T any] struct {
+	//lint:ignore U1000 used through task.latch, by address
+	wg sync.WaitGroup
+	f  Future[T] // right after wg (see latched)
+	fn func(context.Context, A) (T, error)
+	a  A
+}
+
+func (x *latchedCall[A, T]) run() {
+	fn, a := x.fn, x.a
+	x.fn, x.a = nil, *new(A) // the future does not keep them alive
+	x.f.run(func(ctx context.Context) (T, error) { return fn(ctx, a) })
 }
 
 // Await blocks until f settles or ctx ends, whichever is first. If f settles,

@@ -329,6 +329,40 @@ func TestFunc(t *testing.T) {
 	}
 }
 
+// A call of an async function keeps its argument with the future until the
+// function runs, and not after: a settled future does not keep it alive.
+func TestFuncReleasesArgument(t *testing.T) {
+	type big struct{ b [1 << 10]byte }
+	use := Func(func(_ context.Context, p *big) (int, error) { return len(p.b), nil })
+	check := func(t *testing.T, ctx context.Context) {
+		p := new(big)
+		released := make(chan struct{})
+		runtime.AddCleanup(p, func(ch chan struct{}) { close(ch) }, released)
+		f := use(ctx, p)
+		p = nil
+		if n, err := f.Await(ctx); n != 1<<10 || err != nil {
+			t.Fatal(n, err)
+		}
+		for i := 0; ; i++ {
+			runtime.GC()
+			select {
+			case <-released:
+				runtime.KeepAlive(f)
+				return
+			default:
+			}
+			if i == 100 {
+				t.Fatal("a settled future keeps its function's argument alive")
+			}
+			runtime.Gosched()
+		}
+	}
+	t.Run("go", func(t *testing.T) { check(t, bg) })
+	t.Run("loop", func(t *testing.T) {
+		_ = RunLoop(bg, func(ctx context.Context) error { check(t, ctx); return nil }, SlowTask(time.Hour))
+	})
+}
+
 func TestPeekAndDone(t *testing.T) {
 	p := NewPromise[int]()
 	f := p.Future()

@@ -131,6 +131,22 @@ type loopFuture[T any] struct {
 	fn func(context.Context) (T, error)
 }
 
+// loopCall is a loop task made by calling an async function from Func: as
+// loopFuture, with the function's argument kept here instead of in a
+// closure.
+type loopCall[A, T any] struct {
+	lt loopTask
+	f  Future[T] // right after lt (see loopTask)
+	fn func(context.Context, A) (T, error)
+	a  A
+}
+
+func (b *loopCall[A, T]) runLoopTask() {
+	fn, a := b.fn, b.a
+	b.fn, b.a = nil, *new(A) // the future does not keep them alive
+	b.f.run(func(ctx context.Context) (T, error) { return fn(ctx, a) })
+}
+
 func (b *loopFuture[T]) runLoopTask() {
 	fn := b.fn
 	b.fn = nil // the function's captures are not kept alive by the future

@@ -57,10 +57,12 @@ var targets = []target{
 	{issue: 5, goal: "Queue Put+Get pair, uncontended ≤ 1.2× a buffered channel", group: "Q_Queue", variant: "async", unit: "sec/op", base: "raw", max: 1.2},
 	// Issue 7: the event loop.
 	{issue: 7, goal: "Switching between two loop tasks (Queue ping-pong) ≤ 2× a goroutine ping-pong over an unbuffered channel", group: "LoopSwitch", variant: "async-loop-queue", unit: "sec/op", base: "raw", max: 2, pkg: rootModule},
-	{issue: 7, goal: "100k loop tasks each awaiting a trivial child, gathered with All: ≥ 10× faster than CPython asyncio.gather", group: "LoopGather", variant: "async-loop", unit: "sec/op", base: "python", baseGroup: "XL_LoopGather100k", max: 0.1,
-		note: "≥ 10× faster read as ≤ 0.1× asyncio's time for the same 100k tasks", pkg: rootModule},
-	{issue: 7, goal: "100k loop tasks each awaiting a trivial child, gathered with All: ≥ 2× faster than Node Promise.all", group: "LoopGather", variant: "async-loop", unit: "sec/op", base: "node", baseGroup: "XL_LoopGather100k", max: 0.5,
-		note: "≥ 2× faster read as ≤ 0.5× Node's time for the same 100k tasks", pkg: rootModule},
+	{issue: 7, goal: "100k loop tasks each awaiting a trivial child, gathered with All: ≥ 10× faster than CPython asyncio.gather", group: "LoopGather", variant: "async-loop-func", unit: "sec/op", base: "python", baseGroup: "XL_LoopGather100k", max: 0.1,
+		note: "≥ 10× faster read as ≤ 0.1× asyncio's time for the same 100k tasks; task and child written as async functions (Func), as the scripts write them", pkg: rootModule},
+	{issue: 7, goal: "100k loop tasks each awaiting a trivial child, gathered with All: ≥ 2× faster than Node Promise.all", group: "LoopGather", variant: "async-loop-func", unit: "sec/op", base: "node", baseGroup: "XL_LoopGather100k", max: 0.5,
+		note: "≥ 2× faster read as ≤ 0.5× Node's time for the same 100k tasks; task and child written as async functions (Func), as the scripts write them", pkg: rootModule},
+	{issue: 7, goal: "The same job with each task and child started by Go and a closure: ≥ 2× faster than Node Promise.all", group: "LoopGather", variant: "async-loop", unit: "sec/op", base: "node", baseGroup: "XL_LoopGather100k", max: 0.5,
+		note: "not the scripts' form (they make no closure per task); shown so that the closure form's cost is visible", pkg: rootModule},
 	// Issue 10: dist (embedded server, file storage, 4 workers).
 	{issue: 10, goal: "Throughput with 4 workers ≥ 10,000 tasks/s", group: "DistThroughput", variant: "async-dist", unit: "sec/op", max: 100e-6,
 		note: "≥ 10k tasks/s read as ≤ 100 µs per task", pkg: distModule},
