@@ -129,8 +129,8 @@ func Func[A, T any](fn func(context.Context, A) (T, error), opts ...Option) func
 func spawnCall[A, T any](ctx context.Context, fn func(context.Context, A) (T, error), a A, c *config) *Future[T] {
 	if loopsRunning.Load() != 0 {
 		if l := loopOf(ctx); l != nil {
-			b := &loopCall[A, T]{fn: fn, a: a}
-			b.lt.l, b.lt.body = l, b
+			b := &loopCall[A, T]{a: a}
+			b.lt.l, b.lt.body = l, runCall[A, T](fn)
 			b.f.t.startLoop(ctx, c, &b.lt)
 			l.admit(&b.lt)
 			return &b.f

@@ -438,6 +438,7 @@ func TestTaskPrefixes(t *testing.T) {
 			{"Future[int]", unsafe.Sizeof(Future[int]{}), 96},
 			{"latched[int]", unsafe.Sizeof(latched[int]{}), 112},
 			{"loopFuture[int]", unsafe.Sizeof(loopFuture[int]{}), 144},
+			{"loopCall[int, int]", unsafe.Sizeof(loopCall[int, int]{}), 144},
 		} {
 			if c.got > c.want {
 				t.Errorf("%s is %d bytes, want at most %d", c.what, c.got, c.want)
@@ -456,6 +457,9 @@ func checkPrefixes[T any](t *testing.T) {
 		{"latched.f", unsafe.Offsetof(latched[T]{}.f), wg},
 		{"latchedSpawn.c", unsafe.Offsetof(latchedSpawn[T]{}.c), wg},
 		{"loopFuture.f", unsafe.Offsetof(loopFuture[T]{}.f), lt},
+		{"loopFuture.lt", unsafe.Offsetof(loopFuture[T]{}.lt), 0}, // its body finds it from lt
+		{"loopCall.f", unsafe.Offsetof(loopCall[T, T]{}.f), lt},
+		{"loopCall.lt", unsafe.Offsetof(loopCall[T, T]{}.lt), 0},
 		{"loopSpawn.c", unsafe.Offsetof(loopSpawn[T]{}.c), lt},
 		{"spawnChild.f", unsafe.Offsetof(spawnChild[T]{}.f), 0},
 		{"Future.t", unsafe.Offsetof(Future[T]{}.t), 0},

@@ -116,41 +116,51 @@ func (lt *loopTask) task() *task {
 // isMain reports whether lt is RunLoop's main task.
 func (lt *loopTask) isMain() bool { return lt == lt.l.main }
 
-// A loopBody runs a loop task's function and settles its future.
-type loopBody interface{ runLoopTask() }
+// A loopBody runs the function of lt, a loop task, and settles its future.
+// A body that needs the task's allocation finds it from lt (which is its
+// first field), so that the body holds no pointer to its own task: storing
+// one would cost a write barrier per task while the collector marks.
+type loopBody interface{ runLoopTask(lt *loopTask) }
 
 type funcBody func()
 
-func (f funcBody) runLoopTask() { f() }
+func (f funcBody) runLoopTask(*loopTask) { f() }
 
-// loopFuture is a loop task made by Go, Func, Then or Catch in one
-// allocation: the future, its extension, its membership and its function.
+// loopFuture is a loop task made by Go, Then or Catch in one allocation:
+// its membership, its future and its function.
 type loopFuture[T any] struct {
-	lt loopTask
+	lt loopTask  // first: the body finds the loopFuture from it
 	f  Future[T] // right after lt (see loopTask)
 	fn func(context.Context) (T, error)
 }
 
-// loopCall is a loop task made by calling an async function from Func: as
-// loopFuture, with the function's argument kept here instead of in a
-// closure.
-type loopCall[A, T any] struct {
-	lt loopTask
-	f  Future[T] // right after lt (see loopTask)
-	fn func(context.Context, A) (T, error)
-	a  A
-}
+// runFuture is the body of a loopFuture.
+type runFuture[T any] struct{}
 
-func (b *loopCall[A, T]) runLoopTask() {
-	fn, a := b.fn, b.a
-	b.fn, b.a = nil, *new(A) // the future does not keep them alive
-	b.f.run(func(ctx context.Context) (T, error) { return fn(ctx, a) })
-}
-
-func (b *loopFuture[T]) runLoopTask() {
+func (runFuture[T]) runLoopTask(lt *loopTask) {
+	b := (*loopFuture[T])(unsafe.Pointer(lt))
 	fn := b.fn
 	b.fn = nil // the function's captures are not kept alive by the future
 	b.f.run(fn)
+}
+
+// loopCall is a loop task made by calling an async function from Func: its
+// membership, its future and the function's argument; the function itself
+// is the body (runCall).
+type loopCall[A, T any] struct {
+	lt loopTask  // first: the body finds the loopCall from it
+	f  Future[T] // right after lt (see loopTask)
+	a  A
+}
+
+// runCall is the body of a loopCall: the async function.
+type runCall[A, T any] func(context.Context, A) (T, error)
+
+func (fn runCall[A, T]) runLoopTask(lt *loopTask) {
+	b := (*loopCall[A, T])(unsafe.Pointer(lt))
+	a := b.a
+	b.a = *new(A) // the future does not keep it alive
+	b.f.run(func(ctx context.Context) (T, error) { return fn(ctx, a) })
 }
 
 // loopsRunning counts running loops, so that code outside any loop pays one
@@ -338,7 +348,7 @@ func spawnLoop[T any](l *loop, ctx context.Context, fn func(context.Context) (T,
 
 func spawnLoopTask[T any](l *loop, ctx context.Context, fn func(context.Context) (T, error), c *config, main bool) *Future[T] {
 	b := &loopFuture[T]{fn: fn}
-	b.lt.l, b.lt.body = l, b
+	b.lt.l, b.lt.body = l, runFuture[T]{}
 	if main {
 		l.main = &b.lt
 	}
@@ -480,7 +490,7 @@ func (l *loop) runFresh(w *worker, lt *loopTask) (next *loopTask) {
 	}()
 	body := lt.body // lt is ours: started was set under l.mu
 	lt.body = nil
-	body.runLoopTask()
+	body.runLoopTask(lt)
 	returned = true
 	return nil
 }
@@ -514,7 +524,7 @@ func (l *loop) runInline(lt, c *loopTask) bool {
 		}
 		l.exit(c, nil) // gives the loop back to lt
 	}()
-	body.runLoopTask()
+	body.runLoopTask(c)
 	returned = true
 	return true
 }
