@@ -623,7 +623,12 @@ func (l *loop) pick() *loopTask {
 // spare worker or a new one. With nothing ready the loop goes idle, and the
 // next task made ready takes it. Called with l.mu held.
 func (l *loop) dispatch(free *worker) *loopTask {
-	lt := l.pick()
+	return l.hand(l.pick(), free)
+}
+
+// hand gives the loop to lt, which pick chose (nil: the loop goes idle), as
+// dispatch describes. Called with l.mu held.
+func (l *loop) hand(lt *loopTask, free *worker) *loopTask {
 	l.setHolder(lt)
 	if lt == nil {
 		return nil
@@ -699,16 +704,7 @@ func (l *loop) park(lt *loopTask, ctx context.Context, requeue bool) {
 		l.mu.Unlock()
 		return
 	}
-	l.setHolder(next)
-	if next != nil {
-		if next.started {
-			l.unpark(next)
-			next.w.wake <- struct{}{}
-		} else {
-			next.started = true
-			l.launch(next)
-		}
-	}
+	l.hand(next, nil) // w is not free: it waits below
 	l.mu.Unlock()
 	<-w.wake // whoever woke us made us the holder and unparked us
 }
