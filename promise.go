@@ -1,5 +1,7 @@
 package async
 
+import "sync/atomic"
+
 // A Promise is the writing side of a [Future]: whoever holds it settles the
 // future once, from any goroutine. It is how callback-based or event-driven
 // code hands results to code that awaits.
@@ -41,5 +43,47 @@ func (p *Promise[T]) Reject(err error) bool {
 func (p *Promise[T]) check(op string) {
 	if p == nil || p.f == nil {
 		panic("async: Promise." + op + " on a nil or zero Promise (use NewPromise)")
+	}
+}
+
+// AfterSettle arranges for fn to run once the future settles, whoever
+// settles it: Resolve, Reject, or the future's Cancel. It is how the
+// producer behind a promise learns that a consumer canceled, without a
+// goroutine that waits on Done. fn runs in the goroutine that settles the
+// future, before Await returns to anyone, so it must not block; if the
+// future has settled already, fn runs at once in the caller's goroutine.
+// Registering fn does not count as observing a failure.
+//
+// The returned stop unregisters fn; it reports whether it stopped fn from
+// running. AfterSettle panics if fn is nil.
+func (p *Promise[T]) AfterSettle(fn func()) (stop func() bool) {
+	p.check("AfterSettle")
+	if fn == nil {
+		panic("async: Promise.AfterSettle(nil)")
+	}
+	h := &settleHook{fn: fn}
+	t := &p.f.t
+	if !t.subscribe(h) {
+		h.notify(t)
+		return func() bool { return false }
+	}
+	return func() bool {
+		if !h.ran.CompareAndSwap(false, true) {
+			return false
+		}
+		t.unsubscribe(h)
+		return true
+	}
+}
+
+// settleHook is a waiter that calls a function once.
+type settleHook struct {
+	fn  func()
+	ran atomic.Bool
+}
+
+func (h *settleHook) notify(*task) {
+	if h.ran.CompareAndSwap(false, true) {
+		h.fn()
 	}
 }

@@ -2,7 +2,10 @@ package async
 
 import (
 	"errors"
+	"fmt"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 )
 
@@ -78,4 +81,58 @@ func TestPromiseMisuse(t *testing.T) {
 	mustPanic(t, "Reject(nil)", func() { NewPromise[int]().Reject(nil) })
 	mustPanic(t, "zero Promise", func() { new(Promise[int]).Resolve(1) })
 	mustPanic(t, "zero Promise", func() { (*Promise[int])(nil).Future() })
+}
+
+func TestPromiseAfterSettle(t *testing.T) {
+	t.Run("cancel", func(t *testing.T) {
+		p := NewPromise[int]()
+		var ran atomic.Int32
+		p.AfterSettle(func() { ran.Add(1) })
+		p.Future().Cancel()
+		if ran.Load() != 1 {
+			t.Fatalf("hook ran %d times after Cancel, want 1 (before Cancel returns)", ran.Load())
+		}
+		if p.Resolve(1) || ran.Load() != 1 {
+			t.Fatal("a settled promise resolved again, or the hook ran twice")
+		}
+	})
+	t.Run("already settled", func(t *testing.T) {
+		p := NewPromise[int]()
+		p.Reject(errors.New("boom"))
+		ran := false
+		stop := p.AfterSettle(func() { ran = true })
+		if !ran || stop() {
+			t.Fatalf("hook on a settled promise: ran=%v, stop reported true", ran)
+		}
+		_, _ = p.Future().Await(bg)
+	})
+	t.Run("stopped", func(t *testing.T) {
+		p := NewPromise[int]()
+		ran := false
+		stop := p.AfterSettle(func() { ran = true })
+		if !stop() || stop() {
+			t.Fatal("first stop should report true, the second false")
+		}
+		p.Resolve(1)
+		if ran {
+			t.Fatal("a stopped hook ran")
+		}
+	})
+	t.Run("does not observe", func(t *testing.T) {
+		p := NewPromise[int]()
+		p.AfterSettle(func() {})
+		p.Reject(errors.New("unseen"))
+		if p.f.t.state.Load()&stHandled != 0 {
+			t.Fatal("AfterSettle marked the failure observed")
+		}
+		_, _ = p.Future().Await(bg)
+	})
+	t.Run("nil", func(t *testing.T) {
+		defer func() {
+			if r := recover(); r == nil || !strings.HasPrefix(fmt.Sprint(r), "async: ") {
+				t.Fatalf("recovered %v, want an async: panic", r)
+			}
+		}()
+		NewPromise[int]().AfterSettle(nil)
+	})
 }
