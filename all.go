@@ -29,19 +29,33 @@ func All[T any](ctx context.Context, fs ...*Future[T]) ([]T, error) {
 }
 
 // AllSettled waits for every future to settle and returns their outcomes in
-// input order. Its error is non-nil only if ctx ended first (then the results
-// are nil). It panics if ctx or any future is nil.
+// input order, with a nil error.
+//
+// If ctx ends first, AllSettled returns what it has at that moment together
+// with an error matching ctx.Err() and its cause: a slice of len(fs) results
+// holding each settled future's outcome and, for each future still pending,
+// Result{Err: [ErrNotSettled]}. The pending futures are untouched (their tasks
+// go on running and they can be awaited later), as [Promise.allSettled]
+// under a deadline is usually written by hand. Futures that settle while
+// AllSettled is returning may show either way.
+//
+// AllSettled takes charge of every future's outcome, so failures are not
+// reported as unobserved. It panics if ctx or any future is nil.
+//
+// [Promise.allSettled]: https://developer.mozilla.org/en-US/docs/Web/JavaScript/Reference/Global_Objects/Promise/allSettled
 func AllSettled[T any](ctx context.Context, fs ...*Future[T]) ([]Result[T], error) {
 	checkCtx("AllSettled", ctx)
 	ts := tasksOf(fs)
-	if _, err := waitTasks(ctx, "AllSettled", waitSettled, ts); err != nil {
-		return nil, err
-	}
+	_, err := waitTasks(ctx, "AllSettled", waitSettled, ts)
 	rs := make([]Result[T], len(fs))
 	for i, f := range fs {
+		if f.t.state.Load()&stSettled == 0 {
+			rs[i].Err = ErrNotSettled
+			continue
+		}
 		rs[i] = Result[T]{Value: f.val, Err: f.t.err}
 	}
-	return rs, nil
+	return rs, err
 }
 
 // All2 is [All] for two futures of different types.

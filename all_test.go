@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"testing/synctest"
+	"time"
 )
 
 // gated returns a future that settles with fn's outcome once release is closed.
@@ -89,11 +91,39 @@ func TestAllSettled(t *testing.T) {
 	ctx, cancel := context.WithCancel(bg)
 	cancel()
 	p := NewPromise[int]()
-	if rs, err := AllSettled(ctx, p.Future()); err == nil || rs != nil {
-		t.Fatalf("got %v, %v; want nil and ctx error", rs, err)
+	if rs, err := AllSettled(ctx, p.Future()); !errors.Is(err, context.Canceled) || len(rs) != 1 || rs[0].Err != ErrNotSettled {
+		t.Fatalf("got %v, %v; want ErrNotSettled and ctx error", rs, err)
 	}
 	p.Resolve(0)
 }
+
+// When ctx ends first, the settled futures' outcomes are kept and the pending
+// ones are left to be awaited later.
+func TestAllSettledPartialOnDeadline(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		boom := errors.New("boom")
+		ctx, cancel := context.WithTimeoutCause(bg, time.Second, errDeadline)
+		defer cancel()
+		slow := Go(bg, func(ctx context.Context) (int, error) {
+			if err := Sleep(ctx, time.Hour); err != nil {
+				return 0, err
+			}
+			return 2, nil
+		})
+		rs, err := AllSettled(ctx, Resolved(1), slow, Rejected[int](boom))
+		if !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, errDeadline) {
+			t.Fatalf("err = %v; want the deadline with its cause", err)
+		}
+		if len(rs) != 3 || rs[0] != (Result[int]{Value: 1}) || rs[1].Err != ErrNotSettled || rs[2].Err != boom {
+			t.Fatalf("results = %+v", rs)
+		}
+		if v, err := slow.Await(bg); v != 2 || err != nil { // untouched: still running
+			t.Fatalf("the pending future then settled with %v, %v", v, err)
+		}
+	})
+}
+
+var errDeadline = errors.New("deadline")
 
 func TestAll2All3(t *testing.T) {
 	a, b, c, err := All3(bg, Go(bg, value(1)), Go(bg, value("two")), Resolved(3.0))

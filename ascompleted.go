@@ -8,7 +8,9 @@ import (
 // AsCompleted yields each future's index and outcome in the order they
 // settle (futures already settled come first, in input order). The sequence
 // ends when every future has been yielded, when the consumer stops, or when
-// ctx ends (check ctx.Err() after the loop to tell). It starts no goroutine
+// ctx ends (check ctx.Err() after the loop to tell); every future that has
+// settled is yielded before the end of ctx is noticed, so with a ctx that has
+// already ended it yields exactly the futures already settled. It starts no goroutine
 // and leaves nothing registered on the futures when it ends. Only the
 // outcomes it yields count as observed. It panics if ctx or any future is
 // nil.
@@ -45,14 +47,29 @@ func AsCompleted[T any](ctx context.Context, fs ...*Future[T]) iter.Seq2[int, Re
 		}()
 		cd := ctx.Done()
 		for range fs {
+			// A settled future is yielded before ctx's end is noticed, as
+			// Await and All do: a select between the two would pick at
+			// random.
 			var i int
-			if lt != nil && lt.l.blockUntil(lt, ctx, func() bool { return len(ready) > 0 }) != nil {
-				return
-			}
 			select {
 			case i = <-ready:
-			case <-cd:
-				return
+			default:
+				if lt != nil {
+					if lt.l.blockUntil(lt, ctx, func() bool { return len(ready) > 0 }) != nil && len(ready) == 0 {
+						return
+					}
+					i = <-ready
+					break
+				}
+				select {
+				case i = <-ready:
+				case <-cd:
+					select {
+					case i = <-ready: // settled as ctx ended
+					default:
+						return
+					}
+				}
 			}
 			f := fs[i]
 			if f.t.state.Load()&stFailed != 0 {

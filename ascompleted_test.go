@@ -3,6 +3,7 @@ package async
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 )
 
@@ -75,4 +76,43 @@ func TestAsCompletedStopsWhenContextEnds(t *testing.T) {
 		t.Fatal("waiter left behind")
 	}
 	p.Resolve(0)
+}
+
+// With a context that has already ended, every future already settled is
+// still yielded, every time (a select between the two would drop some at
+// random), in a loop task too.
+func TestAsCompletedYieldsSettledBeforeAnEndedContext(t *testing.T) {
+	ctx, cancel := context.WithCancel(bg)
+	cancel()
+	pending := NewPromise[int]()
+	fs := []*Future[int]{Resolved(0), pending.Future(), Rejected[int](errors.New("boom")), Resolved(3)}
+	count := func(ctx context.Context) int {
+		n := 0
+		for i := range AsCompleted(ctx, fs...) {
+			if i == 1 {
+				t.Errorf("yielded the pending future")
+			}
+			n++
+		}
+		return n
+	}
+	for range 1000 {
+		if n := count(ctx); n != 3 {
+			t.Fatalf("yielded %d futures; want the 3 settled ones", n)
+		}
+	}
+	err := RunLoop(bg, func(lctx context.Context) error {
+		ended, stop := context.WithCancel(lctx)
+		stop()
+		for range 100 {
+			if n := count(ended); n != 3 {
+				return fmt.Errorf("in a loop: yielded %d futures; want 3", n)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pending.Resolve(1)
 }

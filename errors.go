@@ -36,6 +36,11 @@ var (
 	// ErrNoFutures is returned by [Any] and [Race] when given no futures.
 	ErrNoFutures = errors.New("async: no futures")
 
+	// ErrNotSettled is the error of a future's place in [AllSettled]'s
+	// results when ctx ended before that future settled. It is not the
+	// future's outcome: the future is untouched and may still be awaited.
+	ErrNotSettled = errors.New("async: not settled")
+
 	// ErrGoexit is the error of a task whose function called runtime.Goexit
 	// (for example through testing.T.FailNow) instead of returning.
 	ErrGoexit = errors.New("async: task called runtime.Goexit")

@@ -15,18 +15,21 @@ type limiter struct {
 	n       int32
 	workers atomic.Int32    // started so far; they run until close
 	work    chan scopeChild // the handoff
+	// direct is an unbuffered handoff that only an idle worker receives
+	// from (it waits on both), so TryGo succeeds only when fn starts at once.
+	direct chan scopeChild
 	wg      sync.WaitGroup  // the workers, for close
 }
 
 func newLimiter(n int) *limiter {
-	return &limiter{n: int32(n), work: make(chan scopeChild, n)}
+	return &limiter{n: int32(n), work: make(chan scopeChild, n), direct: make(chan scopeChild)}
 }
 
 // dispatch hands a counted child to a worker, starting one if fewer than n
 // exist. If the handoff is full it blocks, when block is set, until a worker
 // takes the child or the scope's context ends; the child is then dropped and
-// uncounted. It reports false only when it did not block and could not hand
-// c over.
+// uncounted. Without block it hands c only to a worker that is idle (or new)
+// and reports false if there is none.
 func (l *limiter) dispatch(s *Scope, c scopeChild, block bool) bool {
 	for {
 		w := l.workers.Load()
@@ -39,13 +42,18 @@ func (l *limiter) dispatch(s *Scope, c scopeChild, block bool) bool {
 			return true
 		}
 	}
+	if !block {
+		select {
+		case l.direct <- c:
+			return true
+		default:
+			return false
+		}
+	}
 	select {
 	case l.work <- c:
 		return true
 	default:
-	}
-	if !block {
-		return false
 	}
 	select {
 	case l.work <- c:
@@ -90,7 +98,11 @@ func (l *limiter) worker(s *Scope, c scopeChild) {
 				s.exitN(ran)
 				ran = 0
 			}
-			c, more = <-l.work
+			select {
+			case c, more = <-l.work:
+			case c = <-l.direct:
+				more = true
+			}
 		}
 		if !more {
 			break

@@ -131,7 +131,7 @@ func TestLimitBlockedGoGivesUpWhenScopeFails(t *testing.T) {
 			t.Fatal("Go did not block")
 		}
 		// A failure elsewhere (here: Run-like owner code) ends the scope.
-		s.fail(errA, true)
+		s.fail(errA, false, false)
 		<-gone // gave up: no deadlock for a failing caller
 		err := s.Wait()
 		if err != errA {

@@ -43,7 +43,7 @@ func Limit(n int) Option {
 }
 
 // Supervise makes a scope collect its children's failures without cancelling
-// their siblings.
+// their siblings. A failure of [Run]'s own function still cancels them.
 func Supervise() Option { return option.New(option.Supervise, 0, "") }
 
 // Backlog bounds how many tasks may wait in a pool's queue. It panics if n < 0.

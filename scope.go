@@ -38,6 +38,9 @@ type Scope struct {
 	mu       sync.Mutex
 	errs     []error // real failures, in the order they were recorded
 	canceled bool    // Cancel ended the context (not the parent, not a failure)
+	// fallout is set once a child's error was left out as cancellation
+	// fallout, or a child was dropped unstarted: the work did not complete.
+	fallout atomic.Bool
 
 	lim *limiter // nil without Limit
 
@@ -87,9 +90,12 @@ func NewScope(ctx context.Context, opts ...Option) *Scope {
 
 // Run makes a scope with [NewScope], calls fn with it as one more child, and
 // returns [Scope.Wait]'s result: it returns only after fn and every child
-// have returned. fn's error, or its panic, counts as a child's failure. If fn
-// calls runtime.Goexit, Run still waits for the children before the goroutine
-// exits. Run panics if ctx or fn is nil or an option does not apply.
+// have returned. fn's error, or its panic, counts as a child's failure, and
+// it cancels the scope's context even with [Supervise]: the owner failed, so
+// its children's work is no longer wanted (as Kotlin's supervisorScope
+// does). If fn calls runtime.Goexit, Run still waits for the children before
+// the goroutine exits. Run panics if ctx or fn is nil or an option does not
+// apply.
 func Run(ctx context.Context, fn func(*Scope) error, opts ...Option) error {
 	checkCtx("Run", ctx)
 	if fn == nil {
@@ -109,20 +115,21 @@ func (s *Scope) runOwner(fn func(*Scope) error) {
 			return
 		}
 		if r := recover(); r != nil {
-			s.fail(s.stamp(newPanicError(r, nil)), false)
+			s.fail(s.stamp(newPanicError(r, nil)), false, true)
 			s.exit()
 			return // Run goes on to Wait
 		}
 		// runtime.Goexit: the goroutine is ending, but the children must not
 		// outlive the scope.
-		s.fail(s.stamp(ErrGoexit), false)
+		s.fail(s.stamp(ErrGoexit), false, true)
 		s.exit()
 		s.Wait()
 	}()
 	err := fn(s)
 	returned = true
 	if err != nil {
-		s.fail(s.stamp(err), true)
+		ended := s.ended()
+		s.fail(s.stamp(err), ended, true)
 	}
 	s.exit()
 }
@@ -158,9 +165,11 @@ func (s *Scope) Go(fn func(context.Context) error) {
 	s.lim.dispatch(s, goChild(fn), true)
 }
 
-// TryGo is [Scope.Go] that never blocks: in a scope with [Limit], it returns
-// false, and fn is not started, when no worker is free and the waiting
-// children fill the handoff. Without Limit it always starts fn and returns
+// TryGo is [Scope.Go] that never blocks nor queues, with errgroup's
+// contract: it returns true only when fn starts without waiting for another
+// child to finish. In a scope with [Limit] it returns false, and fn is not
+// started, when every one of the n children that may run is taken (running,
+// or waiting for a worker). Without Limit it always starts fn and returns
 // true. TryGo panics if fn is nil or if [Scope.Wait] has returned.
 func (s *Scope) TryGo(fn func(context.Context) error) bool {
 	s.check("TryGo")
@@ -298,17 +307,22 @@ func (s *Scope) Cancel() {
 
 // Wait blocks until every child has returned, including children started by
 // children while it waits, then ends the scope's context and returns:
-//   - nil if no child really failed;
+//   - nil if no child really failed (even if the parent context ended: the
+//     work completed);
 //   - the failure itself if exactly one did;
 //   - for several, an [*AggregateError] listing every failure in the order
 //     they happened; the first is the one that canceled the scope (unless
 //     [Supervise] is set, when none does).
 //
-// A child's error that only exists because the scope's context ended (it
-// matches the context's error or its cause) is cancellation fallout and is
-// left out. Panics are always failures ([*PanicError]). If no child really
-// failed but the parent context ended (and [Scope.Cancel] did not end the
-// scope first), Wait returns an error matching the parent's error and cause.
+// A child's error that only exists because the scope's context ended is
+// cancellation fallout and is left out: the context had ended when the child
+// returned, and the error matches the context's error or its cause. An error
+// returned while the context was still live is never fallout, so two children
+// failing independently with the same error value are both reported. Panics
+// are always failures ([*PanicError]). If no child really failed but some
+// child's error was fallout, or a child was dropped unstarted, and the parent
+// context ended (and [Scope.Cancel] did not end the scope first), Wait
+// returns an error matching the parent's error and cause.
 //
 // Once Wait has returned, Go, TryGo, Spawn and Start panic; calling Wait again,
 // from any goroutine, returns the same result. A child must not call Wait: it
@@ -339,7 +353,7 @@ func (s *Scope) wait() {
 	s.mu.Unlock()
 	switch len(errs) {
 	case 0:
-		if !canceled && s.ctx.Err() != nil {
+		if !canceled && s.ctx.Err() != nil && s.fallout.Load() {
 			s.result = ctxError(s.parent)
 		}
 	case 1:
@@ -459,6 +473,7 @@ func (s *Scope) loopChildDone() {
 			dropped := append([]loopChild{*next}, s.loopPending...)
 			s.loopPending = nil
 			s.mu.Unlock()
+			s.fallout.Store(true)
 			for _, c := range dropped {
 				if c.drop != nil {
 					c.drop() // a Spawn's future settles, a Start returns
@@ -471,29 +486,39 @@ func (s *Scope) loopChildDone() {
 	}
 }
 
-// fail records a child's failure. mayBeFallout is false for panics and
-// Goexit, which are failures whatever the scope's state.
-func (s *Scope) fail(err error, mayBeFallout bool) {
-	if mayBeFallout && s.isFallout(err) {
+// fail records a child's failure. endedFirst says the scope's context had
+// ended when the child returned err (false for panics and Goexit, which are
+// failures whatever the scope's state); only then may err be fallout. A
+// failure of Run's own function (owner) cancels the scope even under
+// Supervise.
+func (s *Scope) fail(err error, endedFirst, owner bool) {
+	if endedFirst && s.isFallout(err) {
+		s.fallout.Store(true)
 		return
 	}
 	s.mu.Lock()
 	s.errs = append(s.errs, err)
-	if len(s.errs) == 1 && !s.supervise {
+	if len(s.errs) == 1 && !s.supervise || owner {
 		// Under s.mu, so that the first recorded failure is the cause.
 		s.cancel(err)
 	}
 	s.mu.Unlock()
 }
 
-// isFallout reports whether err only exists because the scope's context
-// ended: the context has ended and err matches its error or its cause.
-func (s *Scope) isFallout(err error) bool {
+// ended reports whether the scope's context has ended. Sampled as soon as a
+// child returns an error, it tells fallout from an independent failure.
+func (s *Scope) ended() bool {
 	select {
 	case <-s.done:
+		return true
 	default:
 		return false
 	}
+}
+
+// isFallout reports whether err, returned once the scope's context had
+// ended, matches the context's error or its cause.
+func (s *Scope) isFallout(err error) bool {
 	return errors.Is(err, s.ctx.Err()) || errors.Is(err, context.Cause(s.ctx))
 }
 
@@ -531,19 +556,27 @@ func (s *Scope) call(ctx context.Context, fn func(context.Context) error) {
 	err := fn(ctx)
 	returned = true
 	if err != nil {
-		s.fail(s.stamp(err), true)
+		ended := s.ended()
+		if testHookFailing != nil {
+			testHookFailing(s)
+		}
+		s.fail(s.stamp(err), ended, false)
 	}
 }
+
+// testHookFailing, if set (by tests only), runs between a Go child's return
+// with an error and the recording of that error.
+var testHookFailing func(*Scope)
 
 // recovered records a child that panicked (r != nil) or called
 // runtime.Goexit, which it also uncounts. It must be called from the child's
 // deferred function, so that the panic's stack is the child's.
 func (s *Scope) recovered(r any) {
 	if r != nil {
-		s.fail(s.stamp(newPanicError(r, nil)), false)
+		s.fail(s.stamp(newPanicError(r, nil)), false, false)
 		return
 	}
-	s.fail(s.stamp(ErrGoexit), false)
+	s.fail(s.stamp(ErrGoexit), false, false)
 	s.exit()
 }
 
@@ -563,14 +596,15 @@ type scopeChild interface {
 type goChild func(context.Context) error
 
 func (fn goChild) run(s *Scope) { s.call(s.ctx, fn) }
-func (goChild) drop(*Scope)     {}
+func (goChild) drop(s *Scope)   { s.fallout.Store(true) }
 
 // spawnChild is a child started with Spawn; its future lives in it, so a
 // spawned child is one allocation.
 type spawnChild[T any] struct {
-	f        Future[T] // first field: its address is the allocation's
-	fn       func(context.Context) (T, error)
-	abnormal bool // fn panicked or called runtime.Goexit
+	f          Future[T] // first field: its address is the allocation's
+	fn         func(context.Context) (T, error)
+	abnormal   bool // fn panicked or called runtime.Goexit
+	endedFirst bool // fn returned an error after its context had ended
 }
 
 // latchedSpawn and loopSpawn are the allocations that hold a spawned child:
@@ -612,6 +646,9 @@ func (c *spawnChild[T]) call(ctx context.Context) (T, error) {
 	}()
 	v, err := c.fn(ctx)
 	returned = true
+	if err != nil {
+		c.endedFirst = ctx.Err() != nil
+	}
 	return v, err
 }
 
@@ -627,17 +664,18 @@ func (c *spawnChild[T]) finish(s *Scope) {
 	if err := t.err; err != nil {
 		switch {
 		case c.abnormal:
-			s.fail(err, false)
+			s.fail(err, false, false)
 		case t.reason() == ctxCanceled && errors.Is(err, ErrCanceled):
 			// Future.Cancel: whoever canceled it knows, and the future
 			// carries the error.
 		default:
-			s.fail(err, true)
+			s.fail(err, c.endedFirst, false)
 		}
 	}
 }
 
 func (c *spawnChild[T]) drop(s *Scope) {
+	s.fallout.Store(true)
 	c.fn = nil
 	c.f.settle(*new(T), ctxError(s.ctx))
 }
@@ -680,7 +718,7 @@ func (c *startChild) run(s *Scope) {
 			err = s.stamp(ErrGoexit)
 		}
 		if !c.signal(err) {
-			s.fail(err, false)
+			s.fail(err, false, false)
 		}
 		if r == nil {
 			s.exit() // runtime.Goexit: the caller will not run again
@@ -688,9 +726,10 @@ func (c *startChild) run(s *Scope) {
 	}()
 	err := c.fn(c.ctx, c.ready)
 	returned = true
+	ended := err != nil && s.ended()
 	if c.signalled.Load() {
 		if err != nil {
-			s.fail(s.stamp(err), true)
+			s.fail(s.stamp(err), ended, false)
 		}
 		return
 	}
@@ -699,7 +738,7 @@ func (c *startChild) run(s *Scope) {
 		early = ErrNotReady
 	}
 	if !c.signal(s.stamp(early)) && err != nil {
-		s.fail(s.stamp(err), true) // ready raced with the return
+		s.fail(s.stamp(err), ended, false) // ready raced with the return
 	}
 }
 
@@ -709,7 +748,10 @@ func (c *startChild) start(s *Scope) {
 	s.exit()
 }
 
-func (c *startChild) drop(s *Scope) { c.signal(ctxError(s.ctx)) }
+func (c *startChild) drop(s *Scope) {
+	s.fallout.Store(true)
+	c.signal(ctxError(s.ctx))
+}
 
 // noCopy makes go vet's copylocks check report copies of the struct that
 // holds it.
