@@ -18,7 +18,7 @@ type limiter struct {
 	// direct is an unbuffered handoff that only an idle worker receives
 	// from (it waits on both), so TryGo succeeds only when fn starts at once.
 	direct chan scopeChild
-	wg      sync.WaitGroup  // the workers, for close
+	wg     sync.WaitGroup // the workers, for close
 }
 
 func newLimiter(n int) *limiter {
