@@ -4,7 +4,7 @@ go 1.25
 
 require (
 	github.com/alitto/pond/v2 v2.7.1
-	github.com/goasync/async v0.0.0
+	github.com/goasync/async v0.1.0
 	github.com/panjf2000/ants/v2 v2.12.1
 	github.com/samber/lo v1.53.0
 	github.com/schollz/progressbar/v3 v3.18.0
@@ -34,5 +34,3 @@ require (
 	golang.org/x/sys v0.37.0 // indirect
 	golang.org/x/text v0.30.0 // indirect
 )
-
-replace github.com/goasync/async => ../

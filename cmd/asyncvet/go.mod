@@ -2,10 +2,8 @@ module github.com/goasync/async/cmd/asyncvet
 
 go 1.26.0
 
-replace github.com/goasync/async => ../..
-
 require (
-	github.com/goasync/async v0.0.0-00010101000000-000000000000
+	github.com/goasync/async v0.1.0
 	github.com/golangci/plugin-module-register v0.1.2
 	go.uber.org/goleak v1.3.0
 	golang.org/x/tools v0.52.0

@@ -8,15 +8,21 @@
 //   - ctxforward: context.Background() passed to the library while ctx is in scope
 //   - scopewait: an async.NewScope whose Wait is not called on every path
 //
-// Run it on its own, or as go vet's tool:
+// In a module that uses goasync, add it as a tool and run it (Go 1.24+):
 //
-//	go run github.com/goasync/async/cmd/asyncvet ./...
-//	go install github.com/goasync/async/cmd/asyncvet
+//	go get -tool github.com/goasync/async/cmd/asyncvet
+//	go tool asyncvet ./...
+//
+// or as go vet's tool:
+//
+//	go install github.com/goasync/async/cmd/asyncvet@latest
 //	go vet -vettool=$(go env GOPATH)/bin/asyncvet ./...
 //
-// Like go vet, it exits 1 and prints file:line:col: message for findings
-// when run on its own (go vet itself reports and exits non-zero), and 0
-// when there are none. Flags: -NAME=false turns a check off, -fix applies
+// It prints file:line:col: message on stderr for each finding. On its own it
+// exits 0 when there is nothing to report, 3 when there are findings and 1
+// when the packages cannot be loaded or analyzed (as every x/tools analysis
+// driver does); under go vet the exit status is go vet's, 1 for findings.
+// Flags: -NAME=false turns a check off, -fix applies
 // the suggested fixes (awaitloop, ctxforward), -json prints JSON. A finding
 // that is intended can be silenced where it occurs with
 //

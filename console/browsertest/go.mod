@@ -4,7 +4,7 @@ go 1.25
 
 require (
 	github.com/chromedp/chromedp v0.23.0
-	github.com/goasync/async v0.0.0
+	github.com/goasync/async v0.1.0
 	go.uber.org/goleak v1.3.0
 )
 
@@ -12,5 +12,3 @@ require (
 	github.com/chromedp/cdproto v0.159.0 // indirect
 	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
 )
-
-replace github.com/goasync/async => ../../
