@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 	"weak"
 
@@ -19,17 +20,18 @@ import (
 // Call submits a task that runs fn(req) on a worker that registered name, and
 // returns a future for its result. Call does not wait for the task to run; it
 // blocks only while the connection's buffer of unacknowledged publications
-// is full.
+// is full, and, for a [Key], while it looks for a stored outcome.
 //
 // The future settles with the decoded response, or with an error: a
 // [*RemoteError] for a handler error, panic, timeout or dead letter; an error
 // matching [ErrNoWorker] if no worker serves name (see [WaitForWorker]);
-// [ErrInvalidName] or the codec's error for bad input; [ErrClosed] if the
-// client is closed first.
+// [ErrTooLarge] if the request is bigger than the server accepts;
+// [ErrQueueFull] beyond [MaxQueued]; [ErrInvalidName] or the codec's error
+// for bad input; [ErrClosed] if the client is closed first.
 //
-// The task belongs to ctx: if ctx ends first, the future rejects with ctx's
-// error and the task is canceled; ctx's deadline travels with the task like
-// [Timeout]. The future's Cancel cancels the task too: a queued task is
+// The task belongs to ctx: if ctx is canceled first, the future rejects with
+// ctx's error and the task is canceled; ctx's deadline travels with the task
+// like [Timeout]. The future's Cancel cancels the task too: a queued task is
 // dropped, and a running handler's context ends. [TaskID] gives the task's
 // id, for [Attach] after a restart.
 //
@@ -57,11 +59,6 @@ func Call[Req, Resp any](ctx context.Context, c *Client, name string, req Req, o
 	}
 	if err := ctx.Err(); err != nil {
 		return async.Rejected[Resp](ctxerr.Of(ctx))
-	}
-	if !cfg.wait {
-		if err := c.checkWorker(ctx, name); err != nil {
-			return async.Rejected[Resp](err)
-		}
 	}
 
 	var dl time.Time
@@ -94,58 +91,66 @@ func Call[Req, Resp any](ctx context.Context, c *Client, name string, req Req, o
 	if cfg.key != "" {
 		h[hdrKeyed] = []string{"1"}
 	}
+	// The server would refuse it, every time: say so now.
+	if size, limit := msgSize(msg), c.nc.MaxPayload(); limit > 0 && size > limit {
+		return async.Rejected[Resp](fmt.Errorf("async: dist.Call %q: request of %d bytes is over the server's limit of %d bytes: %w", name, size, limit, ErrTooLarge))
+	}
+	if !cfg.wait {
+		if err := c.checkWorker(ctx, name); err != nil {
+			return async.Rejected[Resp](err)
+		}
+	}
+	if cfg.key != "" {
+		if err := c.needForeign(ctx); err != nil {
+			return async.Rejected[Resp](err)
+		}
+	}
 
 	p := async.NewPromise[Resp]()
 	f := p.Future()
 	registerID(f, id)
 	k := newCall(c, p, name, id)
-	k.msg, k.dl = msg, dl
-
-	c.mu.Lock()
-	if c.closed {
-		c.mu.Unlock()
-		p.Reject(ErrClosed)
+	k.msg = msg
+	if !k.start(ctx, p.AfterSettle, dl) {
 		return f
 	}
-	c.calls.Add(1)
-	if cfg.key == "" {
-		c.pending[id] = k
-	}
-	c.mu.Unlock()
-
-	if cfg.key != "" {
-		k.ownKey = true
-		// Callers with one key share one task: its outcome may be stored
-		// already, and it may come from another client's publication, so
-		// this call watches the task's own key.
-		if rec, ok := k.watchKey(ctx); ok {
-			defer c.calls.Done()
-			if k.claim() {
-				k.deliver(rec)
-			}
-			return f
-		}
+	if cfg.key != "" && k.lookup(ctx) {
+		return f // callers with one key share one task, which has an outcome
 	}
 	for {
-		k.ack, err = c.js.PublishMsgAsync(msg)
+		_, err = c.js.PublishMsgAsync(msg)
 		// Too many publications await their acknowledgment: wait for room
-		// (backpressure), unless the call ends first. Other failures are
-		// retried by follow.
+		// (backpressure), unless the call ends first.
 		if !errors.Is(err, jetstream.ErrTooManyStalledMsgs) || ctx.Err() != nil || c.isClosed() {
 			break
 		}
 	}
-	go k.follow(ctx)
+	if err != nil {
+		k.published(err)
+	}
 	return f
+}
+
+// msgSize is how much of the server's maximum payload msg takes: its data
+// and its headers as the protocol writes them.
+func msgSize(msg *nats.Msg) int64 {
+	n := len(msg.Data) + len("NATS/1.0\r\n\r\n")
+	for k, vs := range msg.Header {
+		for _, v := range vs {
+			n += len(k) + len(": \r\n") + len(v)
+		}
+	}
+	return int64(n)
 }
 
 // Attach returns a future for the outcome of the task with id taskID, made
 // by a [Call] of this client or of any other, possibly before a restart (see
 // [TaskID]). Resp must be the type the task's handler returns. If ctx ends
 // first, the future rejects with ctx's error and the task goes on; the
-// future's Cancel cancels the task. Outcomes are kept 24 hours: attaching to
-// an older or unknown id waits until ctx ends. An id that cannot be a task id
-// settles the future with [ErrInvalidName]. Attach panics if ctx or c is nil.
+// future's Cancel cancels the task. Outcomes are kept for [ResultTTL]:
+// attaching to an older or unknown id waits until ctx ends. An id that
+// cannot be a task id settles the future with [ErrInvalidName]. Attach
+// panics if ctx or c is nil.
 func Attach[Resp any](ctx context.Context, c *Client, taskID string) *async.Future[Resp] {
 	if ctx == nil {
 		panic("async: dist.Attach with nil Context")
@@ -156,27 +161,17 @@ func Attach[Resp any](ctx context.Context, c *Client, taskID string) *async.Futu
 	if !validTaskID(taskID) {
 		return async.Rejected[Resp](fmt.Errorf("%w: task id %q", ErrInvalidName, taskID))
 	}
+	if err := c.needForeign(ctx); err != nil {
+		return async.Rejected[Resp](err)
+	}
 	p := async.NewPromise[Resp]()
 	f := p.Future()
 	registerID(f, taskID)
 	k := newCall(c, p, "", taskID)
-	k.attach, k.ownKey = true, true
-	c.mu.Lock()
-	if c.closed {
-		c.mu.Unlock()
-		p.Reject(ErrClosed)
-		return f
+	k.attach = true
+	if k.start(ctx, p.AfterSettle, time.Time{}) {
+		k.lookup(ctx)
 	}
-	c.calls.Add(1)
-	c.mu.Unlock()
-	if rec, ok := k.watchKey(ctx); ok {
-		defer c.calls.Done()
-		if k.claim() {
-			k.deliver(rec)
-		}
-		return f
-	}
-	go k.follow(ctx)
 	return f
 }
 
@@ -184,7 +179,6 @@ func newCall[Resp any](c *Client, p *async.Promise[Resp], name, id string) *call
 	codec := c.cfg.codec
 	return &call{
 		c: c, name: name, id: id,
-		done:   p.Future().Done(),
 		reject: p.Reject,
 		deliver: func(rec []byte) {
 			v, err := decodeOutcome[Resp](codec, name, id, rec)
@@ -197,43 +191,191 @@ func newCall[Resp any](c *Client, p *async.Promise[Resp], name, id string) *call
 	}
 }
 
-// watchKey looks for the task's stored outcome; if there is none yet, it
-// starts a watch of the task's key whose outcomes follow receives (k.recs is
-// nil if the watch could not start; follow tries again). It reports the
-// outcome and true if it was stored already.
-func (k *call) watchKey(ctx context.Context) ([]byte, bool) {
+// call is the client side of one pending future. It has no goroutine: the
+// client's results watch, the publication handlers, a timer, the context and
+// the future's own settlement (Cancel) drive it, and whichever comes first
+// takes charge of settling it.
+type call struct {
+	c        *Client
+	name, id string // name is empty for Attach
+	attach   bool   // ending ctx stops waiting, cancels nothing
+	next     *call  // another call awaiting the same task id (guarded by c.mu)
+	claimed  atomic.Bool
+	reject   func(error) bool // settles the future with an error
+	deliver  func(rec []byte) // settles the future with a stored outcome
+
+	mu       sync.Mutex
+	ended    bool
+	msg      *nats.Msg // the task, until the server has it (nil for Attach)
+	seq      uint64    // the task's place in the queue, once the server has it
+	retries  int
+	deadline *time.Timer
+	retry    *time.Timer
+	stopCtx  func() bool
+	stopHook func() bool
+}
+
+// start registers k with its client and arms what settles it besides an
+// outcome: ctx ending, the future's Cancel (seen through afterSettle), and
+// the deadline dl if it is not zero. It reports false if the client is
+// closed (k is rejected).
+func (k *call) start(ctx context.Context, afterSettle func(func()) func() bool, dl time.Time) bool {
 	c := k.c
-	gctx, cancel := context.WithTimeout(ctx, apiTimeout)
-	defer cancel()
-	if e, err := c.results.Get(gctx, k.id); err == nil {
-		return e.Value(), true
+	if !c.add(k) {
+		k.fail(ErrClosed)
+		return false
 	}
-	// The watch starts at the key's last value, so an outcome stored
-	// between the Get and now is not missed.
-	recs := make(chan []byte, 1)
-	k.recs = recs
-	cons, err := c.js.OrderedConsumer(gctx, c.l.resultsStream(), jetstream.OrderedConsumerConfig{
-		FilterSubjects: []string{c.l.resultSubject(k.id)},
-		DeliverPolicy:  jetstream.DeliverLastPerSubjectPolicy,
-	})
-	if err != nil {
-		k.recs = nil // follow still settles at the deadline, on Cancel or when ctx ends
-		return nil, false
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.ended {
+		return true
 	}
-	cc, err := cons.Consume(func(m jetstream.Msg) {
-		if m.Headers().Get("KV-Operation") == "" {
-			select {
-			case recs <- m.Data():
-			default:
-			}
+	k.stopHook = afterSettle(func() {
+		if k.take() { // not settled by this package: the caller canceled
+			c.background(func() { k.requestCancel() })
 		}
 	})
-	if err != nil {
-		k.recs = nil
-		return nil, false
+	k.stopCtx = context.AfterFunc(ctx, func() {
+		if !k.take() {
+			return
+		}
+		k.reject(ctxerr.Of(ctx))
+		// A deadline travels with the task: workers end it themselves.
+		if !k.attach && !errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			c.background(func() { k.requestCancel() })
+		}
+	})
+	if !dl.IsZero() {
+		k.deadline = time.AfterFunc(time.Until(dl), func() { c.background(k.expire) })
 	}
-	k.stopW = cc.Stop
-	return nil, false
+	return true
+}
+
+// take reports whether the caller is the first to take charge of settling
+// the future; the first one also unregisters k and disarms its triggers.
+func (k *call) take() bool {
+	if !k.claimed.CompareAndSwap(false, true) {
+		return false
+	}
+	k.c.remove(k)
+	k.mu.Lock()
+	k.ended, k.msg = true, nil
+	stops := [...]func() bool{k.stopCtx, k.stopHook}
+	timers := [...]*time.Timer{k.deadline, k.retry}
+	k.mu.Unlock()
+	for _, s := range stops {
+		if s != nil {
+			s()
+		}
+	}
+	for _, t := range timers {
+		if t != nil {
+			t.Stop()
+		}
+	}
+	return true
+}
+
+func (k *call) settleWith(rec []byte) {
+	if k.take() {
+		k.deliver(rec)
+	}
+}
+
+func (k *call) fail(err error) {
+	if k.take() {
+		k.reject(err)
+	}
+}
+
+// published handles a publication that failed: a final error fails the
+// call; otherwise the task is published again after a backoff (the
+// duplicate window makes that safe).
+func (k *call) published(err error) {
+	if fe := finalError(k.c.nc, k.c.l.taskSubject(k.name), err); fe != nil {
+		k.fail(fmt.Errorf("async: dist.Call %q (%s): publishing: %w", k.name, k.id, fe))
+		return
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.ended || k.msg == nil {
+		return
+	}
+	d := min(50*time.Millisecond<<min(k.retries, 5), time.Second)
+	k.retries++
+	k.retry = time.AfterFunc(d, k.republish)
+}
+
+func (k *call) republish() {
+	k.mu.Lock()
+	msg := k.msg
+	k.mu.Unlock()
+	if msg == nil {
+		return // settled, or the server has it
+	}
+	if _, err := k.c.js.PublishMsgAsync(msg); err != nil {
+		k.published(err)
+	}
+}
+
+// lookup settles the future with the task's stored outcome, if there is one,
+// and reports whether it did. The results watch is already on, so an
+// outcome stored after the lookup reaches the call too. If the server does
+// not answer, lookup tries again in the background while the call waits.
+func (k *call) lookup(ctx context.Context) bool {
+	gctx, cancel := context.WithTimeout(ctx, apiTimeout)
+	e, err := k.c.results.Get(gctx, k.id)
+	cancel()
+	switch {
+	case err == nil:
+		k.settleWith(e.Value())
+		return true
+	case errors.Is(err, jetstream.ErrKeyNotFound) || k.claimed.Load():
+		return false
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if !k.ended {
+		k.retry = time.AfterFunc(time.Second, func() { k.c.background(func() { k.lookup(context.Background()) }) })
+	}
+	return false
+}
+
+// expire settles the future when its deadline passes: with the outcome if
+// a worker stored one just in time, else with a timeout. Workers time the
+// task out by themselves (the deadline travels with it), so the stored
+// outcome will say the same.
+func (k *call) expire() {
+	if k.claimed.Load() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), apiTimeout)
+	defer cancel()
+	if e, err := k.c.results.Get(ctx, k.id); err == nil {
+		k.settleWith(e.Value())
+		return
+	}
+	k.fail(fmt.Errorf("async: dist: task %q (%s): deadline passed before an outcome was stored: %w", k.name, k.id, async.ErrTimeout))
+}
+
+// requestCancel carries a cancellation to the workers: a running handler's
+// context ends, a queued task is dropped, and a worker stores "canceled" as
+// the task's outcome (clients store no outcomes), unless it has one.
+func (k *call) requestCancel() {
+	c := k.c
+	ctx, cancel := context.WithTimeout(context.Background(), apiTimeout)
+	defer cancel()
+	_ = c.nc.Publish(c.l.cancelPrefix()+k.id, nil)
+	k.mu.Lock()
+	seq := k.seq
+	k.mu.Unlock()
+	if seq != 0 {
+		_ = c.tasks.DeleteMsg(ctx, seq)
+	}
+	m := nats.NewMsg(c.l.ctlSubject())
+	m.Header[hdrCancelID] = []string{k.id}
+	m.Header[hdrCancelTask] = []string{k.name}
+	_, _ = c.js.PublishMsg(ctx, m)
 }
 
 func (c *Client) isClosed() bool {

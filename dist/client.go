@@ -9,7 +9,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/goasync/async"
 	"github.com/goasync/async/internal/ctxerr"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -19,6 +18,12 @@ import (
 // A Client submits tasks with [Call] and awaits results with [Attach]. One
 // client serves any number of goroutines; make one per process and close it
 // when done.
+//
+// A client costs a fixed number of goroutines and server-side consumers,
+// however many calls are pending: one watch of its own tasks' results, and,
+// from the first [Key] or [Attach] on, one watch of the namespace's
+// results. A pending call is an entry in a map, a timer if it has a
+// deadline, and its message until the server has stored it.
 type Client struct {
 	nc      *nats.Conn
 	js      jetstream.JetStream
@@ -29,16 +34,18 @@ type Client struct {
 	tasks   jetstream.Stream
 	results jetstream.KeyValue
 	workers jetstream.KeyValue
-	watch   jetstream.ConsumeContext
+	own     jetstream.ConsumeContext // results of this client's tasks
+
+	startForeign sync.Mutex // held while the watch of every result starts
 
 	mu      sync.Mutex
-	pending map[string]*call     // by task id: calls awaiting the results watch
-	live    map[string]time.Time // function names seen served, and when
+	pending map[string]*call         // by task id: calls awaiting an outcome
+	foreign jetstream.ConsumeContext // results of every task, for keyed calls and Attach; nil until needed
+	live    map[string]time.Time     // function names seen served, and when
 	checks  map[string]*workerCheck
 	closed  bool
 	done    chan struct{} // closed by Close
-	calls   sync.WaitGroup
-	bg      sync.WaitGroup // background worker checks
+	bg      sync.WaitGroup
 }
 
 // A check that a function has a worker is trusted for liveFor; until
@@ -49,9 +56,11 @@ const (
 )
 
 // NewClient returns a client that talks to NATS through nc. It creates the
-// streams and buckets if needed and starts watching for its results before
-// it returns. It returns an error if nc is nil or closed, or if JetStream does
-// not answer within 5 seconds. Options: [Namespace], [Encoding].
+// streams and buckets if they do not exist (a client never changes them:
+// workers do) and starts watching for its results before it returns. It
+// returns an error if nc is nil or closed, or if JetStream does not answer
+// within 5 seconds. Options: [Namespace], [Encoding], [ResultTTL],
+// [MaxQueued], [Replicas].
 func NewClient(nc *nats.Conn, opts ...ClientOption) (*Client, error) {
 	if nc == nil {
 		return nil, errors.New("async: dist.NewClient: nil *nats.Conn")
@@ -66,45 +75,82 @@ func NewClient(nc *nats.Conn, opts ...ClientOption) (*Client, error) {
 		}
 		o.applyClient(&cfg)
 	}
-	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(4096), jetstream.WithPublishAsyncTimeout(apiTimeout))
+	c := &Client{
+		nc: nc, cfg: cfg, l: newLayout(cfg.ns), id: nuid.Next(),
+		pending: map[string]*call{}, live: map[string]time.Time{}, checks: map[string]*workerCheck{}, done: make(chan struct{}),
+	}
+	// Publications are confirmed through these handlers rather than by a
+	// goroutine per call waiting on its acknowledgment.
+	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(4096), jetstream.WithPublishAsyncTimeout(apiTimeout),
+		jetstream.WithPublishAsyncAckHandler(c.onPubAck), jetstream.WithPublishAsyncErrHandler(c.onPubErr))
 	if err != nil {
 		return nil, fmt.Errorf("async: dist.NewClient: %w", err)
 	}
-	c := &Client{
-		nc: nc, js: js, cfg: cfg, l: newLayout(cfg.ns), id: nuid.Next(),
-		pending: map[string]*call{}, live: map[string]time.Time{}, checks: map[string]*workerCheck{}, done: make(chan struct{}),
-	}
+	c.js = js
 	ctx, cancel := context.WithTimeout(context.Background(), apiTimeout)
 	defer cancel()
-	if c.results, c.workers, err = ensureLayout(ctx, js, c.l); err != nil {
+	if c.results, c.workers, err = ensureLayout(ctx, js, c.l, cfg.common, false); err != nil {
 		return nil, err
 	}
 	if c.tasks, err = js.Stream(ctx, c.l.tasksStream); err != nil {
 		return nil, fmt.Errorf("async: dist.NewClient: %w", err)
 	}
-	// Watch this client's results from the results stream's current end. An
-	// explicit start sequence (rather than "new messages only") lets the
-	// ordered consumer resume without a gap if the server restarts before
-	// the first result.
-	rs, err := js.Stream(ctx, c.l.resultsStream())
-	if err != nil {
-		return nil, fmt.Errorf("async: dist.NewClient: %w", err)
-	}
-	cons, err := js.OrderedConsumer(ctx, c.l.resultsStream(), jetstream.OrderedConsumerConfig{
-		FilterSubjects: []string{c.l.resultSubject(c.id + ".>")},
-		DeliverPolicy:  jetstream.DeliverByStartSequencePolicy,
-		OptStartSeq:    rs.CachedInfo().State.LastSeq + 1,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("async: dist.NewClient: %w", err)
-	}
-	if c.watch, err = cons.Consume(c.onResult); err != nil {
+	if c.own, err = c.watchResults(ctx, c.l.resultSubject(c.id+".>")); err != nil {
 		return nil, fmt.Errorf("async: dist.NewClient: %w", err)
 	}
 	return c, nil
 }
 
-// onResult receives a stored outcome of one of this client's tasks.
+// watchResults starts a watch of the results stored on subject (a
+// wildcard) from the stream's current end. An explicit start sequence
+// (rather than "new messages only") lets the ordered consumer resume without
+// a gap if the server restarts before the first result.
+func (c *Client) watchResults(ctx context.Context, subject string) (jetstream.ConsumeContext, error) {
+	rs, err := c.js.Stream(ctx, c.l.resultsStream())
+	if err != nil {
+		return nil, err
+	}
+	cons, err := c.js.OrderedConsumer(ctx, c.l.resultsStream(), jetstream.OrderedConsumerConfig{
+		FilterSubjects: []string{subject},
+		DeliverPolicy:  jetstream.DeliverByStartSequencePolicy,
+		OptStartSeq:    rs.CachedInfo().State.LastSeq + 1,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return cons.Consume(c.onResult)
+}
+
+// needForeign starts the watch of every task's result, which keyed calls
+// and Attach need (their task ids are not this client's), unless it runs.
+// It stays on until Close: starting it costs a round trip.
+func (c *Client) needForeign(ctx context.Context) error {
+	c.startForeign.Lock()
+	defer c.startForeign.Unlock()
+	c.mu.Lock()
+	running := c.foreign != nil
+	c.mu.Unlock()
+	if running {
+		return nil
+	}
+	wctx, cancel := context.WithTimeout(ctx, apiTimeout)
+	defer cancel()
+	w, err := c.watchResults(wctx, c.l.resultSubject(">"))
+	if err != nil {
+		return fmt.Errorf("async: dist: watching results: %w", err)
+	}
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		w.Stop()
+		return ErrClosed
+	}
+	c.foreign = w
+	c.mu.Unlock()
+	return nil
+}
+
+// onResult receives a stored outcome; the calls awaiting it settle.
 func (c *Client) onResult(m jetstream.Msg) {
 	if m.Headers().Get("KV-Operation") != "" {
 		return // a delete or purge (expiry), not an outcome
@@ -114,9 +160,92 @@ func (c *Client) onResult(m jetstream.Msg) {
 	k := c.pending[id]
 	delete(c.pending, id)
 	c.mu.Unlock()
-	if k != nil && k.claim() {
-		k.deliver(m.Data())
+	for ; k != nil; k = k.next {
+		k.settleWith(m.Data())
 	}
+}
+
+// add registers k as awaiting its task's outcome. It reports false if the
+// client is closed.
+func (c *Client) add(k *call) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return false
+	}
+	k.next = c.pending[k.id]
+	c.pending[k.id] = k
+	return true
+}
+
+// remove drops k from the calls awaiting an outcome, if it is there.
+func (c *Client) remove(k *call) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	head := c.pending[k.id]
+	if head == k {
+		if k.next == nil {
+			delete(c.pending, k.id)
+		} else {
+			c.pending[k.id] = k.next
+		}
+		return
+	}
+	for p := head; p != nil; p = p.next {
+		if p.next == k {
+			p.next = k.next
+			return
+		}
+	}
+}
+
+// find returns the pending call that published msg, if any.
+func (c *Client) find(msg *nats.Msg) *call {
+	id := msg.Header.Get(hdrID)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k := c.pending[id]; k != nil; k = k.next {
+		if k.msg == msg {
+			return k
+		}
+	}
+	return nil
+}
+
+// onPubAck records where the server stored a task (a cancel deletes it
+// from there) and lets go of its message.
+func (c *Client) onPubAck(_ jetstream.JetStream, msg *nats.Msg, ack *jetstream.PubAck) {
+	if k := c.find(msg); k != nil {
+		k.mu.Lock()
+		k.seq, k.msg = ack.Sequence, nil
+		k.mu.Unlock()
+	}
+}
+
+// onPubErr handles a publication the server did not confirm: a final error
+// fails the call, anything else publishes again after a backoff (the
+// duplicate window makes that safe). It may run with the publisher's lock
+// held, so it publishes nothing itself.
+func (c *Client) onPubErr(_ jetstream.JetStream, msg *nats.Msg, err error) {
+	if k := c.find(msg); k != nil {
+		k.published(err)
+	}
+}
+
+// background runs fn on a goroutine that Close waits for; once the client
+// is closed it runs nothing.
+func (c *Client) background(fn func()) {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	c.bg.Add(1)
+	c.mu.Unlock()
+	go func() {
+		defer c.bg.Done()
+		fn()
+	}()
 }
 
 // Close stops watching for results and rejects the futures still pending with
@@ -134,17 +263,66 @@ func (c *Client) Close() {
 	}
 	c.closed = true
 	close(c.done)
+	pending, foreign := c.pending, c.foreign
+	c.pending = map[string]*call{}
 	c.mu.Unlock()
-	c.watch.Stop()
-	c.calls.Wait() // each call's goroutine rejects its future with ErrClosed
+	c.own.Stop()
+	if foreign != nil {
+		foreign.Stop()
+	}
+	for _, k := range pending {
+		for ; k != nil; k = k.next {
+			k.fail(ErrClosed)
+		}
+	}
 	c.bg.Wait()
 }
 
-// forget drops a call that no longer awaits the results watch.
-func (c *Client) forget(id string) {
-	c.mu.Lock()
-	delete(c.pending, id)
-	c.mu.Unlock()
+// Stats counts a function's tasks.
+type Stats struct {
+	// Queued tasks wait for a worker; Running ones have been handed to a
+	// worker that has not yet stored their outcome.
+	Queued, Running uint64
+	// DeadLettered counts the tasks given up after MaxAttempts deliveries
+	// within the results' retention ([ResultTTL]).
+	DeadLettered uint64
+}
+
+// Stats reports how many of name's tasks are queued, running and
+// dead-lettered. It asks the server (three requests) and returns its error.
+func (c *Client) Stats(ctx context.Context, name string) (Stats, error) {
+	if !validName(name) {
+		return Stats{}, fmt.Errorf("%w: %q", ErrInvalidName, name)
+	}
+	var st Stats
+	count := func(stream, subject string) (uint64, error) {
+		s, err := c.js.Stream(ctx, stream)
+		if err != nil {
+			return 0, err
+		}
+		info, err := s.Info(ctx, jetstream.WithSubjectFilter(subject))
+		if err != nil {
+			return 0, err
+		}
+		return info.State.Subjects[subject], nil
+	}
+	inQueue, err := count(c.l.tasksStream, c.l.taskSubject(name))
+	if err != nil {
+		return st, fmt.Errorf("async: dist: Stats(%q): %w", name, err)
+	}
+	if cons, err := c.js.Consumer(ctx, c.l.tasksStream, name); err == nil {
+		if info, err := cons.Info(ctx); err == nil {
+			st.Running = uint64(info.NumAckPending)
+		}
+	} else if !errors.Is(err, jetstream.ErrConsumerNotFound) {
+		return st, fmt.Errorf("async: dist: Stats(%q): %w", name, err)
+	}
+	st.Running = min(st.Running, inQueue)
+	st.Queued = inQueue - st.Running
+	if st.DeadLettered, err = count(c.l.deadStream, c.l.deadSubject(name)); err != nil {
+		return st, fmt.Errorf("async: dist: Stats(%q): %w", name, err)
+	}
+	return st, nil
 }
 
 // checkWorker returns ErrNoWorker if no worker has advertised name within the
@@ -228,151 +406,4 @@ func (c *Client) lookupWorker(ctx context.Context, name string) error {
 		return fmt.Errorf("%w: %q", ErrNoWorker, name)
 	}
 	return nil
-}
-
-// call is the client side of one future: it publishes the task, and settles
-// or cancels the future.
-type call struct {
-	c       *Client
-	name    string // empty for Attach
-	id      string
-	done    <-chan struct{}        // the future's Done
-	reject  func(error) bool       // settles the future with an error
-	deliver func(rec []byte)       // settles the future with a stored outcome
-	msg     *nats.Msg              // nil for Attach
-	dl      time.Time              // the task's deadline, or zero
-	claimed atomic.Bool            // the outcome, a cancel or Close has taken charge
-	ownKey  bool                   // keyed call or Attach: outcomes come from a per-task watch
-	recs    <-chan []byte          // outcomes from the per-task watch, once it runs
-	stopW   func()                 // stops the per-task watch
-	attach  bool                   // Attach: ending ctx stops waiting, cancels nothing
-	ack     jetstream.PubAckFuture // the latest publication of the task
-}
-
-// claim reports whether the caller is the first to take charge of the
-// future's settlement.
-func (k *call) claim() bool { return k.claimed.CompareAndSwap(false, true) }
-
-// follow runs on the call's goroutine until the future settles: it confirms
-// the publication (publishing again on failure, which the duplicate window
-// makes safe), settles the future at its deadline if no worker did, and
-// carries a cancellation (Cancel, or ctx ending) to the workers.
-func (k *call) follow(ctx context.Context) {
-	defer k.c.calls.Done()
-	defer k.c.forget(k.id)
-	defer func() {
-		if k.stopW != nil {
-			k.stopW()
-		}
-	}()
-	var timeout <-chan time.Time
-	if !k.dl.IsZero() {
-		t := time.NewTimer(time.Until(k.dl))
-		defer t.Stop()
-		timeout = t.C
-	}
-	// Only a failed publication wakes this goroutine; the acknowledgment
-	// (the task's place in the queue) is read when a cancel needs it.
-	var failed <-chan error
-	if k.ack != nil {
-		failed = k.ack.Err()
-	}
-	var retry <-chan time.Time
-	backoff := newBackoff()
-	if k.msg != nil && k.ack == nil {
-		retry = time.After(0) // the first publication failed
-	}
-	var rewatch <-chan time.Time
-	watchBackoff := newBackoff()
-	if k.ownKey && k.recs == nil {
-		rewatch = time.After(watchBackoff.next()) // the watch could not start
-	}
-	for {
-		select {
-		case <-failed:
-			failed, k.ack = nil, nil
-			retry = time.After(backoff.next())
-		case <-retry:
-			retry = nil
-			var err error
-			if k.ack, err = k.c.js.PublishMsgAsync(k.msg); err == nil {
-				failed = k.ack.Err()
-			} else {
-				retry = time.After(backoff.next())
-			}
-		case rec := <-k.recs:
-			if k.claim() {
-				k.deliver(rec)
-			}
-			return
-		case <-rewatch:
-			rewatch = nil
-			if rec, ok := k.watchKey(context.Background()); ok {
-				if k.claim() {
-					k.deliver(rec)
-				}
-				return
-			}
-			if k.recs == nil {
-				rewatch = time.After(watchBackoff.next())
-			}
-		case <-k.done:
-			// Settled: by an outcome (claimed), or by Cancel.
-			if k.claim() {
-				k.cancelRemote(kindCanceled, "canceled by the caller")
-			}
-			return
-		case <-ctx.Done():
-			if k.claim() {
-				k.reject(ctxerr.Of(ctx))
-				if !k.attach {
-					kind := kindCanceled
-					if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-						kind = kindTimeout
-					}
-					k.cancelRemote(kind, "the caller's context ended: "+ctx.Err().Error())
-				}
-			}
-			return
-		case <-timeout:
-			timeout = nil
-			// Settle the task as timed out unless a worker stored an
-			// outcome first; the stored outcome then reaches the future.
-			if stored, err := k.cancelRemote(kindTimeout, "deadline passed before the task finished"); !stored && err != nil && k.claim() {
-				k.reject(fmt.Errorf("async: dist: task %q (%s): deadline passed (outcome not stored: %v): %w", k.name, k.id, err, async.ErrTimeout))
-				return
-			}
-		case <-k.c.done:
-			if k.claim() {
-				k.reject(ErrClosed)
-			}
-			return
-		}
-	}
-}
-
-// cancelRemote stores a canceled or timed-out outcome for the task unless
-// one is stored already, and if it was stored, drops the task from the queue
-// and tells the worker running it to stop; the publication's acknowledgment
-// gives the task's place in the queue. stored
-// reports whether this outcome was stored; err is set when no outcome is
-// known to be stored.
-func (k *call) cancelRemote(kind, msg string) (stored bool, err error) {
-	c := k.c
-	ctx, cancel := context.WithTimeout(context.Background(), apiTimeout)
-	defer cancel()
-	stored, err = storeOutcome(ctx, c.js, c.l, k.id, errorRecord(&wireError{Kind: kind, Task: k.name, Message: msg}))
-	if !stored {
-		return false, err
-	}
-	if k.ack != nil {
-		select {
-		case a := <-k.ack.Ok():
-			_ = c.tasks.DeleteMsg(ctx, a.Sequence)
-		case <-k.ack.Err():
-		case <-ctx.Done():
-		}
-	}
-	_ = c.nc.Publish(c.l.cancelPrefix()+k.id, nil)
-	return true, nil
 }

@@ -2,6 +2,7 @@ package dist
 
 import (
 	"fmt"
+	"log/slog"
 	"time"
 )
 
@@ -19,17 +20,21 @@ type Option interface {
 
 // common is what clients and workers must agree on.
 type common struct {
-	ns    string // namespace: prefix of stream, bucket and subject names
-	codec Codec
+	ns        string // namespace: prefix of stream, bucket and subject names
+	codec     Codec
+	resultTTL time.Duration
+	maxQueued int64 // 0: no limit
 }
 
-func defaultCommon() common { return common{ns: "ASYNC", codec: JSON} }
+func defaultCommon() common { return common{ns: "ASYNC", codec: JSON, resultTTL: DefaultResultTTL} }
 
 type workerConfig struct {
 	common
 	concurrency int
 	ackWait     time.Duration
+	drain       time.Duration
 	name        string
+	log         *slog.Logger
 }
 
 type clientConfig struct {
@@ -115,6 +120,56 @@ func WorkerName(name string) WorkerOption {
 	return workerOptionFunc(func(c *workerConfig) { c.name = name })
 }
 
+// DefaultResultTTL is how long outcomes are kept when [ResultTTL] does not
+// say.
+const DefaultResultTTL = 24 * time.Hour
+
+// ResultTTL sets how long a task's outcome is kept in the results bucket
+// (default [DefaultResultTTL]): [Attach] and calls with a [Key] find it for
+// that long. It is a property of the bucket, set by whoever creates it (the
+// first worker or client); workers update it to theirs. It panics if d is
+// below one second.
+func ResultTTL(d time.Duration) Option {
+	if d < time.Second {
+		panic(fmt.Sprintf("async: dist.ResultTTL(%v): must be at least 1s", d))
+	}
+	return commonOption(func(c *common) { c.resultTTL = d })
+}
+
+// MaxQueued bounds how many tasks the namespace's queue holds (queued and
+// running, all functions together; default: no bound). A call beyond it
+// fails at once with an error matching [ErrQueueFull] instead of growing
+// the server's storage. Like [ResultTTL] it is a property of the stream.
+// It panics if n < 1.
+func MaxQueued(n int64) Option {
+	if n < 1 {
+		panic(fmt.Sprintf("async: dist.MaxQueued(%d): must be at least 1", n))
+	}
+	return commonOption(func(c *common) { c.maxQueued = n })
+}
+
+// DrainTimeout sets how long [Worker.Run], once its context ends, lets
+// running handlers finish (default 30s). Handlers still running then have
+// their context canceled; their tasks are handed back to the queue for
+// another worker instead of failing. It panics if d < 0.
+func DrainTimeout(d time.Duration) WorkerOption {
+	if d < 0 {
+		panic(fmt.Sprintf("async: dist.DrainTimeout(%v): must not be negative", d))
+	}
+	return workerOptionFunc(func(c *workerConfig) { c.drain = d })
+}
+
+// Logger sets where a worker reports what it drops: malformed or hostile
+// task messages, and outcomes it cannot store (default [slog.Default]).
+// Each kind of problem is logged at most once a second, with a count of
+// the ones left out. It panics if l is nil.
+func Logger(l *slog.Logger) WorkerOption {
+	if l == nil {
+		panic("async: dist.Logger(nil)")
+	}
+	return workerOptionFunc(func(c *workerConfig) { c.log = l })
+}
+
 // A CallOption configures one [Call].
 type CallOption func(*callConfig)
 
@@ -146,7 +201,7 @@ func Timeout(d time.Duration) CallOption {
 
 // Key makes the call idempotent: calls of the same function with the same key
 // make one task, which runs once (at least once, on failures), and all their
-// futures get its result, for as long as the result is kept (24 hours).
+// futures get its result, for as long as the result is kept ([ResultTTL]).
 // Being one task, it is canceled by the Cancel of any of those futures. It
 // panics if key is empty.
 func Key(key string) CallOption {

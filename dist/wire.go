@@ -7,9 +7,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/goasync/async"
 	"github.com/nats-io/nats.go"
@@ -19,55 +21,96 @@ import (
 // The streams, buckets and subjects of one namespace.
 type layout struct {
 	ns          string
-	tasksStream string // work queue of tasks, subjects <ns>.task.<name>
+	tasksStream string // work queue: tasks on <ns>.task.<name>, cancel requests on <ns>.ctl.cancel
 	results     string // KV bucket: task id -> outcome record
 	workers     string // KV bucket: <name>.<worker> -> worker info
+	deadStream  string // ids of dead-lettered tasks on <ns>.dead.<name>, for Stats
 }
 
 func newLayout(ns string) layout {
-	return layout{ns: ns, tasksStream: ns + "_TASKS", results: ns + "_RESULTS", workers: ns + "_WORKERS"}
+	return layout{ns: ns, tasksStream: ns + "_TASKS", results: ns + "_RESULTS", workers: ns + "_WORKERS", deadStream: ns + "_DEAD"}
 }
 
 func (l layout) taskSubject(name string) string { return l.ns + ".task." + name }
 func (l layout) cancelPrefix() string           { return l.ns + ".cancel." }
+func (l layout) ctlSubject() string             { return l.ns + ".ctl.cancel" }
+func (l layout) deadSubject(name string) string { return l.ns + ".dead." + name }
 func (l layout) resultsStream() string          { return "KV_" + l.results }
 func (l layout) resultSubject(id string) string { return "$KV." + l.results + "." + id }
 
+// ctlConsumer is the durable consumer of cancel requests that every worker
+// of a namespace shares; '@' keeps it apart from function names.
+const ctlConsumer = "@cancels"
+
 const (
-	resultTTL     = 24 * time.Hour
 	workerTTL     = 15 * time.Second // a worker's entry expires unless refreshed
 	dedupWindow   = 2 * time.Minute
 	apiTimeout    = 5 * time.Second
 	workerRefresh = workerTTL / 3
+	maxDead       = 100_000 // dead-letter records kept per namespace
 )
 
-// ensureLayout creates the streams and buckets, or checks they exist. Clients
-// and workers both call it, with the same configuration, so either may start
-// first.
-func ensureLayout(ctx context.Context, js jetstream.JetStream, l layout) (results, workers jetstream.KeyValue, err error) {
-	_, err = js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+// ensureLayout makes sure the streams and buckets exist. Workers (update
+// true) create them or update them to their configuration; clients only
+// look them up and create what is missing, so that a client needs no right
+// to change a stream that workers set up.
+func ensureLayout(ctx context.Context, js jetstream.JetStream, l layout, c common, update bool) (results, workers jetstream.KeyValue, err error) {
+	streams := []jetstream.StreamConfig{{
 		Name:       l.tasksStream,
-		Subjects:   []string{l.ns + ".task.>"},
+		Subjects:   []string{l.ns + ".task.>", l.ctlSubject()},
 		Retention:  jetstream.WorkQueuePolicy,
 		Storage:    jetstream.FileStorage,
 		Duplicates: dedupWindow,
-	})
-	if err != nil {
-		return nil, nil, fmt.Errorf("async: dist: creating stream %s: %w", l.tasksStream, err)
+		MaxMsgs:    c.maxQueued,
+		Discard:    jetstream.DiscardNew,
+	}, {
+		Name:     l.deadStream,
+		Subjects: []string{l.ns + ".dead.>"},
+		Storage:  jetstream.FileStorage,
+		MaxAge:   c.resultTTL,
+		MaxMsgs:  maxDead,
+	}}
+	if c.maxQueued == 0 {
+		streams[0].MaxMsgs = -1
 	}
-	results, err = js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket: l.results, History: 1, TTL: resultTTL, Storage: jetstream.FileStorage,
-	})
-	if err != nil {
-		return nil, nil, fmt.Errorf("async: dist: creating bucket %s: %w", l.results, err)
+	for _, cfg := range streams {
+		if err := ensureStream(ctx, js, cfg, update); err != nil {
+			return nil, nil, fmt.Errorf("async: dist: stream %s: %w", cfg.Name, err)
+		}
 	}
-	workers, err = js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket: l.workers, History: 1, TTL: workerTTL, Storage: jetstream.FileStorage,
-	})
-	if err != nil {
-		return nil, nil, fmt.Errorf("async: dist: creating bucket %s: %w", l.workers, err)
+	buckets := []jetstream.KeyValueConfig{
+		{Bucket: l.results, History: 1, TTL: c.resultTTL, Storage: jetstream.FileStorage},
+		{Bucket: l.workers, History: 1, TTL: workerTTL, Storage: jetstream.FileStorage},
 	}
-	return results, workers, nil
+	kvs := make([]jetstream.KeyValue, len(buckets))
+	for i, cfg := range buckets {
+		if update {
+			kvs[i], err = js.CreateOrUpdateKeyValue(ctx, cfg)
+		} else if kvs[i], err = js.KeyValue(ctx, cfg.Bucket); errors.Is(err, jetstream.ErrBucketNotFound) {
+			kvs[i], err = js.CreateKeyValue(ctx, cfg)
+			if errors.Is(err, jetstream.ErrBucketExists) {
+				kvs[i], err = js.KeyValue(ctx, cfg.Bucket)
+			}
+		}
+		if err != nil {
+			return nil, nil, fmt.Errorf("async: dist: bucket %s: %w", cfg.Bucket, err)
+		}
+	}
+	return kvs[0], kvs[1], nil
+}
+
+func ensureStream(ctx context.Context, js jetstream.JetStream, cfg jetstream.StreamConfig, update bool) error {
+	if update {
+		_, err := js.CreateOrUpdateStream(ctx, cfg)
+		return err
+	}
+	_, err := js.Stream(ctx, cfg.Name)
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		if _, err = js.CreateStream(ctx, cfg); errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
+			err = nil
+		}
+	}
+	return err
 }
 
 // Task message headers. The task id is the message id, so that JetStream's
@@ -79,7 +122,22 @@ const (
 	hdrRetry    = "Async-Retry"        // present when errors are retried: comma-separated backoff in ns
 	hdrCodec    = "Async-Codec"
 	hdrKeyed    = "Async-Keyed" // the id comes from a Key: check for a stored result before running
+
+	// A cancel request on the control subject names its task by these.
+	hdrCancelID   = "Async-Cancel"
+	hdrCancelTask = "Async-Task"
 )
+
+// Bounds on what a worker accepts from a message and keeps in a record.
+const (
+	maxCodecName = 64
+	maxBackoffs  = 64
+	maxText      = 64 << 10 // error message, panic value, panic stack
+)
+
+// errInvalidID is the parse error of a task whose id cannot be a task id: a
+// worker drops such a message (it cannot store an outcome under the id).
+var errInvalidID = errors.New("invalid task id")
 
 // taskMeta is what a worker reads from a task's headers.
 type taskMeta struct {
@@ -100,8 +158,11 @@ func parseMeta(h map[string][]string, name string) (taskMeta, error) {
 		return ""
 	}
 	m := taskMeta{id: get(hdrID), name: name, maxAttempts: DefaultMaxAttempts, codec: get(hdrCodec), keyed: get(hdrKeyed) != ""}
-	if m.id == "" {
-		return m, errors.New("task without id")
+	if !validTaskID(m.id) {
+		return m, errInvalidID
+	}
+	if len(m.codec) > maxCodecName {
+		return m, fmt.Errorf("codec name of %d bytes", len(m.codec))
 	}
 	if s := get(hdrDeadline); s != "" {
 		ns, err := strconv.ParseInt(s, 10, 64)
@@ -120,6 +181,9 @@ func parseMeta(h map[string][]string, name string) (taskMeta, error) {
 	if v, ok := h[hdrRetry]; ok {
 		m.retry = true
 		if len(v) > 0 && v[0] != "" {
+			if strings.Count(v[0], ",") >= maxBackoffs {
+				return m, fmt.Errorf("more than %d retry delays", maxBackoffs)
+			}
 			for f := range strings.SplitSeq(v[0], ",") {
 				d, err := strconv.ParseInt(f, 10, 64)
 				if err != nil || d < 0 {
@@ -202,6 +266,7 @@ const (
 	kindTimeout  = "timeout"
 	kindCanceled = "canceled"
 	kindDead     = "dead"
+	kindTooLarge = "toolarge"
 )
 
 type wireError struct {
@@ -224,11 +289,25 @@ func valueRecord(v []byte) []byte {
 }
 
 func errorRecord(e *wireError) []byte {
+	e.Message, e.Stack = capText(e.Message), capText(e.Stack)
 	b, err := json.Marshal(e)
 	if err != nil { // cannot happen: strings and ints only
 		panic(err)
 	}
 	return append([]byte{recError}, b...)
+}
+
+// capText bounds a text that goes into a record, so that a huge error
+// message, panic value or stack cannot make the record unstorable.
+func capText(s string) string {
+	if len(s) <= maxText {
+		return s
+	}
+	cut := maxText
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + fmt.Sprintf("... [%d bytes cut]", len(s)-cut)
 }
 
 // decodeRecord splits a stored record into a value payload or a failure.
@@ -254,13 +333,15 @@ func (e *wireError) toError(name, id string) error {
 	if e.Task != "" {
 		name = e.Task
 	}
-	re := &RemoteError{Task: name, TaskID: id, Worker: e.Worker, Attempt: e.Attempt, Message: e.Message}
+	re := &RemoteError{Task: name, TaskID: id, Worker: e.Worker, Attempt: e.Attempt, Message: e.Message, kind: e.Kind, last: e.Last}
 	kind := e.Kind
 	if kind == kindDead {
 		re.causes = append(re.causes, ErrDeadLetter)
 		kind = e.Last
 	}
 	switch kind {
+	case kindTooLarge:
+		re.causes = append(re.causes, ErrTooLarge)
 	case kindPanic:
 		re.causes = append(re.causes, &async.PanicError{Value: e.Message, Stack: []byte(e.Stack), Task: name})
 	case kindTimeout:
@@ -273,8 +354,17 @@ func (e *wireError) toError(name, id string) error {
 
 // decodeOutcome decodes a record into a value of type T or the error the
 // future settles with.
-func decodeOutcome[T any](codec Codec, name, id string, rec []byte) (T, error) {
-	var v T
+func decodeOutcome[T any](codec Codec, name, id string, rec []byte) (v T, err error) {
+	// The codec runs on bytes that another process wrote, with the
+	// caller's type: a panic in it (a custom UnmarshalJSON, say) fails
+	// this future instead of the process.
+	defer func() {
+		if r := recover(); r != nil {
+			var zero T
+			v, err = zero, fmt.Errorf("async: dist: task %q (%s): decoding result: %w", name, id,
+				&async.PanicError{Value: r, Stack: debug.Stack(), Task: name})
+		}
+	}()
 	payload, fail, err := decodeRecord(rec)
 	if err != nil {
 		return v, err

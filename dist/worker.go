@@ -1,9 +1,11 @@
 package dist
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"runtime"
 	"runtime/debug"
@@ -27,6 +29,9 @@ type Worker struct {
 	handlers map[string]handler
 	started  bool
 
+	ready chan struct{} // closed once Run serves
+	drops dropLog
+
 	// Set up by Run.
 	js       jetstream.JetStream
 	results  jetstream.KeyValue
@@ -34,9 +39,9 @@ type Worker struct {
 	storing  chan struct{} // one token per outcome being stored
 	work     chan delivery // to the handler goroutines
 	running  map[string]*runningTask
-	canceled map[string]time.Time // cancel requests for tasks not running here
-	tasks    sync.WaitGroup       // handlers in flight
-	stopping chan struct{}        // closed when Run's context ends
+	canceled recentIDs      // cancel requests for tasks not running here
+	tasks    sync.WaitGroup // handlers in flight
+	stopping chan struct{}  // closed when Run's context ends
 }
 
 // handler runs a registered function on an encoded request. It returns the
@@ -51,7 +56,8 @@ type runningTask struct {
 
 // NewWorker returns a worker that talks to NATS through nc. It returns an
 // error if nc is nil or closed. Options: [Concurrency], [AckWait],
-// [WorkerName], [Namespace], [Encoding].
+// [DrainTimeout], [WorkerName], [Logger], [Namespace], [Encoding],
+// [ResultTTL], [MaxQueued], [Replicas].
 func NewWorker(nc *nats.Conn, opts ...WorkerOption) (*Worker, error) {
 	if nc == nil {
 		return nil, errors.New("async: dist.NewWorker: nil *nats.Conn")
@@ -59,7 +65,7 @@ func NewWorker(nc *nats.Conn, opts ...WorkerOption) (*Worker, error) {
 	if nc.IsClosed() {
 		return nil, errors.New("async: dist.NewWorker: connection is closed")
 	}
-	cfg := workerConfig{common: defaultCommon(), concurrency: max(16, runtime.GOMAXPROCS(0)), ackWait: 30 * time.Second}
+	cfg := workerConfig{common: defaultCommon(), concurrency: max(16, runtime.GOMAXPROCS(0)), ackWait: 30 * time.Second, drain: 30 * time.Second, log: slog.Default()}
 	for _, o := range opts {
 		if o == nil {
 			panic("async: dist.NewWorker: nil option")
@@ -70,7 +76,7 @@ func NewWorker(nc *nats.Conn, opts ...WorkerOption) (*Worker, error) {
 		host, _ := os.Hostname()
 		cfg.name = fmt.Sprintf("%s-%d-%s", host, os.Getpid(), nuid.Next()[16:])
 	}
-	return &Worker{nc: nc, cfg: cfg, l: newLayout(cfg.ns), handlers: map[string]handler{}}, nil
+	return &Worker{nc: nc, cfg: cfg, l: newLayout(cfg.ns), handlers: map[string]handler{}, ready: make(chan struct{}), drops: dropLog{l: cfg.log}}, nil
 }
 
 // Register makes fn serve tasks called with name. fn runs with a context
@@ -100,19 +106,30 @@ func Register[Req, Resp any](w *Worker, name string, fn func(context.Context, Re
 		panic(fmt.Sprintf("async: dist.Register(%q): name already registered", name))
 	}
 	w.handlers[name] = func(ctx context.Context, codec Codec, data []byte) (out []byte, fail *wireError) {
+		// Decoding and encoding run the codec, and possibly the types' own
+		// methods, on bytes from the network: a panic there is the task's
+		// failure, final (retrying cannot change the bytes), never the
+		// process's.
+		inCodec := true
+		defer func() {
+			if r := recover(); r != nil {
+				msg := fmt.Sprint(r)
+				if inCodec {
+					msg = "in the codec: " + msg
+				}
+				out, fail = nil, &wireError{Kind: kindPanic, Message: msg, Stack: string(debug.Stack()), permanent: inCodec}
+			}
+		}()
 		var req Req
 		if err := codec.Unmarshal(data, &req); err != nil {
 			return nil, &wireError{Kind: kindError, Message: "decoding request: " + err.Error(), permanent: true}
 		}
-		defer func() {
-			if r := recover(); r != nil {
-				out, fail = nil, &wireError{Kind: kindPanic, Message: fmt.Sprint(r), Stack: string(debug.Stack())}
-			}
-		}()
+		inCodec = false
 		resp, err := fn(ctx, req)
 		if err != nil {
 			return nil, failureOf(ctx, err)
 		}
+		inCodec = true
 		b, err := codec.Marshal(resp)
 		if err != nil {
 			return nil, &wireError{Kind: kindError, Message: "encoding response: " + err.Error(), permanent: true}
@@ -160,12 +177,20 @@ func Current(ctx context.Context) (t Task, ok bool) {
 	return t, ok
 }
 
-// Run serves tasks until ctx ends, then stops taking tasks, waits for the
-// running handlers to finish and store their results, withdraws the worker's
-// entries from the workers bucket, and returns nil. It returns an error
-// without serving if nothing is registered or the streams cannot be set up
-// (the connection is down and stays down for the API timeout). A lost
-// connection while serving is not an error: Run resumes when it is back.
+// Ready returns a channel that is closed once Run serves: its consumers
+// exist and it advertises its functions, so a [Call] made then needs no
+// [WaitForWorker].
+func (w *Worker) Ready() <-chan struct{} { return w.ready }
+
+// Run serves tasks until ctx ends, then stops taking tasks, lets the running
+// handlers finish and store their results (for up to [DrainTimeout]; those
+// still running then are canceled and their tasks handed back to the
+// queue), withdraws the worker's entries from the workers bucket, and
+// returns nil. It returns an error without serving if nothing is registered,
+// the streams cannot be set up (the connection is down and stays down for
+// the API timeout), or a function's queue is served with another [AckWait].
+// A lost connection while serving is not an error: Run resumes when it is
+// back. A connection closed for good is: Run stops and returns an error.
 // Run panics if called twice.
 func (w *Worker) Run(ctx context.Context) error {
 	if w == nil {
@@ -188,6 +213,11 @@ func (w *Worker) Run(ctx context.Context) error {
 	if len(names) == 0 {
 		return errors.New("async: dist.Worker.Run: no function registered")
 	}
+	closed := w.nc.StatusChanged(nats.CLOSED)
+	defer w.nc.RemoveStatusListener(closed)
+	if w.nc.IsClosed() {
+		return fmt.Errorf("async: dist.Worker.Run: %w", nats.ErrConnectionClosed)
+	}
 
 	js, err := jetstream.New(w.nc)
 	if err != nil {
@@ -196,7 +226,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	w.js = js
 	setupCtx, cancel := context.WithTimeout(ctx, apiTimeout)
 	defer cancel()
-	results, workers, err := ensureLayout(setupCtx, js, w.l)
+	results, workers, err := ensureLayout(setupCtx, js, w.l, w.cfg.common, true)
 	if err != nil {
 		return err
 	}
@@ -208,11 +238,14 @@ func (w *Worker) Run(ctx context.Context) error {
 			return err
 		}
 	}
+	ctl, err := w.ctlConsumer(setupCtx)
+	if err != nil {
+		return err
+	}
 
 	w.sem = make(chan struct{}, w.cfg.concurrency)
 	w.storing = make(chan struct{}, 4*w.cfg.concurrency)
 	w.running = map[string]*runningTask{}
-	w.canceled = map[string]time.Time{}
 	w.stopping = make(chan struct{})
 	sub, err := w.nc.Subscribe(w.l.cancelPrefix()+">", w.onCancel)
 	if err != nil {
@@ -220,6 +253,19 @@ func (w *Worker) Run(ctx context.Context) error {
 	}
 	base := context.WithoutCancel(ctx)
 	w.advertise(ctx, workers, names)
+
+	// Intake ends when ctx ends or the connection is closed for good.
+	intake, stopIntake := context.WithCancel(ctx)
+	defer stopIntake()
+	var lost error
+	go func() {
+		select {
+		case <-closed:
+			lost = fmt.Errorf("async: dist.Worker.Run: connection closed: %w (last error: %v)", nats.ErrConnectionClosed, w.nc.LastError())
+			stopIntake()
+		case <-intake.Done():
+		}
+	}()
 
 	// Handlers run on long-lived goroutines, whose stacks stay grown. A task
 	// holds a slot or a storing token while it has a goroutine, so with
@@ -234,47 +280,115 @@ func (w *Worker) Run(ctx context.Context) error {
 	var loops sync.WaitGroup
 	share := max(1, (w.cfg.concurrency+len(names)-1)/len(names))
 	for i, name := range names {
-		loops.Go(func() { w.fetchLoop(ctx, name, consumers[i], share) })
+		loops.Go(func() { w.fetchLoop(intake, name, consumers[i], share) })
 	}
+	loops.Go(func() { w.ctlLoop(intake, ctl) })
 	housekeeping := make(chan struct{})
 	var hk sync.WaitGroup
 	hk.Go(func() { w.housekeep(housekeeping, workers, names) })
+	close(w.ready)
 
-	<-ctx.Done()
+	<-intake.Done()
 	close(w.stopping)
-	loops.Wait()   // no new tasks
-	w.tasks.Wait() // running handlers finish and store their results
+	loops.Wait() // no new tasks
+	w.drain()
 	close(w.work)
 	pool.Wait()
 	close(housekeeping)
 	hk.Wait()
 	_ = sub.Unsubscribe()
 	w.withdraw(workers, names)
+	if ctx.Err() == nil {
+		return lost
+	}
 	return nil
 }
 
-// consumer creates (or updates to this worker's ack wait) the durable
-// consumer of name's tasks.
+// drain waits for the running handlers to finish and store their outcomes;
+// after the drain timeout it cancels the handlers still running, whose
+// tasks then go back to the queue.
+func (w *Worker) drain() {
+	drained := make(chan struct{})
+	go func() {
+		w.tasks.Wait()
+		close(drained)
+	}()
+	t := time.NewTimer(w.cfg.drain)
+	defer t.Stop()
+	select {
+	case <-drained:
+		return
+	case <-t.C:
+	}
+	w.mu.Lock()
+	for _, r := range w.running {
+		r.cancel(errDraining)
+	}
+	w.mu.Unlock()
+	<-drained
+}
+
+// errDraining is the cause of a handler context ended by the drain timeout.
+var errDraining = fmt.Errorf("async: dist: worker stopping (drain timeout passed): %w", context.Canceled)
+
+// consumer returns the durable consumer of name's tasks, creating it if
+// needed. Its ack wait belongs to the function's queue, shared by all its
+// workers: a worker that asks for another one fails to start rather than
+// change it under the others.
 func (w *Worker) consumer(ctx context.Context, name string) (jetstream.Consumer, error) {
-	c, err := w.js.CreateOrUpdateConsumer(ctx, w.l.tasksStream, jetstream.ConsumerConfig{
+	cfg := jetstream.ConsumerConfig{
 		Durable:       name,
 		FilterSubject: w.l.taskSubject(name),
 		AckPolicy:     jetstream.AckExplicitPolicy,
 		AckWait:       w.cfg.ackWait,
 		MaxDeliver:    -1, // each task carries its own MaxAttempts
 		MaxAckPending: -1,
+	}
+	for range 2 {
+		c, err := w.js.Consumer(ctx, w.l.tasksStream, name)
+		if err == nil {
+			if have := c.CachedInfo().Config.AckWait; have != w.cfg.ackWait {
+				return nil, fmt.Errorf("async: dist: function %q is served with AckWait %v, this worker asks for %v: "+
+					"start it with AckWait(%v), or stop the other workers and delete consumer %q of stream %s to change it",
+					name, have, w.cfg.ackWait, have, name, w.l.tasksStream)
+			}
+			return c, nil
+		}
+		if !errors.Is(err, jetstream.ErrConsumerNotFound) {
+			return nil, fmt.Errorf("async: dist: consumer %q: %w", name, err)
+		}
+		c, err = w.js.CreateConsumer(ctx, w.l.tasksStream, cfg)
+		if err == nil {
+			return c, nil
+		}
+		if !errors.Is(err, jetstream.ErrConsumerExists) {
+			return nil, fmt.Errorf("async: dist: creating consumer %q: %w", name, err)
+		}
+		// Another worker created it first: check its ack wait.
+	}
+	return nil, fmt.Errorf("async: dist: consumer %q keeps changing", name)
+}
+
+// ctlConsumer returns the consumer of cancel requests, which all workers of
+// the namespace share.
+func (w *Worker) ctlConsumer(ctx context.Context) (jetstream.Consumer, error) {
+	c, err := w.js.CreateOrUpdateConsumer(ctx, w.l.tasksStream, jetstream.ConsumerConfig{
+		Durable:       ctlConsumer,
+		FilterSubject: w.l.ctlSubject(),
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       30 * time.Second,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("async: dist: creating consumer %q: %w", name, err)
+		return nil, fmt.Errorf("async: dist: creating the consumer of cancel requests: %w", err)
 	}
 	return c, nil
 }
 
-// fetchLoop takes tasks of one function while Run's context lasts. It asks
-// the server only for as many tasks as it has free slots, so a busy worker
+// fetchLoop takes tasks of one function while intake lasts. It asks the
+// server only for as many tasks as it has free slots, so a busy worker
 // leaves queued tasks to idle ones.
 func (w *Worker) fetchLoop(ctx context.Context, name string, cons jetstream.Consumer, share int) {
-	backoff := newBackoff()
+	b := newBackoff()
 	for {
 		select {
 		case w.sem <- struct{}{}:
@@ -291,40 +405,72 @@ func (w *Worker) fetchLoop(ctx context.Context, name string, cons jetstream.Cons
 				break more
 			}
 		}
-		fctx, cancel := context.WithTimeout(ctx, time.Second)
-		batch, err := cons.Fetch(n, jetstream.FetchContext(fctx))
 		got := 0
-		if err == nil {
-			for m := range batch.Messages() {
-				got++
-				w.tasks.Add(1)
-				w.work <- delivery{name, m}
-			}
-			err = batch.Error()
-		}
-		cancel()
+		err := fetch(ctx, cons, n, func(m jetstream.Msg) {
+			got++
+			w.tasks.Add(1)
+			w.work <- delivery{name, m}
+		})
 		for ; got < n; got++ {
 			<-w.sem
 		}
-		if err == nil || ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) {
-			backoff.reset()
-			continue
-		}
-		// The connection or the server is away, or the consumer was lost
-		// with a server that kept no state: wait, then recreate it.
-		if !backoff.wait(ctx) {
+		if cons = w.afterFetch(ctx, err, b, cons, func(ctx context.Context) (jetstream.Consumer, error) { return w.consumer(ctx, name) }); cons == nil {
 			return
 		}
-		if errors.Is(err, jetstream.ErrConsumerNotFound) || errors.Is(err, jetstream.ErrConsumerDeleted) || errors.Is(err, jetstream.ErrNoHeartbeat) {
-			cctx, ccancel := context.WithTimeout(ctx, apiTimeout)
-			if _, _, lerr := ensureLayout(cctx, w.js, w.l); lerr == nil {
-				if c, cerr := w.consumer(cctx, name); cerr == nil {
-					cons = c
-				}
-			}
-			ccancel()
+	}
+}
+
+// ctlLoop takes cancel requests while intake lasts.
+func (w *Worker) ctlLoop(ctx context.Context, cons jetstream.Consumer) {
+	b := newBackoff()
+	for {
+		err := fetch(ctx, cons, 64, w.onCancelRequest)
+		if cons = w.afterFetch(ctx, err, b, cons, w.ctlConsumer); cons == nil {
+			return
 		}
 	}
+}
+
+// fetch asks cons for up to n messages, waiting at most a second, and
+// passes each to fn.
+func fetch(ctx context.Context, cons jetstream.Consumer, n int, fn func(jetstream.Msg)) error {
+	fctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	batch, err := cons.Fetch(n, jetstream.FetchContext(fctx))
+	if err != nil {
+		return err
+	}
+	for m := range batch.Messages() {
+		fn(m)
+	}
+	return batch.Error()
+}
+
+// afterFetch decides what a fetch loop does next: it returns the consumer
+// to fetch from (made anew if the server lost it), or nil once ctx ended.
+func (w *Worker) afterFetch(ctx context.Context, err error, b *backoff, cons jetstream.Consumer, remake func(context.Context) (jetstream.Consumer, error)) jetstream.Consumer {
+	if ctx.Err() != nil {
+		return nil
+	}
+	if err == nil || errors.Is(err, context.DeadlineExceeded) {
+		b.reset()
+		return cons
+	}
+	// The connection or the server is away, or the consumer was lost with
+	// a server that kept no state: wait, then make it again.
+	if !b.wait(ctx) {
+		return nil
+	}
+	if errors.Is(err, jetstream.ErrConsumerNotFound) || errors.Is(err, jetstream.ErrConsumerDeleted) || errors.Is(err, jetstream.ErrNoHeartbeat) {
+		cctx, cancel := context.WithTimeout(ctx, apiTimeout)
+		defer cancel()
+		if _, _, lerr := ensureLayout(cctx, w.js, w.l, w.cfg.common, true); lerr == nil {
+			if c, cerr := remake(cctx); cerr == nil {
+				return c
+			}
+		}
+	}
+	return cons
 }
 
 // A delivery is a task handed to a handler goroutine.
@@ -351,8 +497,17 @@ func (w *Worker) serve(base context.Context, pool *sync.WaitGroup) {
 	closed = true
 }
 
-// handle runs one delivered task and settles it: result stored then ack, or
-// a nak for a retry. It releases the task's slot.
+// A job is one delivery of a task being handled.
+type job struct {
+	m        jetstream.Msg
+	id, name string
+	attempt  int
+}
+
+// handle runs one delivered task and settles it: outcome stored then ack,
+// or a nak for a retry. It releases the task's slot. Every way out either
+// stores an outcome before the ack, hands the task back, or drops a message
+// that cannot be a task (Term, logged).
 func (w *Worker) handle(base context.Context, name string, m jetstream.Msg) {
 	defer w.tasks.Done()
 	// The task's slot is for running its handler; storing the outcome
@@ -376,28 +531,33 @@ func (w *Worker) handle(base context.Context, name string, m jetstream.Msg) {
 
 	md, err := m.Metadata()
 	if err != nil {
-		_ = m.Term()
+		w.drop(m, "task message without metadata", "error", err)
 		return
 	}
-	attempt := int(md.NumDelivered)
+	j := job{m: m, name: name, attempt: int(md.NumDelivered)}
 	meta, err := parseMeta(m.Headers(), name)
+	j.id = meta.id
+	if errors.Is(err, errInvalidID) {
+		w.drop(m, "task message with an invalid id", "function", name, "id", capText(meta.id))
+		return
+	}
+	fail := func(f *wireError) {
+		f.Task, f.Worker, f.Attempt = name, w.cfg.name, j.attempt
+		w.finish(j, errorRecord(f))
+	}
 	if err != nil {
-		if meta.id != "" {
-			w.finish(m, meta.id, errorRecord(&wireError{Kind: kindError, Task: name, Message: "malformed task: " + err.Error(), Worker: w.cfg.name, Attempt: attempt}))
-		} else {
-			_ = m.Term()
-		}
+		fail(&wireError{Kind: kindError, Message: "malformed task: " + err.Error()})
 		return
 	}
 	id := meta.id
 	w.mu.Lock()
-	_, canceled := w.canceled[id]
+	canceled := w.canceled.has(id)
 	w.mu.Unlock()
 	if canceled {
-		_ = m.Ack() // the canceling client stored the outcome
+		fail(&wireError{Kind: kindCanceled, Message: "canceled by the caller before it started"})
 		return
 	}
-	if attempt > 1 || meta.keyed {
+	if j.attempt > 1 || meta.keyed {
 		// A redelivery, or a keyed task submitted again: its outcome
 		// may already be stored.
 		gctx, cancel := context.WithTimeout(base, apiTimeout)
@@ -408,12 +568,8 @@ func (w *Worker) handle(base context.Context, name string, m jetstream.Msg) {
 			return
 		}
 	}
-	fail := func(f *wireError) {
-		f.Task, f.Worker, f.Attempt = name, w.cfg.name, attempt
-		w.finish(m, id, errorRecord(f))
-	}
-	if attempt > meta.maxAttempts {
-		fail(&wireError{Kind: kindDead, Message: fmt.Sprintf("delivered %d times without an outcome (workers died or stalled); MaxAttempts is %d", attempt-1, meta.maxAttempts)})
+	if j.attempt > meta.maxAttempts {
+		fail(&wireError{Kind: kindDead, Message: fmt.Sprintf("delivered %d times without an outcome (workers died or stalled); MaxAttempts is %d", j.attempt-1, meta.maxAttempts)})
 		return
 	}
 	if !meta.deadline.IsZero() && !time.Now().Before(meta.deadline) {
@@ -428,7 +584,7 @@ func (w *Worker) handle(base context.Context, name string, m jetstream.Msg) {
 	h := w.handlers[name]
 	w.mu.Unlock()
 
-	ctx := context.WithValue(base, taskKey{}, Task{ID: id, Name: name, Attempt: attempt, Deadline: meta.deadline})
+	ctx := context.WithValue(base, taskKey{}, Task{ID: id, Name: name, Attempt: j.attempt, Deadline: meta.deadline})
 	var cancelDeadline context.CancelFunc = func() {}
 	if !meta.deadline.IsZero() {
 		ctx, cancelDeadline = context.WithDeadline(ctx, meta.deadline)
@@ -452,15 +608,18 @@ func (w *Worker) handle(base context.Context, name string, m jetstream.Msg) {
 			delete(w.running, id)
 			w.mu.Unlock()
 		}()
+		drained := errors.Is(context.Cause(ctx), errDraining)
 		cancel(nil)
 		cancelDeadline()
 		release()
 		switch {
+		case f != nil && drained:
+			_ = m.Nak() // the worker stops: another one runs the task
 		case f == nil:
-			w.finish(m, id, valueRecord(out))
+			w.finish(j, valueRecord(out))
 		case meta.retry && !f.permanent && (f.Kind == kindError || f.Kind == kindPanic):
-			if attempt < meta.maxAttempts {
-				_ = m.NakWithDelay(meta.delay(attempt))
+			if j.attempt < meta.maxAttempts {
+				_ = m.NakWithDelay(meta.delay(j.attempt))
 				return
 			}
 			f.Last, f.Kind = f.Kind, kindDead
@@ -473,56 +632,133 @@ func (w *Worker) handle(base context.Context, name string, m jetstream.Msg) {
 	returned = true
 }
 
+// recordOverhead is room for the headers that a results-bucket write adds
+// to the record.
+const recordOverhead = 256
+
 // finish stores a task's outcome, unless one is stored already, and then
-// acknowledges the task. If the outcome cannot be stored (the connection is
-// closed, or stays down long after Run was asked to stop), the task is left
-// unacknowledged, to be delivered again.
-func (w *Worker) finish(m jetstream.Msg, id string, rec []byte) {
-	if !w.store(id, rec) {
-		return
+// acknowledges the task. An outcome too large to store is replaced by an
+// error saying so. If no outcome can be stored because the server refuses
+// it for good (permissions, say), the task is dropped (Term, logged); if
+// the connection is closed, or stays down long after Run was asked to stop,
+// the task is left unacknowledged, to be delivered again.
+func (w *Worker) finish(j job, rec []byte) {
+	limit := w.nc.MaxPayload()
+	if limit > 0 && int64(len(rec))+recordOverhead > limit {
+		rec = w.tooLarge(j, len(rec), limit)
 	}
-	_ = m.Ack()
+	err := w.store(j.id, rec)
+	if errors.Is(err, ErrTooLarge) && rec[0] == recValue {
+		// The results stream's own limit is lower than the connection's.
+		err = w.store(j.id, w.tooLarge(j, len(rec), limit))
+	}
+	switch {
+	case err == nil:
+		if rec[0] == recError && bytes.Contains(rec, []byte(`"kind":"dead"`)) {
+			_ = w.nc.Publish(w.l.deadSubject(j.name), []byte(j.id)) // counted by Stats
+		}
+		_ = j.m.Ack()
+	case errors.Is(err, errGaveUp):
+	default:
+		w.drop(j.m, "cannot store the outcome of a task", "function", j.name, "id", j.id, "error", err)
+	}
 }
 
-func (w *Worker) store(id string, rec []byte) bool {
-	backoff := newBackoff()
+func (w *Worker) tooLarge(j job, size int, limit int64) []byte {
+	return errorRecord(&wireError{Kind: kindTooLarge, Task: j.name, Worker: w.cfg.name, Attempt: j.attempt,
+		Message: fmt.Sprintf("result of %d bytes is over the server's limit of %d bytes", size-1, limit-recordOverhead)})
+}
+
+// errGaveUp is store's error when the connection is closed, or stays down
+// long after Run was asked to stop.
+var errGaveUp = errors.New("async: dist: gave up storing an outcome")
+
+// store writes an outcome, retrying while the server is away. It returns
+// nil if the outcome is stored or an earlier one stays (first writer wins),
+// a final error if the server refuses the write for good, or errGaveUp.
+func (w *Worker) store(id string, rec []byte) error {
+	b := newBackoff()
 	var stopAt time.Time
 	for {
 		ctx, cancel := context.WithTimeout(context.Background(), apiTimeout)
 		_, err := storeOutcome(ctx, w.js, w.l, id, rec)
 		cancel()
 		if err == nil {
-			return true // stored, or an earlier outcome stays: first writer wins
+			return nil
+		}
+		if fe := finalError(w.nc, w.l.resultSubject(id), err); fe != nil {
+			return fe
 		}
 		if w.nc.IsClosed() {
-			return false
+			return errGaveUp
 		}
 		select {
 		case <-w.stopping:
 			if stopAt.IsZero() {
 				stopAt = time.Now()
 			} else if time.Since(stopAt) > time.Minute {
-				return false
+				return errGaveUp
 			}
 		default:
 		}
-		backoff.sleep()
+		b.sleep()
 	}
 }
 
+// drop terminates a message that cannot be handled, so that it is never
+// delivered again and holds nothing, and logs why.
+func (w *Worker) drop(m jetstream.Msg, why string, args ...any) {
+	_ = m.Term()
+	w.drops.warn(why, append(args, "subject", m.Subject(), "worker", w.cfg.name)...)
+}
+
+// maxCanceled bounds the cancel requests a worker remembers for tasks not
+// running on it, and cancelMemory how long it remembers one.
+const (
+	maxCanceled  = 10_000
+	cancelMemory = 10 * time.Minute
+)
+
 // onCancel handles a caller's cancel message: it ends the handler's context
-// if the task runs here, and remembers the id so that a later delivery is
-// skipped.
+// if the task runs here, and otherwise remembers the id for a while, so that
+// a delivery soon after stores "canceled" instead of running the task.
 func (w *Worker) onCancel(msg *nats.Msg) {
 	id := strings.TrimPrefix(msg.Subject, w.l.cancelPrefix())
+	if !validTaskID(id) {
+		return
+	}
 	w.mu.Lock()
 	r := w.running[id]
 	if r == nil {
-		w.canceled[id] = time.Now()
+		w.canceled.add(id, time.Now())
 	}
 	w.mu.Unlock()
 	if r != nil {
 		r.cancel(errTaskCanceled)
+	}
+}
+
+// onCancelRequest stores "canceled" as the outcome of the task a cancel
+// request names, unless it has one (clients store no outcomes), and acks
+// the request once that is done.
+func (w *Worker) onCancelRequest(m jetstream.Msg) {
+	h := m.Headers()
+	id, name := h.Get(hdrCancelID), h.Get(hdrCancelTask)
+	if !validTaskID(id) || name != "" && !validName(name) {
+		w.drop(m, "cancel request with an invalid task id or name", "id", capText(id), "function", capText(name))
+		return
+	}
+	rec := errorRecord(&wireError{Kind: kindCanceled, Task: name, Message: "canceled by the caller", Worker: w.cfg.name})
+	ctx, cancel := context.WithTimeout(context.Background(), apiTimeout)
+	defer cancel()
+	_, err := storeOutcome(ctx, w.js, w.l, id, rec)
+	switch fe := finalError(w.nc, w.l.resultSubject(id), err); {
+	case err == nil:
+		_ = m.Ack()
+	case fe != nil:
+		w.drop(m, "cannot store the outcome of a canceled task", "id", id, "error", fe)
+	default:
+		_ = m.NakWithDelay(time.Second)
 	}
 }
 
@@ -547,11 +783,7 @@ func (w *Worker) housekeep(stop <-chan struct{}, workers jetstream.KeyValue, nam
 					due = append(due, r.msg)
 				}
 			}
-			for id, t := range w.canceled {
-				if now.Sub(t) > 10*time.Minute {
-					delete(w.canceled, id)
-				}
-			}
+			w.canceled.forget(now.Add(-cancelMemory))
 			w.mu.Unlock()
 			for _, m := range due {
 				_ = m.InProgress()
