@@ -430,7 +430,7 @@ func TestTaskPrefixes(t *testing.T) {
 	checkPrefixes[[]string](t)
 
 	if unsafe.Sizeof(uintptr(0)) == 8 {
-		// The sizes the issues' memory targets rest on (64-bit).
+		// The sizes the memory targets rest on (64-bit).
 		for _, c := range []struct {
 			what      string
 			got, want uintptr

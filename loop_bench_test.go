@@ -103,7 +103,7 @@ func BenchmarkLoopGather(b *testing.B) {
 	b.Run("async-loop", func(b *testing.B) { gather(b, true, withGo) })
 	// The job written as the Node and Python scripts write it: each task and
 	// each child is a call of an async function (Func) with its argument,
-	// so no closure is made per task. The targets are measured on it.
+	// so no closure is made per task. The loop's targets are measured on it.
 	child := Func(func(_ context.Context, i int) (int, error) { return i, nil })
 	task := Func(func(ctx context.Context, i int) (int, error) { return child(ctx, i).Await(ctx) })
 	b.Run("async-loop-func", func(b *testing.B) { gather(b, true, task) })

@@ -14,7 +14,7 @@ import (
 const poolBatch = 10_000
 
 // 10k trivial tasks on 2 workers: Submit each, then await each. The ns/task
-// metric is what the target (≤ 250 ns/task) refers to.
+// metric is what the pool's target (≤ 250 ns/task) refers to.
 func BenchmarkPool10k(b *testing.B) {
 	ctx := context.Background()
 	const workers = 2
@@ -101,7 +101,7 @@ func BenchmarkPoolSubmitAwait(b *testing.B) {
 }
 
 // What a queued task costs: every op submits one task behind a busy worker.
-// B/op is the memory of a queued task (the target: ≤ 150 B).
+// B/op is the memory of a queued task (the target: ≤ 150 B).
 func BenchmarkPoolQueued(b *testing.B) {
 	ctx := context.Background()
 	b.Run("raw", func(b *testing.B) {

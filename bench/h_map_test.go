@@ -9,7 +9,7 @@ import (
 )
 
 // Workload H: map a slice of 100k trivial elements with GOMAXPROCS workers
-// (issue 5's async.Map target, and conc's iter.Map to match).
+// (async.Map's target, and conc's iter.Map to match).
 var workloadH = register(workload{
 	name: "H_Map100k",
 	want: sumWork,

@@ -7,7 +7,7 @@ import (
 	"github.com/goasync/async"
 )
 
-// The async.Map variants (issue 5) of workloads B, C, D, F and H.
+// The async.Map variants of workloads B, C, D, F and H.
 func init() {
 	ctx := context.Background()
 	trivial := func(_ context.Context, x int) (int, error) { return work(x), nil }

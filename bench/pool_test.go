@@ -10,7 +10,7 @@ import (
 	"github.com/goasync/async"
 )
 
-// The Pool variants (issue 4) of workloads A, C and E.
+// The Pool variants of workloads A, C and E.
 func init() {
 	ctx := context.Background()
 

@@ -11,7 +11,7 @@ import (
 // with.
 const queueCap = 64
 
-// Workload Q: one uncontended Put and Get (issue 5's Queue target); the
+// Workload Q: one uncontended Put and Get (the Queue's target); the
 // floor is a buffered channel of the same capacity.
 var workloadQ = register(workload{
 	name: "Q_Queue",

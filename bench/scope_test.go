@@ -10,7 +10,7 @@ import (
 	"github.com/goasync/async"
 )
 
-// The Scope variants (issue 4) of workloads B, C, D, E and F.
+// The Scope variants of workloads B, C, D, E and F.
 func init() {
 	ctx := context.Background()
 

@@ -7,7 +7,7 @@ import (
 	"github.com/goasync/async/stream"
 )
 
-// The stream.Map variants (issue 5) of workload G.
+// The stream.Map variants of workload G.
 func init() {
 	ctx := context.Background()
 	trivial := func(_ context.Context, x int) (int, error) { return work(x), nil }

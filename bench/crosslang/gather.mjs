@@ -45,7 +45,7 @@ const workloads = [
     op: async (xs) => sum(await Promise.all(xs.map(async (x) => work(x)))),
   },
   {
-    // The loop job of issue 7: each task awaits a trivial child.
+    // The event loop's job: each task awaits a trivial child.
     name: "XL_LoopGather100k", tasks: 100_000,
     setup: () => range(100_000), want: (n) => n * n,
     op: async (xs) => sum(await Promise.all(xs.map(async (x) => await child(x)))),

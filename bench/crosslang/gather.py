@@ -38,7 +38,7 @@ async def op_gather(xs):
 
 
 async def await_child(x):
-    # The loop job of issue 7: each task awaits a trivial child coroutine
+    # The event loop's job: each task awaits a trivial child coroutine
     # (awaiting it directly, asyncio's cheapest way; a Task per child is
     # about 2.5x slower).
     return await work_async(x)

@@ -38,7 +38,7 @@ func (r *runner) runScripts(ctx context.Context, count int, benchtime string) {
 	}
 }
 
-// pythonBinary prefers CPython 3.11, the version the issue names.
+// pythonBinary prefers CPython 3.11, the version the targets were set against.
 func pythonBinary() string {
 	if _, err := exec.LookPath("python3.11"); err == nil {
 		return "python3.11"

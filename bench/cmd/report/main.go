@@ -2,7 +2,7 @@
 // benchmarks and the cross-language scripts in one invocation, summarises
 // them with golang.org/x/perf's benchfmt and benchmath (the statistics
 // benchstat uses), and writes BENCHMARKS.md with a table and a chart per
-// workload and the issues' performance targets shown as met or missed.
+// workload and the performance targets shown as met or missed.
 //
 // From the repository root:
 //

@@ -69,14 +69,14 @@ func renderMarkdown(r report) string {
 	w("Same work for everyone: every variant runs the same trivial function (`x*2+1`) or the same 1 ms sleep, returns a checksum that `TestWorkloads` checks is equal across variants and that the benchmark adds to a global (so nothing is optimised away), and runs in the same process with the same GOMAXPROCS. Peers are used as their documentation shows: long-lived pools (pond, ants) are made once outside the timed loop, single-use groups (errgroup, conc) per operation. Warm-up: a check pass runs every benchmark once before the measured pass, and Go's benchmark loop grows the iteration count before it settles; the Node and Python scripts run untimed rounds first.\n\n")
 
 	// Targets.
-	w("## Targets from issues 3, 4 and 5\n\n")
-	w("| issue | target | bound | measured | status |\n|---|---|---|---|---|\n")
+	w("## Performance targets\n\n")
+	w("| area | target | bound | measured | status |\n|---|---|---|---|---|\n")
 	for _, v := range evaluate(r.groups, r.quick) {
 		goal := v.t.goal
 		if v.t.note != "" {
 			goal += " (" + v.t.note + ")"
 		}
-		w("| #%d | %s | %s | %s | %s |\n", v.t.issue, goal, boundString(v.t), v.measured, statusCell(v.status))
+		w("| %s | %s | %s | %s | %s |\n", v.t.area, goal, boundString(v.t), v.measured, statusCell(v.status))
 	}
 	w("\n")
 
@@ -360,7 +360,7 @@ var crossLang = []struct {
 	{"XL_B_All10k", "B_All10k", "async-all", "B: 10k tasks, ordered results", 10_000, ""},
 	{"XL_D_Sleep1k", "D_Sleep1k", "async-all", "D: 1k tasks sleeping 1 ms", 1_000, ""},
 	{"XL_X_Gather100k", "X_Gather100k", "async", "100k trivial async functions gathered", 100_000, ""},
-	{"XL_LoopGather100k", "LoopGather", "async-loop-func", "event loop (issue 7): 100k tasks each awaiting a trivial child, gathered (async functions, as the scripts)", 100_000, rootModule},
+	{"XL_LoopGather100k", "LoopGather", "async-loop-func", "event loop: 100k tasks each awaiting a trivial child, gathered (async functions, as the scripts)", 100_000, rootModule},
 	{"XL_LoopGather100k", "LoopGather", "async-loop", "the same, each task and child started with `Go` and a closure", 100_000, rootModule},
 }
 
@@ -376,7 +376,7 @@ func writeCrossLanguage(b *strings.Builder, r report) {
 		return
 	}
 	w("## Cross-language\n\n")
-	w("The same jobs as async functions in Node (`Promise.all`) and CPython asyncio (`asyncio.gather`), from [`bench/crosslang`](bench/crosslang), run by the same report. Time per task (median); the ratios divide Node's and Python's time by goasync's (above 1: goasync is faster). Node and asyncio run every task on one thread; goasync runs them on GOMAXPROCS = %d threads, as a Go program would. A JavaScript async function that does not await runs to completion at once and its promise settles on the microtask queue, with no thread or stack of its own, while every Go task is a goroutine that the scheduler may run on another thread: that is why Node can win the trivial jobs. The last two rows are the event loop's job (issue 7): goasync runs it inside `RunLoop`, one task at a time like Node and asyncio, where a task that does not block costs no goroutine of its own and a child awaited before it started runs at once in its parent's turn; each task awaits a trivial child (in asyncio, a coroutine awaited directly, its cheapest form). The scripts write the task and the child as async functions called with an argument; the first of the two rows does the same with `async.Func` (the README's equivalent of an async function: one allocation per call), the second starts each with `Go` and a closure capturing the argument (two allocations per call).\n\n", r.machine.GOMAXPROCS)
+	w("The same jobs as async functions in Node (`Promise.all`) and CPython asyncio (`asyncio.gather`), from [`bench/crosslang`](bench/crosslang), run by the same report. Time per task (median); the ratios divide Node's and Python's time by goasync's (above 1: goasync is faster). Node and asyncio run every task on one thread; goasync runs them on GOMAXPROCS = %d threads, as a Go program would. A JavaScript async function that does not await runs to completion at once and its promise settles on the microtask queue, with no thread or stack of its own, while every Go task is a goroutine that the scheduler may run on another thread: that is why Node can win the trivial jobs. The last two rows are the event loop's job: goasync runs it inside `RunLoop`, one task at a time like Node and asyncio, where a task that does not block costs no goroutine of its own and a child awaited before it started runs at once in its parent's turn; each task awaits a trivial child (in asyncio, a coroutine awaited directly, its cheapest form). The scripts write the task and the child as async functions called with an argument; the first of the two rows does the same with `async.Func` (the README's equivalent of an async function: one allocation per call), the second starts each with `Go` and a closure capturing the argument (two allocations per call).\n\n", r.machine.GOMAXPROCS)
 	w("| job | raw Go | goasync | Node | Python | Node ÷ goasync | Python ÷ goasync |\n|---|--:|--:|--:|--:|--:|--:|\n")
 	for _, c := range crossLang {
 		gx := findXL(xls, c.xl)

@@ -7,18 +7,18 @@ import (
 	"strings"
 )
 
-// A target is a performance goal set by an issue. Either a ratio of a
+// A target is a performance goal of the project. Either a ratio of a
 // variant to a baseline in the same group (base != ""), or an absolute bound
 // on one of the variant's units. Met means the median is within the bound.
 type target struct {
-	issue   int
-	goal    string // as the issue states it
+	area    string // the part of the library it measures
+	goal    string
 	group   string
 	variant string
 	unit    string  // tidied unit: sec/op, sec/task, B/op, allocs/op, B/task
 	base    string  // baseline variant for a ratio target
 	max     float64 // the bound: a ratio, or an absolute value in unit
-	note    string  // how the report measures it, where that differs from the issue's wording
+	note    string  // how the report measures it, where that differs from the goal's wording
 	pkg     string  // the package whose benchmark it is; "" for the bench suite
 	// baseGroup, if set, is the group of the baseline variant (a
 	// cross-language job, XL_*), whose ops do the same work as the
@@ -26,47 +26,47 @@ type target struct {
 	baseGroup string
 }
 
-// targets lists every target of issues 3, 4, 5, 7 and 10 that a ratio or an
-// upper bound on time or bytes expresses (dist's latency percentiles and
-// redelivery time are custom metrics, shown in their group's table). Keep it in step with the
-// issues: it is what BENCHMARKS.md reports as met or missed.
+// targets lists every performance goal that a ratio or an upper bound on
+// time or bytes expresses (dist's latency percentiles and redelivery time
+// are custom metrics, shown in their group's table): it is what
+// BENCHMARKS.md reports as met or missed.
 var targets = []target{
-	// Issue 3: core.
-	{issue: 3, goal: "Go + Await of a trivial fn ≤ 1.1× raw goroutine + chan", group: "A_Spawn", variant: "async", unit: "sec/op", base: "raw", max: 1.1},
-	{issue: 3, goal: "Go + Await: ≤ 3 allocs", group: "A_Spawn", variant: "async", unit: "allocs/op", max: 3},
-	{issue: 3, goal: "Go + Await: ≤ 200 B", group: "A_Spawn", variant: "async", unit: "B/op", max: 200},
-	{issue: 3, goal: "Await on a settled future ≤ 20 ns", group: "A_AwaitSettled", variant: "async", unit: "sec/op", max: 20e-9},
-	{issue: 3, goal: "Await on a settled future: 0 allocations", group: "A_AwaitSettled", variant: "async", unit: "allocs/op", max: 0},
-	{issue: 3, goal: "All over 10k futures ≤ 1.1× raw WaitGroup + slice", group: "B_All10k", variant: "async-all", unit: "sec/op", base: "raw", max: 1.1},
-	{issue: 3, goal: "A pending future with its parked goroutine ≤ 2.8 KB (1M pending)", group: "E_Pending1M", variant: "async", unit: "B/task", max: 2800,
+	// Futures and combinators.
+	{area: "core", goal: "Go + Await of a trivial fn ≤ 1.1× raw goroutine + chan", group: "A_Spawn", variant: "async", unit: "sec/op", base: "raw", max: 1.1},
+	{area: "core", goal: "Go + Await: ≤ 3 allocs", group: "A_Spawn", variant: "async", unit: "allocs/op", max: 3},
+	{area: "core", goal: "Go + Await: ≤ 200 B", group: "A_Spawn", variant: "async", unit: "B/op", max: 200},
+	{area: "core", goal: "Await on a settled future ≤ 20 ns", group: "A_AwaitSettled", variant: "async", unit: "sec/op", max: 20e-9},
+	{area: "core", goal: "Await on a settled future: 0 allocations", group: "A_AwaitSettled", variant: "async", unit: "allocs/op", max: 0},
+	{area: "core", goal: "All over 10k futures ≤ 1.1× raw WaitGroup + slice", group: "B_All10k", variant: "async-all", unit: "sec/op", base: "raw", max: 1.1},
+	{area: "core", goal: "A pending future with its parked goroutine ≤ 2.8 KB (1M pending)", group: "E_Pending1M", variant: "async", unit: "B/task", max: 2800,
 		note: "2.8 KB read as 2800 B; heap + stack bytes per task after a GC, fresh process per run"},
-	// Issue 4: scopes and pool.
-	{issue: 4, goal: "Scope without limit, 10k trivial children ≤ 1.1× raw WaitGroup", group: "B_All10k", variant: "async-scope", unit: "sec/op", base: "raw", max: 1.1},
-	{issue: 4, goal: "Scope without limit: no slower than errgroup", group: "B_All10k", variant: "async-scope", unit: "sec/op", base: "errgroup", max: 1.0},
-	{issue: 4, goal: "Scope with Limit(8), 10k children ≤ 0.5× errgroup.SetLimit(8)", group: "C_Limit10k/8", variant: "async-scope", unit: "sec/op", base: "errgroup", max: 0.5},
-	{issue: 4, goal: "Pool Submit+Await of a trivial task ≤ 250 ns/task with 2 workers", group: "C_Limit10k/2", variant: "async-pool", unit: "sec/task", max: 250e-9,
+	// Scopes and pools.
+	{area: "scopes, pools", goal: "Scope without limit, 10k trivial children ≤ 1.1× raw WaitGroup", group: "B_All10k", variant: "async-scope", unit: "sec/op", base: "raw", max: 1.1},
+	{area: "scopes, pools", goal: "Scope without limit: no slower than errgroup", group: "B_All10k", variant: "async-scope", unit: "sec/op", base: "errgroup", max: 1.0},
+	{area: "scopes, pools", goal: "Scope with Limit(8), 10k children ≤ 0.5× errgroup.SetLimit(8)", group: "C_Limit10k/8", variant: "async-scope", unit: "sec/op", base: "errgroup", max: 0.5},
+	{area: "scopes, pools", goal: "Pool Submit+Await of a trivial task ≤ 250 ns/task with 2 workers", group: "C_Limit10k/2", variant: "async-pool", unit: "sec/task", max: 250e-9,
 		note: "10k Submits to a 2-worker pool, then All over their futures"},
-	{issue: 4, goal: "A queued pool task ≤ 150 B", group: "E_Pending1M", variant: "async-pool-queued", unit: "B/task", max: 150,
+	{area: "scopes, pools", goal: "A queued pool task ≤ 150 B", group: "E_Pending1M", variant: "async-pool-queued", unit: "B/task", max: 150,
 		note: "1M tasks queued behind one busy worker"},
-	{issue: 4, goal: "1k children each sleeping 1 ms: within 5 % of errgroup", group: "D_Sleep1k", variant: "async-scope", unit: "sec/op", base: "errgroup", max: 1.05},
-	// Issue 5: streams.
-	{issue: 5, goal: "async.Map over 100k trivial elements, Limit = GOMAXPROCS: ≤ 40 ns/element", group: "H_Map100k", variant: "async-map", unit: "sec/task", max: 40e-9},
-	{issue: 5, goal: "async.Map: match or beat conc's iter.Map", group: "H_Map100k", variant: "async-map", unit: "sec/op", base: "conc-iter", max: 1.0},
-	{issue: 5, goal: "stream.Map ordered: ≤ 300 ns/element", group: "G_Stream1M/ordered", variant: "async-stream", unit: "sec/task", max: 300e-9,
+	{area: "scopes, pools", goal: "1k children each sleeping 1 ms: within 5 % of errgroup", group: "D_Sleep1k", variant: "async-scope", unit: "sec/op", base: "errgroup", max: 1.05},
+	// Map, streams and Queue.
+	{area: "streams", goal: "async.Map over 100k trivial elements, Limit = GOMAXPROCS: ≤ 40 ns/element", group: "H_Map100k", variant: "async-map", unit: "sec/task", max: 40e-9},
+	{area: "streams", goal: "async.Map: match or beat conc's iter.Map", group: "H_Map100k", variant: "async-map", unit: "sec/op", base: "conc-iter", max: 1.0},
+	{area: "streams", goal: "stream.Map ordered: ≤ 300 ns/element", group: "G_Stream1M/ordered", variant: "async-stream", unit: "sec/task", max: 300e-9,
 		note: "measured over 1M items with Limit(8), not 100k"},
-	{issue: 5, goal: "Queue Put+Get pair, uncontended ≤ 1.2× a buffered channel", group: "Q_Queue", variant: "async", unit: "sec/op", base: "raw", max: 1.2},
-	// Issue 7: the event loop.
-	{issue: 7, goal: "Switching between two loop tasks (Queue ping-pong) ≤ 2× a goroutine ping-pong over an unbuffered channel", group: "LoopSwitch", variant: "async-loop-queue", unit: "sec/op", base: "raw", max: 2, pkg: rootModule},
-	{issue: 7, goal: "100k loop tasks each awaiting a trivial child, gathered with All: ≥ 10× faster than CPython asyncio.gather", group: "LoopGather", variant: "async-loop-func", unit: "sec/op", base: "python", baseGroup: "XL_LoopGather100k", max: 0.1,
+	{area: "streams", goal: "Queue Put+Get pair, uncontended ≤ 1.2× a buffered channel", group: "Q_Queue", variant: "async", unit: "sec/op", base: "raw", max: 1.2},
+	// The event loop.
+	{area: "event loop", goal: "Switching between two loop tasks (Queue ping-pong) ≤ 2× a goroutine ping-pong over an unbuffered channel", group: "LoopSwitch", variant: "async-loop-queue", unit: "sec/op", base: "raw", max: 2, pkg: rootModule},
+	{area: "event loop", goal: "100k loop tasks each awaiting a trivial child, gathered with All: ≥ 10× faster than CPython asyncio.gather", group: "LoopGather", variant: "async-loop-func", unit: "sec/op", base: "python", baseGroup: "XL_LoopGather100k", max: 0.1,
 		note: "≥ 10× faster read as ≤ 0.1× asyncio's time for the same 100k tasks; task and child written as async functions (Func), as the scripts write them", pkg: rootModule},
-	{issue: 7, goal: "100k loop tasks each awaiting a trivial child, gathered with All: ≥ 2× faster than Node Promise.all", group: "LoopGather", variant: "async-loop-func", unit: "sec/op", base: "node", baseGroup: "XL_LoopGather100k", max: 0.5,
+	{area: "event loop", goal: "100k loop tasks each awaiting a trivial child, gathered with All: ≥ 2× faster than Node Promise.all", group: "LoopGather", variant: "async-loop-func", unit: "sec/op", base: "node", baseGroup: "XL_LoopGather100k", max: 0.5,
 		note: "≥ 2× faster read as ≤ 0.5× Node's time for the same 100k tasks; task and child written as async functions (Func), as the scripts write them", pkg: rootModule},
-	{issue: 7, goal: "The same job with each task and child started by Go and a closure: ≥ 2× faster than Node Promise.all", group: "LoopGather", variant: "async-loop", unit: "sec/op", base: "node", baseGroup: "XL_LoopGather100k", max: 0.5,
+	{area: "event loop", goal: "The same job with each task and child started by Go and a closure: ≥ 2× faster than Node Promise.all", group: "LoopGather", variant: "async-loop", unit: "sec/op", base: "node", baseGroup: "XL_LoopGather100k", max: 0.5,
 		note: "not the scripts' form (they make no closure per task); shown so that the closure form's cost is visible", pkg: rootModule},
-	// Issue 10: dist (embedded server, file storage, 4 workers).
-	{issue: 10, goal: "Throughput with 4 workers ≥ 10,000 tasks/s", group: "DistThroughput", variant: "async-dist", unit: "sec/op", max: 100e-6,
+	// dist (embedded server, file storage, 4 workers).
+	{area: "dist", goal: "Throughput with 4 workers ≥ 10,000 tasks/s", group: "DistThroughput", variant: "async-dist", unit: "sec/op", max: 100e-6,
 		note: "≥ 10k tasks/s read as ≤ 100 µs per task", pkg: distModule},
-	{issue: 10, goal: "Throughput ≥ 0.7× raw JetStream doing the same work", group: "DistThroughput", variant: "async-dist", unit: "sec/op", base: "raw", max: 1 / 0.7,
+	{area: "dist", goal: "Throughput ≥ 0.7× raw JetStream doing the same work", group: "DistThroughput", variant: "async-dist", unit: "sec/op", base: "raw", max: 1 / 0.7,
 		note: "≥ 0.7× raw's tasks/s read as ≤ 1.43× raw's time per task", pkg: distModule},
 }
 
@@ -177,6 +177,6 @@ func boundString(t target) string {
 func printTargets(w io.Writer, groups []*group, quick bool) {
 	fmt.Fprintln(w, "targets:")
 	for _, v := range evaluate(groups, quick) {
-		fmt.Fprintf(w, "  #%d %-28s %-14s %s (%s)\n", v.t.issue, v.status, boundString(v.t), v.t.goal, v.measured)
+		fmt.Fprintf(w, "  %-13s %-28s %-14s %s (%s)\n", v.t.area, v.status, boundString(v.t), v.t.goal, v.measured)
 	}
 }

@@ -110,7 +110,7 @@ type Event struct{}
 func (e *Event) Set()                           {}
 func (e *Event) Wait(ctx context.Context) error { return nil }
 
-// The event loop (issue 7).
+// The event loop.
 
 func RunLoop(ctx context.Context, main func(context.Context) error, opts ...Option) error { return nil }
 
