@@ -7,9 +7,13 @@
 //	async.SetDebug(true)
 //	go http.ListenAndServe("127.0.0.1:6060", console.Handler())
 //
-// The page is one embedded HTML file with no external resources. Serve it
-// only to people allowed to see the program's task names, spawn sites and
-// errors, such as on a loopback address.
+// The page is embedded (HTML, a script and a style sheet) and loads nothing
+// from elsewhere. Serve it only to people allowed to see the program's task
+// names, spawn sites and errors, such as on a loopback address. The console
+// answers only requests addressed to a loopback name (localhost, 127.0.0.1,
+// [::1]) unless [AllowHosts] lists more, which defeats DNS rebinding, and
+// its responses forbid framing, content sniffing and any script or style
+// but its own.
 package console
 
 import (
@@ -23,8 +27,19 @@ import (
 	"github.com/goasync/async"
 )
 
-//go:embed index.html
-var page []byte
+var (
+	//go:embed index.html
+	page []byte
+	//go:embed console.js
+	script []byte
+	//go:embed console.css
+	style []byte
+)
+
+// csp allows the page its own script, style sheet and API, and nothing else:
+// no inline script, no other origin, no framing, no form or base URL.
+const csp = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; " +
+	"base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
 // interval is how often the live stream sends a new snapshot.
 const interval = 500 * time.Millisecond
@@ -39,20 +54,57 @@ const interval = 500 * time.Millisecond
 //
 // A stream ends when its client goes away. Handler starts no goroutine of
 // its own.
-func Handler() http.Handler {
+//
+// A request whose Host header is not a loopback name (localhost,
+// 127.0.0.1 or [::1], with any port) or a name given to [AllowHosts] gets
+// 403 Forbidden. Every response carries X-Content-Type-Options: nosniff,
+// X-Frame-Options: DENY and a Content-Security-Policy that allows only the
+// console's own script, style sheet and API.
+func Handler(opts ...Option) http.Handler {
+	h := &handler{cfg: config{hosts: map[string]bool{}, maxStreams: defaultMaxStreams}}
+	for _, o := range opts {
+		o(&h.cfg)
+	}
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.Header().Set("Cache-Control", "no-store")
-		w.Write(page)
-	})
+	mux.HandleFunc("GET /{$}", asset("text/html; charset=utf-8", page))
+	mux.HandleFunc("GET /console.js", asset("text/javascript; charset=utf-8", script))
+	mux.HandleFunc("GET /console.css", asset("text/css; charset=utf-8", style))
 	mux.HandleFunc("GET /api/tasks", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Cache-Control", "no-store")
 		json.NewEncoder(w).Encode(take())
 	})
 	mux.HandleFunc("GET /api/events", serveEvents)
-	return mux
+	h.mux = mux
+	return h
+}
+
+type handler struct {
+	cfg config
+	mux *http.ServeMux
+}
+
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	hd := w.Header()
+	hd.Set("X-Content-Type-Options", "nosniff")
+	hd.Set("X-Frame-Options", "DENY")
+	hd.Set("Content-Security-Policy", csp)
+	hd.Set("Referrer-Policy", "no-referrer")
+	hd.Set("Cross-Origin-Resource-Policy", "same-origin")
+	if !h.cfg.hostAllowed(r.Host) {
+		// The Host is not echoed: it is the attacker's text.
+		http.Error(w, "console: this host name is not allowed (see console.AllowHosts)", http.StatusForbidden)
+		return
+	}
+	h.mux.ServeHTTP(w, r)
+}
+
+func asset(contentType string, b []byte) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", contentType)
+		w.Header().Set("Cache-Control", "no-store")
+		w.Write(b)
+	}
 }
 
 func serveEvents(w http.ResponseWriter, r *http.Request) {

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"github.com/goasync/async"
 	"github.com/goasync/async/console"
@@ -83,9 +85,9 @@ func text(ctx context.Context, t *testing.T, sel string) string {
 }
 
 // eval evaluates a JavaScript expression in the page.
-func eval[T any](ctx context.Context, t *testing.T, expr string) T {
+func eval[T any](ctx context.Context, t *testing.T, expr string, opts ...chromedp.EvaluateOption) T {
 	t.Helper()
-	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr))
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr, opts...))
 	if err != nil {
 		t.Fatalf("%s: %v", expr, err)
 	}
@@ -101,17 +103,17 @@ func waitVisible(ctx context.Context, t *testing.T, sel string) {
 	}
 }
 
-func TestConsoleInChromium(t *testing.T) {
+// browse starts a headless Chromium (with extra flags) and opens url. The
+// first action starts the browser, under a context without a deadline (a
+// deadline would end the browser); the returned context bounds later ones so
+// that a broken page fails the test instead of hanging it. The bound is not
+// a timing assertion.
+func browse(t *testing.T, url string, flags ...chromedp.ExecAllocatorOption) context.Context {
+	t.Helper()
 	if _, err := os.Stat(chromium); err != nil {
 		t.Fatalf("%s is missing: run .ci/setup-chromium.sh (as root) to install Debian's chromium", chromium)
 	}
-	defer async.SetDebug(async.SetDebug(true))
-	s := startScene()
-	defer s.stop()
-	srv := httptest.NewServer(console.Handler()) // on 127.0.0.1
-	defer srv.Close()
-
-	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
+	opts := append([]chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(chromium),
 		chromedp.Headless,
 		chromedp.NoSandbox,
@@ -123,19 +125,32 @@ func TestConsoleInChromium(t *testing.T) {
 		chromedp.Flag("disable-sync", true),
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.WindowSize(1280, 860),
-	)
-	defer cancelAlloc()
+	}, flags...)
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancelAlloc)
 	browser, cancelTab := chromedp.NewContext(alloc)
-	defer cancelTab()
-	// The first action starts the browser, under a context without a
-	// deadline (a deadline would end the browser); later ones are bounded so
-	// that a broken page fails the test instead of hanging it. The bound is
-	// not a timing assertion.
-	if err := chromedp.Do(browser, chromedp.Navigate(srv.URL+"/")); err != nil {
+	t.Cleanup(cancelTab)
+	// Count Content-Security-Policy violations from the first script on.
+	if err := chromedp.Do(browser, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{
+			Source: `window.cspViolations = [];
+			document.addEventListener("securitypolicyviolation", (e) => window.cspViolations.push(e.violatedDirective + " " + e.blockedURI));`})
+		return err
+	}), chromedp.Navigate(url)); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(browser, 60*time.Second)
-	defer cancel()
+	ctx, cancel := context.WithTimeout(browser, 120*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func TestConsoleInChromium(t *testing.T) {
+	defer async.SetDebug(async.SetDebug(true))
+	s := startScene()
+	defer s.stop()
+	srv := httptest.NewServer(console.Handler()) // on 127.0.0.1
+	t.Cleanup(srv.Close) // after the browser has gone, with its event stream
+	ctx := browse(t, srv.URL+"/")
 
 	// The rendered tree: charge-card, running, under checkout, which is
 	// blocked awaiting it; the await cycle highlighted.
@@ -191,4 +206,7 @@ func TestConsoleInChromium(t *testing.T) {
 	close(s.release)
 	waitVisible(ctx, t, `li.task[data-name="charge-card"][data-state="done"]`)
 	waitVisible(ctx, t, `li.task[data-name="checkout"][data-state="done"]`)
+	if v := eval[[]string](ctx, t, `window.cspViolations`); len(v) != 0 {
+		t.Errorf("the page broke its own Content-Security-Policy: %v", v)
+	}
 }

@@ -1,0 +1,92 @@
+package browsertest
+
+import (
+	"context"
+	"errors"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+	"github.com/goasync/async"
+	"github.com/goasync/async/console"
+)
+
+// A page on another origin cannot read the console through DNS rebinding:
+// its own name resolves to 127.0.0.1 (Chromium's host resolver rules play
+// the attacker's DNS), so the browser treats the console as the attacker's
+// origin; the console refuses the attacker's Host.
+func TestDNSRebindingInChromium(t *testing.T) {
+	defer async.SetDebug(async.SetDebug(true))
+	srv := httptest.NewServer(console.Handler())
+	t.Cleanup(srv.Close) // after the browser has gone, with its event stream
+	port := srv.URL[strings.LastIndexByte(srv.URL, ':')+1:]
+	ctx := browse(t, "http://rebind.attacker.example:"+port+"/",
+		chromedp.Flag("host-resolver-rules", "MAP *.attacker.example 127.0.0.1"))
+
+	// The attacker's page, now same-origin with the console, reads the API.
+	got := eval[string](ctx, t, `fetch("/api/tasks").then((r) => r.status + " " + r.headers.get("content-type"))`, chromedp.EvalAwaitPromise)
+	if !strings.HasPrefix(got, "403 ") {
+		t.Errorf("the rebound page read /api/tasks: %s; want 403", got)
+	}
+	if body := eval[string](ctx, t, `document.body.innerText`); strings.Contains(body, "goasync console") {
+		t.Errorf("the rebound page was served the console: %q", body)
+	}
+}
+
+// Task names, errors and panic values are shown as text: no script in them
+// runs, no markup in them is parsed.
+func TestHostileTextInChromium(t *testing.T) {
+	defer async.SetDebug(async.SetDebug(true))
+	ctx0 := context.Background()
+	release := make(chan struct{})
+	payloads := []string{
+		`<img src=x onerror="window.pwned='name'">`,
+		`"><script>window.pwned='attr'</script>`,
+		`</style><svg onload="window.pwned='svg'">`,
+		`javascript:window.pwned='href'`,
+	}
+	var fs []*async.Future[int]
+	for _, p := range payloads {
+		fs = append(fs, async.Go(ctx0, func(context.Context) (int, error) { <-release; return 0, nil }, async.Name(p)))
+	}
+	failed := async.Go(ctx0, func(context.Context) (int, error) {
+		return 0, errors.New(`<img src=x onerror="window.pwned='err'">`)
+	}, async.Name("fails"))
+	failed.Await(ctx0)
+	panicked := async.Go(ctx0, func(context.Context) (int, error) {
+		panic(`<iframe src="javascript:parent.pwned='panic'"></iframe>`)
+	}, async.Name("panics"))
+	panicked.Await(ctx0)
+	defer func() {
+		close(release)
+		async.AllSettled(ctx0, fs...)
+	}()
+	srv := httptest.NewServer(console.Handler())
+	t.Cleanup(srv.Close) // after the browser has gone, with its event stream
+	ctx := browse(t, srv.URL+"/")
+
+	waitVisible(ctx, t, `li.task[data-name="panics"][data-state="failed"]`)
+	for _, p := range payloads {
+		if !eval[bool](ctx, t, `[...document.querySelectorAll(".name")].some((e) => e.textContent === `+jsString(p)+`)`) {
+			t.Errorf("name %q is not shown as text", p)
+		}
+	}
+	if e := text(ctx, t, `li[data-name="fails"] .err`); !strings.Contains(e, `<img src=x onerror=`) {
+		t.Errorf("error shown as %q; want its text", e)
+	}
+	if e := text(ctx, t, `li[data-name="panics"] .err`); !strings.Contains(e, `<iframe src=`) {
+		t.Errorf("panic value shown as %q; want its text", e)
+	}
+	if n := eval[int](ctx, t, `document.querySelectorAll("main img, main svg script, main iframe, main script").length`); n != 0 {
+		t.Errorf("%d elements were parsed from task text", n)
+	}
+	if p := eval[string](ctx, t, `String(window.pwned)`); p != "undefined" {
+		t.Errorf("a payload ran: window.pwned = %q", p)
+	}
+}
+
+func jsString(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, "`", "\\`", "$", `\$`)
+	return "`" + r.Replace(s) + "`"
+}
