@@ -149,7 +149,7 @@ func TestConsoleInChromium(t *testing.T) {
 	s := startScene()
 	defer s.stop()
 	srv := httptest.NewServer(console.Handler()) // on 127.0.0.1
-	t.Cleanup(srv.Close) // after the browser has gone, with its event stream
+	t.Cleanup(srv.Close)                         // after the browser has gone, with its event stream
 	ctx := browse(t, srv.URL+"/")
 
 	// The rendered tree: charge-card, running, under checkout, which is
