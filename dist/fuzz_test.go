@@ -1,7 +1,16 @@
 package dist
 
 import (
+	"context"
+	"log/slog"
+	"strconv"
+	"sync"
 	"testing"
+	"time"
+
+	"github.com/goasync/async"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // Workers and clients read headers and records that other processes wrote;
@@ -29,4 +38,174 @@ func FuzzDecode(f *testing.F) {
 			}
 		}
 	})
+}
+
+// fakeMsg is a results-watch message made up by a test.
+type fakeMsg struct {
+	jetstream.Msg
+	subject string
+	data    []byte
+}
+
+func (m fakeMsg) Subject() string                 { return m.subject }
+func (m fakeMsg) Data() []byte                    { return m.data }
+func (m fakeMsg) Headers() nats.Header            { return nats.Header{} }
+func (m fakeMsg) Reply() string                   { return "" }
+func (m fakeMsg) Ack() error                      { return nil }
+func (m fakeMsg) Term() error                     { return nil }
+func (m fakeMsg) Nak() error                      { return nil }
+func (m fakeMsg) InProgress() error               { return nil }
+func (m fakeMsg) DoubleAck(context.Context) error { return nil }
+
+// Whatever record a results watch delivers, the calls awaiting it settle
+// (with a value or an error) and nothing panics, even a type whose own
+// decoding panics.
+func FuzzClientResult(f *testing.F) {
+	f.Add([]byte(`v{"N":1,"S":"x"}`))
+	f.Add([]byte(`e{"kind":"panic","msg":"m","stack":"s"}`))
+	f.Add([]byte(`e{"kind":"dead","last":"toolarge"}`))
+	f.Add([]byte(`vnull`))
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, rec []byte) {
+		c := &Client{cfg: clientConfig{common: defaultCommon()}, l: newLayout("ASYNC"), pending: map[string]*call{}, done: make(chan struct{})}
+		type value struct {
+			N int
+			S string
+		}
+		p1, p2 := async.NewPromise[value](), async.NewPromise[panicky]()
+		k1, k2 := newCall(c, p1, "fn", "some.id"), newCall(c, p2, "fn", "some.id")
+		c.add(k1)
+		c.add(k2)
+		c.onResult(fakeMsg{subject: c.l.resultSubject("some.id"), data: rec})
+		if _, done := p1.Future().Peek(); !done {
+			t.Fatal("call not settled by a record")
+		}
+		if _, done := p2.Future().Peek(); !done {
+			t.Fatal("second call on the same id not settled")
+		}
+		if len(c.pending) != 0 {
+			t.Fatal("settled calls still pending")
+		}
+	})
+}
+
+// Random task headers and bodies published to a worker: every message is
+// settled or dropped, a valid id gets a stored outcome, no slot stays held,
+// and nothing panics.
+func FuzzWorkerMessage(f *testing.F) {
+	f.Add("good.1", "", "", "", "json", false, []byte(`"x"`))
+	f.Add("a b", "1", "0", "x", "json", true, []byte(`{`))
+	f.Add("k.1", "9999999999999999999", "3", "0,1000", "gob", true, []byte{0xff})
+	f.Add("x", "-5", "2", "", "json", false, []byte(`"panic"`))
+	var (
+		once sync.Once
+		env  *fuzzEnv
+	)
+	f.Cleanup(func() {
+		if env != nil {
+			env.close()
+		}
+	})
+	seq := 0
+	f.Fuzz(func(t *testing.T, id, deadline, attempts, retry, codec string, keyed bool, body []byte) {
+		once.Do(func() { env = newFuzzEnv(f) })
+		seq++
+		// A distinct id each time, or the duplicate window drops it.
+		if id != "" {
+			id += "." + strconv.Itoa(seq)
+		}
+		m := nats.NewMsg(env.w.l.taskSubject("echo"))
+		m.Data = body
+		set := func(k, v string) {
+			if v != "" {
+				m.Header.Set(k, v)
+			}
+		}
+		set(hdrID, id)
+		set(hdrDeadline, deadline)
+		set(hdrAttempts, attempts)
+		set(hdrCodec, codec)
+		if retry != "" {
+			m.Header[hdrRetry] = []string{retry}
+		}
+		if keyed {
+			set(hdrKeyed, "1")
+		}
+		if _, err := env.js.PublishMsg(context.Background(), m); err != nil {
+			return // the server refused it (too big, bad header): nothing reached the worker
+		}
+		deadlineAt := time.Now().Add(10 * time.Second)
+		for {
+			info, err := env.js.Stream(context.Background(), env.w.l.tasksStream)
+			if err == nil && info.CachedInfo().State.Msgs == 0 {
+				break
+			}
+			if time.Now().After(deadlineAt) {
+				t.Fatalf("message with id %q still queued after 10s", id)
+			}
+			time.Sleep(time.Millisecond)
+		}
+		if validTaskID(id) {
+			if _, err := env.w.results.Get(context.Background(), id); err != nil {
+				t.Fatalf("no outcome stored for task %q: %v", id, err)
+			}
+		}
+		// No slot stays held: with two slots, a leak per input would
+		// stop this call within a few inputs.
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if v, err := Call[string, string](ctx, env.c, "echo", "ok").Await(ctx); err != nil || v != "ok" {
+			t.Fatalf("worker stopped serving after id %q: %q, %v", id, v, err)
+		}
+	})
+}
+
+// fuzzEnv is a server and a worker shared by a fuzz run's inputs.
+type fuzzEnv struct {
+	s      *Server
+	nc     *nats.Conn
+	js     jetstream.JetStream
+	w      *Worker
+	c      *Client
+	cancel context.CancelFunc
+	done   chan error
+}
+
+func newFuzzEnv(tb testing.TB) *fuzzEnv {
+	s, err := StartServer(ServerOptions{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	e := &fuzzEnv{s: s, done: make(chan error, 1)}
+	if e.nc, err = nats.Connect(s.URL()); err != nil {
+		tb.Fatal(err)
+	}
+	if e.js, err = jetstream.New(e.nc); err != nil {
+		tb.Fatal(err)
+	}
+	if e.w, err = NewWorker(e.nc, Concurrency(2), Logger(slog.New(slog.DiscardHandler))); err != nil {
+		tb.Fatal(err)
+	}
+	Register(e.w, "echo", func(ctx context.Context, s string) (string, error) {
+		if s == "panic" {
+			panic(s)
+		}
+		return s, nil
+	})
+	var ctx context.Context
+	ctx, e.cancel = context.WithCancel(context.Background())
+	go func() { e.done <- e.w.Run(ctx) }()
+	<-e.w.Ready()
+	if e.c, err = NewClient(e.nc); err != nil {
+		tb.Fatal(err)
+	}
+	return e
+}
+
+func (e *fuzzEnv) close() {
+	e.c.Close()
+	e.cancel()
+	<-e.done
+	e.nc.Close()
+	e.s.Close()
 }
