@@ -235,6 +235,12 @@ func (k *call) start(ctx context.Context, afterSettle func(func()) func() bool, 
 			c.background(func() { k.requestCancel() })
 		}
 	})
+	if !dl.IsZero() {
+		k.deadline = time.AfterFunc(time.Until(dl), func() { c.background(k.expire) })
+	}
+	if ctx.Done() == nil {
+		return true // a context that never ends: nothing to watch
+	}
 	k.stopCtx = context.AfterFunc(ctx, func() {
 		if !k.take() {
 			return
@@ -245,9 +251,6 @@ func (k *call) start(ctx context.Context, afterSettle func(func()) func() bool, 
 			c.background(func() { k.requestCancel() })
 		}
 	})
-	if !dl.IsZero() {
-		k.deadline = time.AfterFunc(time.Until(dl), func() { c.background(k.expire) })
-	}
 	return true
 }
 
