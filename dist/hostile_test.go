@@ -295,5 +295,6 @@ func TestRunEndsWhenConnectionCloses(t *testing.T) {
 	}
 }
 
-// realServer returns the URL of a server for one test.
-func realServer(t *testing.T) string { return testServer(t).URL() }
+// realServer starts a separate nats-server process for one test and
+// returns its URL: these failures were found against one.
+func realServer(t *testing.T) string { return startServerProc(t).URL() }
