@@ -63,11 +63,13 @@ var targets = []target{
 		note: "≥ 2× faster read as ≤ 0.5× Node's time for the same 100k tasks; task and child written as async functions (Func), as the scripts write them", pkg: rootModule},
 	{area: "event loop", goal: "The same job with each task and child started by Go and a closure: ≥ 2× faster than Node Promise.all", group: "LoopGather", variant: "async-loop", unit: "sec/op", base: "node", baseGroup: "XL_LoopGather100k", max: 0.5,
 		note: "not the scripts' form (they make no closure per task); shown so that the closure form's cost is visible", pkg: rootModule},
-	// dist (embedded server, file storage, 4 workers).
+	// dist (embedded server, file storage, 4 workers; the raw baseline keeps
+	// 16 tasks in flight per worker and confirms each result write before
+	// the ack, as dist does).
 	{area: "dist", goal: "Throughput with 4 workers ≥ 10,000 tasks/s", group: "DistThroughput", variant: "async-dist", unit: "sec/op", max: 100e-6,
 		note: "≥ 10k tasks/s read as ≤ 100 µs per task", pkg: distModule},
-	{area: "dist", goal: "Throughput ≥ 0.7× raw JetStream doing the same work", group: "DistThroughput", variant: "async-dist", unit: "sec/op", base: "raw", max: 1 / 0.7,
-		note: "≥ 0.7× raw's tasks/s read as ≤ 1.43× raw's time per task", pkg: distModule},
+	{area: "dist", goal: "Throughput ≥ 0.9× raw JetStream doing the same work", group: "DistThroughput", variant: "async-dist", unit: "sec/op", base: "raw", max: 1 / 0.9,
+		note: "≥ 0.9× raw's tasks/s read as ≤ 1.11× raw's time per task", pkg: distModule},
 }
 
 // A verdict is a target's outcome in one report.
