@@ -19,14 +19,28 @@
 //     acknowledged without running again.
 //   - Nothing hangs silently: a task that keeps failing is dead-lettered after
 //     [MaxAttempts] deliveries ([ErrDeadLetter]), a [Timeout] settles the
-//     future when it passes even if no worker is alive, and a name that no
+//     future when it passes even if no worker is alive, a name that no
 //     worker serves fails at once with [ErrNoWorker] (unless the caller
-//     chose [WaitForWorker]).
+//     chose [WaitForWorker]), and a request or result bigger than the server
+//     accepts fails with [ErrTooLarge]. A task is acknowledged only once an
+//     outcome is stored: its result, its error, or "canceled".
+//   - Hostile input is contained: a worker checks every task message (id,
+//     headers, sizes) before it takes a slot for it, terminates and logs one
+//     it cannot handle, recovers panics of the codec on either side, caps the
+//     texts it stores, and treats errors that cannot succeed on retry as
+//     final. A worker whose connection is closed for good returns from
+//     [Worker.Run] with an error.
+//   - Bounded costs: a pending call holds no goroutine and no server-side
+//     consumer (a client watches all its results through one subscription),
+//     workers remember at most 10,000 cancel requests, and [MaxQueued] bounds
+//     the queue.
 //
 // Streams and buckets (names start with the [Namespace], "ASYNC" by default)
-// are created on first use by clients and workers: NAME_TASKS (work queue),
-// NAME_RESULTS (outcomes, kept 24 hours) and NAME_WORKERS (which worker
-// serves which function).
+// are created on first use: NAME_TASKS (work queue of tasks and cancel
+// requests), NAME_RESULTS (outcomes, kept for [ResultTTL]), NAME_WORKERS
+// (which worker serves which function) and NAME_DEAD (dead-lettered task
+// ids, for [Client.Stats]). Workers create them or update them to their
+// options; clients only create what is missing.
 //
 // # Connections
 //
