@@ -18,13 +18,9 @@ package console
 
 import (
 	_ "embed"
-	"encoding/json"
-	"fmt"
 	"net/http"
-	"strings"
+	"sync/atomic"
 	"time"
-
-	"github.com/goasync/async"
 )
 
 var (
@@ -41,18 +37,25 @@ var (
 const csp = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; " +
 	"base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
-// interval is how often the live stream sends a new snapshot.
-const interval = 500 * time.Millisecond
-
 // Handler returns the console. It serves, relative to where it is mounted
 // (use http.StripPrefix to mount it under a path):
 //
-//   - / : the page;
+//   - / : the page (and its /console.js and /console.css);
 //   - /api/tasks : a JSON snapshot ([Snapshot]);
-//   - /api/events : a server-sent event stream of snapshots, one every
-//     half second, each an event "snapshot" whose data is the JSON.
+//   - /api/events : a server-sent event stream of snapshots, each an event
+//     "snapshot" whose data is the JSON.
 //
-// A stream ends when its client goes away. Handler starts no goroutine of
+// A snapshot is taken at most once per interval, however many clients
+// stream or poll, and every client is sent the same encoded bytes: the cost
+// of the console does not grow with its viewers. The interval is half a
+// second, and grows with the number of tasks (by half a second per 25,000,
+// up to 5 s) so that a large program's console stays cheap. /api/tasks
+// serves the latest snapshot, taken at most one interval ago.
+//
+// At most 32 streams are served at once ([MaxStreams] changes it); beyond
+// that a stream is refused with 503 Service Unavailable and the page polls
+// /api/tasks instead. A stream ends when its client goes away, or when a
+// write to it has not completed within 30 s. Handler starts no goroutine of
 // its own.
 //
 // A request whose Host header is not a loopback name (localhost,
@@ -72,16 +75,18 @@ func Handler(opts ...Option) http.Handler {
 	mux.HandleFunc("GET /api/tasks", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Cache-Control", "no-store")
-		json.NewEncoder(w).Encode(take())
+		w.Write(h.hub.latest().json())
 	})
-	mux.HandleFunc("GET /api/events", serveEvents)
+	mux.HandleFunc("GET /api/events", h.serveEvents)
 	h.mux = mux
 	return h
 }
 
 type handler struct {
-	cfg config
-	mux *http.ServeMux
+	cfg     config
+	mux     *http.ServeMux
+	hub     hub
+	streams atomic.Int64 // event streams being served
 }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -107,97 +112,43 @@ func asset(contentType string, b []byte) http.HandlerFunc {
 	}
 }
 
-func serveEvents(w http.ResponseWriter, r *http.Request) {
+// writeTimeout bounds each write to an event stream: a client that stops
+// reading must not keep a snapshot alive.
+const writeTimeout = 30 * time.Second
+
+func (h *handler) serveEvents(w http.ResponseWriter, r *http.Request) {
+	if h.streams.Add(1) > int64(h.cfg.maxStreams) {
+		h.streams.Add(-1)
+		w.Header().Set("Retry-After", "10")
+		http.Error(w, "console: too many live streams; poll /api/tasks instead", http.StatusServiceUnavailable)
+		return
+	}
+	defer h.streams.Add(-1)
 	rc := http.NewResponseController(w)
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-store")
-	tick := time.NewTicker(interval)
-	defer tick.Stop()
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	var sent uint64
 	for {
-		b, err := json.Marshal(take())
-		if err != nil {
-			return
+		s := h.hub.latest()
+		if s.seq != sent {
+			rc.SetWriteDeadline(time.Now().Add(writeTimeout)) // not every ResponseWriter has one
+			if _, err := w.Write(s.frame); err != nil {
+				return
+			}
+			if err := rc.Flush(); err != nil {
+				return
+			}
+			sent = s.seq
 		}
-		if _, err := fmt.Fprintf(w, "event: snapshot\ndata: %s\n\n", b); err != nil {
-			return
-		}
-		if err := rc.Flush(); err != nil {
-			return
-		}
+		// Wake when the next snapshot is due: every stream wakes at the
+		// same time, the first takes it, the others share it.
+		timer.Reset(time.Until(s.next))
 		select {
 		case <-r.Context().Done():
 			return
-		case <-tick.C:
+		case <-timer.C:
 		}
 	}
-}
-
-// Snapshot is what the console shows, as its JSON API serves it.
-type Snapshot struct {
-	Time   time.Time  `json:"time"`
-	Debug  bool       `json:"debug"` // false: debug mode is off, so no tasks are recorded
-	Tasks  []Task     `json:"tasks"`
-	Cycles [][]uint64 `json:"cycles"` // await cycles: each task awaits the next, the last the first
-	Pools  []Pool     `json:"pools"`
-}
-
-// Task is one task of a [Snapshot]: [async.TaskInfo] with durations in
-// milliseconds and the error as text.
-type Task struct {
-	ID         uint64          `json:"id"`
-	Name       string          `json:"name"`
-	State      async.TaskState `json:"state"`
-	Parent     uint64          `json:"parent,omitempty"`
-	Group      string          `json:"group,omitempty"`
-	Started    time.Time       `json:"started"`
-	DurationMS float64         `json:"durationMs"`
-	Awaiting   []uint64        `json:"awaiting,omitempty"`
-	BlockedMS  float64         `json:"blockedMs,omitempty"`
-	Spawn      string          `json:"spawn,omitempty"`
-	Err        string          `json:"err,omitempty"`
-	InCycle    bool            `json:"inCycle,omitempty"`
-}
-
-// Pool is one pool of a [Snapshot].
-type Pool struct {
-	ID   uint64 `json:"id"`
-	Name string `json:"name"`
-	async.PoolStats
-}
-
-// take returns a snapshot of the tasks and pools now.
-func take() Snapshot {
-	infos := async.Tasks()
-	s := Snapshot{Time: time.Now(), Debug: infos != nil, Tasks: []Task{}, Cycles: async.AwaitCycles(infos), Pools: []Pool{}}
-	if s.Cycles == nil {
-		s.Cycles = [][]uint64{}
-	}
-	inCycle := map[uint64]bool{}
-	for _, c := range s.Cycles {
-		for _, id := range c {
-			inCycle[id] = true
-		}
-	}
-	for _, ti := range infos {
-		t := Task{ID: ti.ID, Name: ti.Name, State: ti.State, Parent: ti.Parent, Group: ti.Group, Started: ti.Started,
-			DurationMS: ms(ti.Duration), Awaiting: ti.Awaiting, BlockedMS: ms(ti.Blocked), Spawn: ti.Spawn, InCycle: inCycle[ti.ID]}
-		if ti.Err != nil {
-			t.Err = firstLine(ti.Err.Error())
-		}
-		s.Tasks = append(s.Tasks, t)
-	}
-	for _, p := range async.Pools() {
-		s.Pools = append(s.Pools, Pool{ID: p.ID, Name: p.Name, PoolStats: p.Stats})
-	}
-	return s
-}
-
-func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
-
-// firstLine keeps an error's first line: a panic's message, not its stack.
-func firstLine(s string) string {
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		return s[:i]
-	}
-	return s
 }

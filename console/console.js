@@ -33,6 +33,7 @@ function matches(t, state, text) {
 
 function render(snap) {
   last = snap;
+  for (const t of snap.tasks) t.spawn = t.site ? snap.sites[t.site - 1] : "";
   const byId = new Map(snap.tasks.map((t) => [t.id, t]));
   const counts = { pending: 0, running: 0, blocked: 0, done: 0, failed: 0 };
   snap.tasks.forEach((t) => counts[t.state]++);
@@ -128,16 +129,21 @@ function render(snap) {
 $("filter-state").addEventListener("change", () => last && render(last));
 $("filter-name").addEventListener("input", () => last && render(last));
 
-// Live updates: server-sent events, or polling if they are not available.
+// Live updates: server-sent events; polling if they are not available or
+// the server has as many streams as it serves (503).
 function poll() {
-  fetch("api/tasks").then((r) => r.json()).then((s) => { $("status").textContent = "polling"; render(s); })
+  fetch("api/tasks").then((r) => r.json()).then((s) => { $("status").textContent = "polling"; render(s); return s.intervalMs; })
     .catch(() => { $("status").textContent = "disconnected"; })
-    .finally(() => setTimeout(poll, 1000));
+    .then((ms) => setTimeout(poll, Math.max(ms || 0, 1000)));
 }
 if (window.EventSource) {
   const es = new EventSource("api/events");
   es.addEventListener("snapshot", (e) => { $("status").className = "live"; $("status").textContent = "live"; render(JSON.parse(e.data)); });
-  es.onerror = () => { $("status").className = ""; $("status").textContent = "reconnecting…"; };
+  es.onerror = () => {
+    $("status").className = "";
+    if (es.readyState === EventSource.CLOSED) poll(); // refused: the browser will not retry
+    else $("status").textContent = "reconnecting…";
+  };
 } else {
   poll();
 }

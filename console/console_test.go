@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/goasync/async"
 	"go.uber.org/goleak"
@@ -46,6 +47,16 @@ func scene(t *testing.T) (stop func()) {
 		p.Close()
 		async.SetDebug(prev)
 	}
+}
+
+// take returns a snapshot of the tasks and pools now, through the JSON the
+// console serves.
+func take() Snapshot {
+	var s Snapshot
+	if err := json.Unmarshal(appendSnapshot(nil, time.Now(), baseInterval, async.Tasks(), async.Pools()), &s); err != nil {
+		panic(err)
+	}
+	return s
 }
 
 // waitFor polls the snapshot until cond holds: tasks reach their states on
@@ -87,8 +98,8 @@ func TestSnapshot(t *testing.T) {
 	if c == nil || c.Parent != p.ID || len(p.Awaiting) != 1 || p.Awaiting[0] != c.ID {
 		t.Errorf("parent %+v, child %+v: want child under parent, parent awaiting it", p, c)
 	}
-	if !strings.Contains(p.Spawn, "console.scene") {
-		t.Errorf("spawn site %q; want console.scene", p.Spawn)
+	if sp := s.Spawn(p); !strings.Contains(sp, "console.scene") {
+		t.Errorf("spawn site %q; want console.scene", sp)
 	}
 	a, b := byName(s, "cycle-a"), byName(s, "cycle-b")
 	if len(s.Cycles) != 1 || !b.InCycle || p.InCycle {

@@ -3,6 +3,7 @@ package browsertest
 import (
 	"context"
 	"errors"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -89,4 +90,29 @@ func TestHostileTextInChromium(t *testing.T) {
 func jsString(s string) string {
 	r := strings.NewReplacer(`\`, `\\`, "`", "\\`", "$", `\$`)
 	return "`" + r.Replace(s) + "`"
+}
+
+// When the console serves as many streams as it may, the page is refused
+// one (503) and polls instead.
+func TestPollingWhenStreamsAreFullInChromium(t *testing.T) {
+	defer async.SetDebug(async.SetDebug(true))
+	release := make(chan struct{})
+	f := async.Go(context.Background(), func(context.Context) (int, error) { <-release; return 0, nil }, async.Name("still-shown"))
+	defer func() { close(release); f.Await(context.Background()) }()
+	srv := httptest.NewServer(console.Handler(console.MaxStreams(1)))
+	t.Cleanup(srv.Close)
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel) // before srv.Close: ends the stream holding the only slot
+	req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+"/api/events", nil)
+	res, err := srv.Client().Do(req)
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("first stream: %v %v", res, err)
+	}
+	t.Cleanup(func() { res.Body.Close() })
+
+	page := browse(t, srv.URL+"/")
+	waitVisible(page, t, `li.task[data-name="still-shown"]`)
+	if st := text(page, t, `#status`); st != "polling" {
+		t.Errorf("status %q; want polling", st)
+	}
 }
