@@ -3,6 +3,7 @@ package dist
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -317,5 +318,32 @@ func (r *rawQueue) waitResults(b *testing.B, n int) {
 	case <-r.all:
 	case <-time.After(2 * time.Minute):
 		b.Fatalf("raw: %d of %d results", r.results.Load(), n)
+	}
+}
+
+// BenchmarkDistPending makes b.N calls that wait for a worker that never
+// comes and reports what each pending call costs the client's process: heap
+// bytes, and goroutines in total.
+func BenchmarkDistPending(b *testing.B) {
+	s := testServer(b)
+	c := newClient(b, connect(b, s.URL()), MaxQueued(1<<30))
+	futures := make([]*async.Future[string], b.N)
+	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	goroutines := runtime.NumGoroutine()
+	b.ResetTimer()
+	for i := range futures {
+		futures[i] = Call[string, string](context.Background(), c, "nobody", payload, WaitForWorker(), Timeout(time.Hour))
+	}
+	waitQueued(b, c, uint64(b.N))
+	b.StopTimer()
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	b.ReportMetric(float64(int64(after.HeapAlloc)-int64(before.HeapAlloc))/float64(b.N), "heap-B/call")
+	b.ReportMetric(float64(runtime.NumGoroutine()-goroutines), "goroutines")
+	c.Close()
+	for _, f := range futures {
+		_, _ = f.Await(context.Background()) // ErrClosed, observed
 	}
 }

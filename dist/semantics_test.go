@@ -109,7 +109,7 @@ func TestCancelSkipsQueuedTask(t *testing.T) {
 
 // waitQueued waits until the task stream holds n tasks (cancel requests
 // aside).
-func waitQueued(t *testing.T, c *Client, n uint64) {
+func waitQueued(t testing.TB, c *Client, n uint64) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
