@@ -208,3 +208,43 @@ func ExampleSetUnobservedHandler() {
 	fmt.Println(prev != nil)
 	// Output: true
 }
+
+func ExampleRetry() {
+	ctx := context.Background()
+	tries := 0
+	// An endpoint that is down twice, then answers.
+	get := func(ctx context.Context) (string, error) {
+		tries++
+		if tries < 3 {
+			return "", fmt.Errorf("GET /status: 503")
+		}
+		return "up", nil
+	}
+	status, err := async.Retry(ctx, get, async.Attempts(5), async.Backoff(time.Millisecond, 10*time.Millisecond))
+	fmt.Println(status, err, tries)
+
+	// A permanent error is not retried; the final error says how many
+	// attempts were made.
+	_, err = async.Retry(ctx, func(ctx context.Context) (string, error) {
+		return "", async.Permanent(errors.New("GET /status: 404"))
+	})
+	fmt.Println(err)
+	// Output:
+	// up <nil> 3
+	// async: 1 attempt: GET /status: 404
+}
+
+func ExampleMapSettled() {
+	ctx := context.Background()
+	urls := []string{"/a", "/broken", "/c"}
+	// Every URL is fetched, whatever the others do; a deadline for the
+	// whole run would leave the unfinished ones with its error.
+	results := async.MapSettled(ctx, urls, fetch, async.Limit(8), async.Timeout(time.Second))
+	for i, r := range results {
+		fmt.Println(urls[i], r.Value, r.Err)
+	}
+	// Output:
+	// /a body of /a <nil>
+	// /broken  GET /broken: 503
+	// /c body of /c <nil>
+}

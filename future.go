@@ -22,15 +22,19 @@ type Result[T any] struct {
 	Err   error
 }
 
-var goOptions = option.Of(option.Name, option.Timeout)
+var goOptions = option.Of(option.Name, option.Timeout, option.Attempts, option.Backoff, option.RetryIf)
 
 // Go starts fn in a new goroutine and returns a future for its result.
 //
 // fn runs with a context derived from ctx that also ends when the future is
 // canceled, when its [Timeout] passes, or when fn returns. A panic in fn, or a
 // call to runtime.Goexit, settles the future with an error instead of
-// crashing the process. Go panics if ctx or fn is nil or if an option does
-// not apply to tasks (Go accepts [Name] and [Timeout]).
+// crashing the process.
+//
+// With [Attempts], [Backoff] or [RetryIf], the task calls fn as [Retry]
+// does, and [Timeout] then bounds each attempt rather than the whole task.
+// Go panics if ctx or fn is nil or if an option does not apply to tasks (Go
+// accepts [Name], [Timeout], Attempts, Backoff and RetryIf).
 func Go[T any](ctx context.Context, fn func(context.Context) (T, error), opts ...Option) *Future[T] {
 	if ctx == nil {
 		panic("async: Go with nil Context")
@@ -42,8 +46,32 @@ func Go[T any](ctx context.Context, fn func(context.Context) (T, error), opts ..
 	if len(opts) > 0 {
 		parsed := parseOptions("Go", goOptions, opts)
 		c = &parsed
+		if c.Retrying() {
+			fn = retrying(fn, retryTask(c))
+		}
 	}
 	return spawn(ctx, fn, c)
+}
+
+// retryTask takes the per-call options out of a task's config (the retry
+// loop runs inside the task, with the Timeout per attempt) and returns them.
+func retryTask(c *config) *callPolicy {
+	p := newCallPolicy(c, false)
+	c.Timeout = 0
+	return p
+}
+
+// retrying returns fn retried under p.
+func retrying[T any](fn func(context.Context) (T, error), p *callPolicy) func(context.Context) (T, error) {
+	return func(ctx context.Context) (T, error) {
+		var v T
+		err := p.do(ctx, func(ctx context.Context) error {
+			var err error
+			v, err = fn(ctx)
+			return err
+		})
+		return v, err
+	}
 }
 
 func spawn[T any](ctx context.Context, fn func(context.Context) (T, error), c *config) *Future[T] {
@@ -106,8 +134,8 @@ func (f *Future[T]) settle(v T, err error) bool {
 
 // Func turns fn into an async function: each call starts fn(ctx, a) with [Go]
 // and returns its future. A call makes one allocation: a is kept with the
-// future, not captured in a closure. Options are checked now, not at each
-// call; Func panics if fn is nil.
+// future, not captured in a closure. Options are those of [Go], checked now,
+// not at each call; Func panics if fn is nil.
 func Func[A, T any](fn func(context.Context, A) (T, error), opts ...Option) func(context.Context, A) *Future[T] {
 	if fn == nil {
 		panic("async: Func with nil function")
@@ -116,6 +144,18 @@ func Func[A, T any](fn func(context.Context, A) (T, error), opts ...Option) func
 	if len(opts) > 0 {
 		parsed := parseOptions("Func", goOptions, opts)
 		c = &parsed
+		if c.Retrying() {
+			p, call := retryTask(c), fn
+			fn = func(ctx context.Context, a A) (T, error) {
+				var v T
+				err := p.do(ctx, func(ctx context.Context) error {
+					var err error
+					v, err = call(ctx, a)
+					return err
+				})
+				return v, err
+			}
+		}
 	}
 	return func(ctx context.Context, a A) *Future[T] {
 		if ctx == nil {

@@ -11,7 +11,7 @@ import (
 	"github.com/goasync/async/internal/progress"
 )
 
-var mapOptions = option.Of(option.Limit, option.Progress)
+var mapOptions = option.Of(option.Limit, option.Progress, option.Timeout, option.Attempts, option.Backoff, option.RetryIf)
 
 // Map calls fn on every element of in and returns the results in input
 // order. It is the one-call fix for awaiting in a loop: the calls run
@@ -31,9 +31,15 @@ var mapOptions = option.Of(option.Limit, option.Progress)
 // ends the caller as it would without Map, once the other calls have
 // returned.
 //
+// [Timeout] bounds each call: its context ends after d with cause
+// [ErrTimeout], and an error it causes matches ErrTimeout. [Attempts],
+// [Backoff] and [RetryIf] retry each call as [Retry] does (the Timeout then
+// bounds each attempt); a call counts as failed only once its retries are
+// spent, with a [*RetryError].
+//
 // [Progress] is told (0, len(in)) first, then the number of calls that have
-// succeeded. Map accepts [Limit] and [Progress]; it panics if ctx or fn is
-// nil, or if another option is given.
+// succeeded. Map accepts [Limit], [Progress], Timeout, Attempts, Backoff and
+// RetryIf; it panics if ctx or fn is nil, or if another option is given.
 func Map[T, U any](ctx context.Context, in []T, fn func(context.Context, T) (U, error), opts ...Option) ([]U, error) {
 	checkCtx("Map", ctx)
 	if fn == nil {
@@ -41,11 +47,23 @@ func Map[T, U any](ctx context.Context, in []T, fn func(context.Context, T) (U, 
 	}
 	c := parseOptions("Map", mapOptions, opts)
 	out := make([]U, len(in))
-	err := forEachIndex(ctx, len(in), &c, func(ctx context.Context, i int) error {
-		v, err := fn(ctx, in[i])
-		out[i] = v
-		return err
-	})
+	var err error
+	if c.PerCall() {
+		p := newCallPolicy(&c, false)
+		err = forEachIndex(ctx, len(in), &c, func(ctx context.Context, i int) error {
+			return p.do(ctx, func(ctx context.Context) error {
+				v, err := fn(ctx, in[i])
+				out[i] = v
+				return err
+			})
+		})
+	} else {
+		err = forEachIndex(ctx, len(in), &c, func(ctx context.Context, i int) error {
+			v, err := fn(ctx, in[i])
+			out[i] = v
+			return err
+		})
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -55,18 +73,81 @@ func Map[T, U any](ctx context.Context, in []T, fn func(context.Context, T) (U, 
 // ForEach calls fn on every element of in, at most [Limit] at a time
 // (default runtime.GOMAXPROCS(0)), and blocks until every call it started
 // has returned. It returns nil if every call succeeded; failures, panics,
-// cancellation and [Progress] are handled exactly as in [Map]. ForEach
-// accepts [Limit] and [Progress]; it panics if ctx or fn is nil, or if
-// another option is given.
+// cancellation, the per-call options and [Progress] are handled exactly as
+// in [Map], and ForEach accepts the same options. It panics if ctx or fn is
+// nil, or if another option is given.
 func ForEach[T any](ctx context.Context, in []T, fn func(context.Context, T) error, opts ...Option) error {
 	checkCtx("ForEach", ctx)
 	if fn == nil {
 		panic("async: ForEach with nil function")
 	}
 	c := parseOptions("ForEach", mapOptions, opts)
+	if c.PerCall() {
+		p := newCallPolicy(&c, false)
+		return forEachIndex(ctx, len(in), &c, func(ctx context.Context, i int) error {
+			return p.do(ctx, func(ctx context.Context) error { return fn(ctx, in[i]) })
+		})
+	}
 	return forEachIndex(ctx, len(in), &c, func(ctx context.Context, i int) error {
 		return fn(ctx, in[i])
 	})
+}
+
+// MapSettled calls fn on every element of in, like [Map], but without
+// failing fast: every element runs and gets its own outcome, in input order,
+// as [AllSettled] gives for futures. A panic in fn is that element's
+// [*PanicError]. When ctx ends, the calls in flight see it through their
+// context, no more calls start, and each element not started gets
+// Result{Err: e} with e matching ctx.Err() and its cause. MapSettled blocks
+// until every call it started has returned; one of them runs on the
+// caller's goroutine, and runtime.Goexit in a call ends the run as in Map
+// (the elements left get [ErrGoexit]).
+//
+// Options are those of Map; [Progress] counts settled elements, failed or
+// not. It panics if ctx or fn is nil.
+func MapSettled[T, U any](ctx context.Context, in []T, fn func(context.Context, T) (U, error), opts ...Option) []Result[U] {
+	checkCtx("MapSettled", ctx)
+	if fn == nil {
+		panic("async: MapSettled with nil function")
+	}
+	c := parseOptions("MapSettled", mapOptions, opts)
+	out := make([]Result[U], len(in))
+	ran := make([]bool, len(in))
+	var p *callPolicy
+	if c.PerCall() {
+		p = newCallPolicy(&c, false)
+	}
+	call := func(ctx context.Context, i int) (err error) {
+		returned := false
+		defer func() {
+			if !returned {
+				if r := recover(); r != nil {
+					out[i].Err, ran[i] = newPanicError(r, nil), true
+				}
+			}
+		}()
+		if p == nil {
+			out[i].Value, out[i].Err = fn(ctx, in[i])
+		} else {
+			out[i].Err = p.do(ctx, func(ctx context.Context) error {
+				var err error
+				out[i].Value, err = fn(ctx, in[i])
+				return err
+			})
+		}
+		returned, ran[i] = true, true
+		return nil
+	}
+	if err := forEachIndex(ctx, len(in), &c, call); err != nil {
+		// ctx ended (or a call called runtime.Goexit): the elements
+		// that did not run get that end.
+		for i := range out {
+			if !ran[i] {
+				out[i] = Result[U]{Err: err}
+			}
+		}
+	}
+	return out
 }
 
 // indexRun is one call of Map or ForEach: a fixed set of workers claim

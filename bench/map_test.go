@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"strconv"
+	"time"
 
 	"github.com/goasync/async"
 )
@@ -25,6 +26,28 @@ func init() {
 			return []variant{simple("async-map", func() int { return mapSum(in, trivial) })}
 		})
 	}
+	// H: the per-call options' cost over plain Map (a context with a
+	// deadline per call; the retry wrapper around each call, which never
+	// retries here), and MapSettled's (a result and a recover per element).
+	addExtra("H_Map100k", func(_ int, in []int) []variant {
+		return []variant{
+			simple("async-map-timeout", func() int { return mapSum(in, trivial, async.Timeout(time.Minute)) }),
+			simple("async-map-attempts", func() int { return mapSum(in, trivial, async.Attempts(3)) }),
+			simple("async-map-timeout-attempts", func() int {
+				return mapSum(in, trivial, async.Timeout(time.Minute), async.Attempts(3))
+			}),
+			simple("async-mapsettled", func() int {
+				s := 0
+				for _, r := range async.MapSettled(ctx, in, trivial) {
+					if r.Err != nil {
+						panic(r.Err)
+					}
+					s += r.Value
+				}
+				return s
+			}),
+		}
+	})
 	// C: Limit(n).
 	for _, limit := range limits {
 		addExtra("C_Limit10k/"+strconv.Itoa(limit), func(_ int, in []int) []variant {

@@ -102,3 +102,22 @@ func ExampleForEach() {
 	fmt.Println(count.Load(), err)
 	// Output: 1000 <nil>
 }
+
+func ExampleMapSettled() {
+	ctx := context.Background()
+	// Every line is parsed; a bad one is its own result and the stream
+	// goes on.
+	for r := range stream.MapSettled(ctx, lines(4), func(ctx context.Context, s string) (int, error) {
+		if s == "line 2" {
+			return 0, fmt.Errorf("cannot parse %q", s)
+		}
+		return len(s), nil
+	}, async.Limit(2), async.Attempts(2), async.Backoff(0, 0)) {
+		fmt.Println(r.Value, r.Err)
+	}
+	// Output:
+	// 6 <nil>
+	// 6 <nil>
+	// 0 async: 2 attempts: cannot parse "line 2"
+	// 6 <nil>
+}

@@ -16,9 +16,28 @@ import (
 )
 
 var (
-	mapOptions     = option.Of(option.Limit, option.Progress, option.Unordered, option.Buffer)
-	forEachOptions = option.Of(option.Limit, option.Progress)
+	mapOptions     = option.Of(option.Limit, option.Progress, option.Unordered, option.Buffer, option.Timeout, option.Attempts, option.Backoff, option.RetryIf)
+	forEachOptions = option.Of(option.Limit, option.Progress, option.Timeout, option.Attempts, option.Backoff, option.RetryIf)
 )
+
+// perCall returns fn under c's per-call options ([async.Timeout],
+// [async.Attempts], [async.Backoff], [async.RetryIf]), run by package
+// async's own machinery; fn itself if there are none.
+func perCall[T, U any](c *option.Config, fn func(context.Context, T) (U, error)) func(context.Context, T) (U, error) {
+	if !c.PerCall() {
+		return fn
+	}
+	run := option.CallRunner(c)
+	return func(ctx context.Context, v T) (U, error) {
+		var u U
+		err := run(ctx, func(ctx context.Context) error {
+			var err error
+			u, err = fn(ctx, v)
+			return err
+		})
+		return u, err
+	}
+}
 
 // defaultBuffer is how many results Map may hold ahead of its consumer
 // beyond Limit, as Kotlin's buffered channels do: enough that workers seldom
@@ -53,11 +72,18 @@ var errStopped = errors.New("async: stream consumer stopped")
 // for: see the package documentation). [async.Progress] is told (n, -1) on the consuming goroutine just
 // before the n-th result is yielded.
 //
-// Map accepts Limit, Buffer, Unordered and Progress; it panics if ctx, in or
-// fn is nil, or if another option is given.
+// [async.Timeout] bounds each call (each attempt, when retrying): its context
+// ends after d with cause [async.ErrTimeout]. [async.Attempts],
+// [async.Backoff] and [async.RetryIf] retry each call as [async.Retry] does;
+// a call fails only once its retries are spent.
+//
+// Map accepts Limit, Buffer, Unordered, Progress, Timeout, Attempts, Backoff
+// and RetryIf; it panics if ctx, in or fn is nil, or if another option is
+// given.
 func Map[T, U any](ctx context.Context, in iter.Seq[T], fn func(context.Context, T) (U, error), opts ...async.Option) iter.Seq2[U, error] {
 	checkArgs("stream.Map", ctx, in == nil, fn == nil)
 	c := option.Parse("stream.Map", mapOptions, opts)
+	fn = perCall(&c, fn)
 	limit := c.Limit
 	if limit <= 0 {
 		limit = runtime.GOMAXPROCS(0)
@@ -67,9 +93,51 @@ func Map[T, U any](ctx context.Context, in iter.Seq[T], fn func(context.Context,
 		buffer = c.Buffer
 	}
 	return func(yield func(U, error) bool) {
-		r := newMapRun(ctx, in, fn, limit, limit+buffer, c.Unordered)
+		r := newMapRun(ctx, in, fn, limit, limit+buffer, c.Unordered, false)
 		defer r.shutdown()
 		r.consume(yield, c.Progress)
+	}
+}
+
+// MapSettled is [Map] without failing fast: every item read runs and its
+// outcome is yielded as an [async.Result], in input order (completion order
+// with [async.Unordered]). An error or a panic in fn (as a
+// *[async.PanicError]) is that item's result; the stream goes on.
+//
+// When ctx ends, the calls in flight see it through their context and their
+// outcomes are yielded, MapSettled reads no more of in, and the stream ends:
+// check ctx.Err() after the loop to tell. A panic in in ends the stream with
+// one last result carrying it. Breaking out of the loop, reading ahead,
+// options and Progress are as in Map.
+func MapSettled[T, U any](ctx context.Context, in iter.Seq[T], fn func(context.Context, T) (U, error), opts ...async.Option) iter.Seq[async.Result[U]] {
+	checkArgs("stream.MapSettled", ctx, in == nil, fn == nil)
+	c := option.Parse("stream.MapSettled", mapOptions, opts)
+	call := perCall(&c, fn)
+	fn = func(ctx context.Context, v T) (u U, err error) {
+		returned := false
+		defer func() {
+			if !returned {
+				if p := recover(); p != nil {
+					err = &async.PanicError{Value: p, Stack: debug.Stack()}
+				}
+			}
+		}()
+		u, err = call(ctx, v)
+		returned = true
+		return u, err
+	}
+	limit := c.Limit
+	if limit <= 0 {
+		limit = runtime.GOMAXPROCS(0)
+	}
+	buffer := defaultBuffer
+	if c.HasBuffer {
+		buffer = c.Buffer
+	}
+	return func(yield func(async.Result[U]) bool) {
+		r := newMapRun(ctx, in, fn, limit, limit+buffer, c.Unordered, true)
+		defer r.shutdown()
+		r.consume(func(u U, err error) bool { return yield(async.Result[U]{Value: u, Err: err}) }, c.Progress)
 	}
 }
 
@@ -85,6 +153,9 @@ type mapRun[T, U any] struct {
 	src    *source[T] // next is called with mu held
 	w      int        // the window: Limit + Buffer
 	order  bool
+	// settled: fn's errors are results, not failures (MapSettled), and
+	// the end of ctx stops the reading without being reported.
+	settled bool
 
 	mu       sync.Mutex
 	consumer sync.Cond // the consumer waits here for the next result
@@ -116,9 +187,10 @@ type result[U any] struct {
 	err error
 }
 
-func newMapRun[T, U any](ctx context.Context, in iter.Seq[T], fn func(context.Context, T) (U, error), workers, window int, unordered bool) *mapRun[T, U] {
+func newMapRun[T, U any](ctx context.Context, in iter.Seq[T], fn func(context.Context, T) (U, error), workers, window int, unordered, settled bool) *mapRun[T, U] {
 	r := &mapRun[T, U]{
-		parent: ctx,
+		settled: settled,
+		parent:  ctx,
 		fn:     fn,
 		src:    pull(in),
 		w:      window,
@@ -183,7 +255,7 @@ func (r *mapRun[T, U]) work() {
 		seq = s
 		u, err := r.fn(r.ctx, v)
 		seq = -1
-		if err != nil {
+		if err != nil && !r.settled {
 			r.fail(err)
 		}
 
@@ -201,7 +273,7 @@ func (r *mapRun[T, U]) room() bool {
 			return false
 		}
 		if r.ctx.Err() != nil {
-			if r.parent.Err() != nil {
+			if r.parent.Err() != nil && !r.settled {
 				r.fail(ctxerr.Of(r.parent))
 			}
 			return false
@@ -294,7 +366,7 @@ func (r *mapRun[T, U]) consume(yield func(U, error) bool, report func(done, tota
 		}
 		for i, res := range buf {
 			buf[i] = result[U]{}
-			if res.err != nil {
+			if res.err != nil && !r.settled {
 				// The first failure, or fallout of it: wait for the calls
 				// in flight, then report the failure itself.
 				r.shutdown()
@@ -310,7 +382,7 @@ func (r *mapRun[T, U]) consume(yield func(U, error) bool, report func(done, tota
 			if report != nil {
 				report(int(n), -1)
 			}
-			if !yield(res.val, nil) {
+			if !yield(res.val, res.err) {
 				return
 			}
 		}
@@ -352,11 +424,19 @@ func (r *mapRun[T, U]) failure() error {
 // ctx.Err() and its cause. [async.Progress] is told (n, -1) as calls
 // succeed, from one goroutine at a time.
 //
-// ForEach accepts Limit and Progress; it panics if ctx, in or fn is nil, or
-// if another option is given.
+// [async.Timeout], [async.Attempts], [async.Backoff] and [async.RetryIf]
+// apply to each call as in [Map].
+//
+// ForEach accepts Limit, Progress, Timeout, Attempts, Backoff and RetryIf; it
+// panics if ctx, in or fn is nil, or if another option is given.
 func ForEach[T any](ctx context.Context, in iter.Seq[T], fn func(context.Context, T) error, opts ...async.Option) error {
 	checkArgs("stream.ForEach", ctx, in == nil, fn == nil)
 	c := option.Parse("stream.ForEach", forEachOptions, opts)
+	if c.PerCall() {
+		plain := fn
+		call := perCall(&c, func(ctx context.Context, v T) (struct{}, error) { return struct{}{}, plain(ctx, v) })
+		fn = func(ctx context.Context, v T) error { _, err := call(ctx, v); return err }
+	}
 	limit := c.Limit
 	if limit <= 0 {
 		limit = runtime.GOMAXPROCS(0)

@@ -4,6 +4,7 @@
 package option
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"time"
@@ -12,9 +13,10 @@ import (
 // Option is one setting. The zero Option is invalid.
 type Option struct {
 	kind     Kind
-	n        int64
+	n, n2    int64
 	s        string
 	progress func(done, total int)
+	retryIf  func(error) bool
 }
 
 // Kind identifies an option.
@@ -33,6 +35,9 @@ const (
 	Seed
 	VirtualTime
 	SlowTask
+	Attempts
+	Backoff
+	RetryIf
 	numKinds
 )
 
@@ -40,6 +45,7 @@ var names = [numKinds]string{
 	Name: "Name", Timeout: "Timeout", Limit: "Limit", Supervise: "Supervise",
 	Backlog: "Backlog", Progress: "Progress", Unordered: "Unordered", Buffer: "Buffer",
 	Seed: "Seed", VirtualTime: "VirtualTime", SlowTask: "SlowTask",
+	Attempts: "Attempts", Backoff: "Backoff", RetryIf: "RetryIf",
 }
 
 func (k Kind) String() string {
@@ -52,6 +58,14 @@ func (k Kind) String() string {
 // New makes an option of kind k with an integer (or duration) value n and a
 // string value s.
 func New(k Kind, n int64, s string) Option { return Option{kind: k, n: n, s: s} }
+
+// NewBackoff makes a Backoff option.
+func NewBackoff(initial, max time.Duration) Option {
+	return Option{kind: Backoff, n: int64(initial), n2: int64(max)}
+}
+
+// NewRetryIf makes a RetryIf option.
+func NewRetryIf(fn func(error) bool) Option { return Option{kind: RetryIf, retryIf: fn} }
 
 // NewProgress makes a Progress option.
 func NewProgress(fn func(done, total int)) Option { return Option{kind: Progress, progress: fn} }
@@ -98,7 +112,25 @@ type Config struct {
 	HasSeed     bool
 	VirtualTime bool
 	SlowTask    time.Duration
+	// Retrying each call: set by Attempts, Backoff and RetryIf.
+	Attempts       int // 0 when not given
+	BackoffInitial time.Duration
+	BackoffMax     time.Duration
+	HasBackoff     bool
+	RetryIf        func(error) bool
 }
+
+// Retrying reports whether an option asked for calls to be retried.
+func (c *Config) Retrying() bool { return c.Attempts > 0 || c.HasBackoff || c.RetryIf != nil }
+
+// PerCall reports whether each call needs the retry machinery: a Timeout
+// per call, or retrying.
+func (c *Config) PerCall() bool { return c.Timeout > 0 || c.Retrying() }
+
+// CallRunner returns a function that runs a call under the per-call options
+// of c (Timeout, Attempts, Backoff, RetryIf). Package async sets it, so that
+// its subpackages retry and time out calls exactly as it does.
+var CallRunner func(c *Config) func(ctx context.Context, call func(context.Context) error) error
 
 // Parse checks opts against the set call accepts and returns the
 // configuration. It panics, naming call, on a zero option or one that does
@@ -135,6 +167,12 @@ func Parse(call string, allowed Set, opts []Option) Config {
 			c.VirtualTime = true
 		case SlowTask:
 			c.SlowTask = time.Duration(o.n)
+		case Attempts:
+			c.Attempts = int(o.n)
+		case Backoff:
+			c.BackoffInitial, c.BackoffMax, c.HasBackoff = time.Duration(o.n), time.Duration(o.n2), true
+		case RetryIf:
+			c.RetryIf = o.retryIf
 		}
 	}
 	return c
