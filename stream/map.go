@@ -191,13 +191,13 @@ func newMapRun[T, U any](ctx context.Context, in iter.Seq[T], fn func(context.Co
 	r := &mapRun[T, U]{
 		settled: settled,
 		parent:  ctx,
-		fn:     fn,
-		src:    pull(in),
-		w:      window,
-		order:  !unordered,
-		live:   workers,
-		ring:   make([]result[U], window),
-		exited: make(chan struct{}),
+		fn:      fn,
+		src:     pull(in),
+		w:       window,
+		order:   !unordered,
+		live:    workers,
+		ring:    make([]result[U], window),
+		exited:  make(chan struct{}),
 	}
 	if r.order {
 		r.ready = make([]bool, window)
