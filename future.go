@@ -22,8 +22,6 @@ type Result[T any] struct {
 	Err   error
 }
 
-var goOptions = option.Of(option.Name, option.Timeout, option.Attempts, option.Backoff, option.RetryIf)
-
 // Go starts fn in a new goroutine and returns a future for its result.
 //
 // fn runs with a context derived from ctx that also ends when the future is
@@ -33,9 +31,8 @@ var goOptions = option.Of(option.Name, option.Timeout, option.Attempts, option.B
 //
 // With [Attempts], [Backoff] or [RetryIf], the task calls fn as [Retry]
 // does, and [Timeout] then bounds each attempt rather than the whole task.
-// Go panics if ctx or fn is nil or if an option does not apply to tasks (Go
-// accepts [Name], [Timeout], Attempts, Backoff and RetryIf).
-func Go[T any](ctx context.Context, fn func(context.Context) (T, error), opts ...Option) *Future[T] {
+// Go panics if ctx or fn is nil.
+func Go[T any](ctx context.Context, fn func(context.Context) (T, error), opts ...TaskOption) *Future[T] {
 	if ctx == nil {
 		panic("async: Go with nil Context")
 	}
@@ -44,7 +41,7 @@ func Go[T any](ctx context.Context, fn func(context.Context) (T, error), opts ..
 	}
 	var c *config
 	if len(opts) > 0 {
-		parsed := parseOptions("Go", goOptions, opts)
+		parsed := option.Parse("Go", opts)
 		c = &parsed
 		if c.Retrying() {
 			fn = retrying(fn, retryTask(c))
@@ -136,13 +133,13 @@ func (f *Future[T]) settle(v T, err error) bool {
 // and returns its future. A call makes one allocation: a is kept with the
 // future, not captured in a closure. Options are those of [Go], checked now,
 // not at each call; Func panics if fn is nil.
-func Func[A, T any](fn func(context.Context, A) (T, error), opts ...Option) func(context.Context, A) *Future[T] {
+func Func[A, T any](fn func(context.Context, A) (T, error), opts ...TaskOption) func(context.Context, A) *Future[T] {
 	if fn == nil {
 		panic("async: Func with nil function")
 	}
 	var c *config
 	if len(opts) > 0 {
-		parsed := parseOptions("Func", goOptions, opts)
+		parsed := option.Parse("Func", opts)
 		c = &parsed
 		if c.Retrying() {
 			p, call := retryTask(c), fn

@@ -214,11 +214,11 @@ func TestLimitWorkersExitAtWait(t *testing.T) {
 func TestScopeThousandSleepers(t *testing.T) {
 	for _, c := range []struct {
 		name  string
-		opts  []Option
+		opts  []ScopeOption
 		total time.Duration
 	}{
 		{"unlimited", nil, time.Millisecond},
-		{"limit8", []Option{Limit(8)}, 125 * time.Millisecond},
+		{"limit8", []ScopeOption{Limit(8)}, 125 * time.Millisecond},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {

@@ -169,8 +169,6 @@ var loopsRunning atomic.Int32
 
 type loopKey struct{}
 
-var loopOptions = option.Of(option.Name, option.Seed, option.VirtualTime, option.SlowTask)
-
 // ErrNestedLoop is returned by [RunLoop] called from inside a loop.
 var ErrNestedLoop = errors.New("async: RunLoop called inside a loop task (run the function directly, or Offload it)")
 
@@ -217,12 +215,12 @@ const maxSpares = 4
 // error and such failures. If main fails, the loop's context is canceled,
 // with main's error as cause. RunLoop called inside a loop returns
 // [ErrNestedLoop]; it panics if ctx or main is nil.
-func RunLoop(ctx context.Context, main func(context.Context) error, opts ...Option) error {
+func RunLoop(ctx context.Context, main func(context.Context) error, opts ...LoopOption) error {
 	checkCtx("RunLoop", ctx)
 	if main == nil {
 		panic("async: RunLoop with nil main")
 	}
-	c := parseOptions("RunLoop", loopOptions, opts)
+	c := option.Parse("RunLoop", opts)
 	if InLoop(ctx) {
 		return ErrNestedLoop
 	}
@@ -877,12 +875,12 @@ func sleepInLoop(lt *loopTask, ctx context.Context, d time.Duration) error {
 // Seed makes a loop pick the next ready task with a generator seeded by n,
 // so that a run's interleaving can be reproduced. Without it, ready tasks
 // run first in, first out.
-func Seed(n int64) Option { return option.New(option.Seed, n, "") }
+func Seed(n int64) LoopOption { return option.ForLoop(option.New(option.Seed, n, "")) }
 
 // VirtualTime makes a loop's Sleep and Timeout use a virtual clock that jumps
 // to the next timer as soon as every loop task is waiting on time and no
 // offloaded work is running. [Now] reads it.
-func VirtualTime() Option { return option.New(option.VirtualTime, 0, "") }
+func VirtualTime() LoopOption { return option.ForLoop(option.New(option.VirtualTime, 0, "")) }
 
 // SlowTask sets how long a loop task may hold the loop before it is reported
 // with log/slog at Warn level (default 100 ms). The report comes while the
@@ -893,9 +891,9 @@ func VirtualTime() Option { return option.New(option.VirtualTime, 0, "") }
 // Tasks run at once in an awaiting task's turn (see [RunLoop]) are part of
 // that turn: a task that holds the loop through many of them is reported.
 // Checking costs the loop no clock read per switch. It panics if d <= 0.
-func SlowTask(d time.Duration) Option {
+func SlowTask(d time.Duration) LoopOption {
 	if d <= 0 {
 		panic(fmt.Sprintf("async: SlowTask(%v): threshold must be positive", d))
 	}
-	return option.New(option.SlowTask, int64(d), "")
+	return option.ForLoop(option.New(option.SlowTask, int64(d), ""))
 }

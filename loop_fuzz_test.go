@@ -33,7 +33,7 @@ func FuzzLoop(f *testing.F) {
 	f.Add([]byte{1, 7, 7})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		prog := decodeLoopProgram(data)
-		for _, opts := range [][]Option{{VirtualTime()}, {VirtualTime(), Seed(int64(len(data)))}} {
+		for _, opts := range [][]LoopOption{{VirtualTime()}, {VirtualTime(), Seed(int64(len(data)))}} {
 			first, err1 := runLoopProgram(prog, opts)
 			again, err2 := runLoopProgram(prog, opts)
 			if fmt.Sprint(err1) != fmt.Sprint(err2) || !slices.Equal(first, again) {
@@ -65,7 +65,7 @@ func decodeLoopProgram(data []byte) [][]int {
 // runLoopProgram runs prog: task i performs prog[i]'s steps, recording each
 // in the trace, and returns i (or fails). It checks that loop tasks never
 // overlap and that every task's value arrives.
-func runLoopProgram(prog [][]int, opts []Option) ([]string, error) {
+func runLoopProgram(prog [][]int, opts []LoopOption) ([]string, error) {
 	var trace []string
 	running := 0
 	enter := func(what string, i, s int) error {

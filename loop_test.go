@@ -305,7 +305,7 @@ func TestNestedRunLoop(t *testing.T) {
 	}
 	mustPanic(t, "nil main", func() { RunLoop(bg, nil) })
 	mustPanic(t, "SlowTask", func() { SlowTask(0) })
-	mustPanic(t, "option Limit does not apply to RunLoop", func() { RunLoop(bg, func(context.Context) error { return nil }, Limit(1)) })
+	mustPanic(t, "RunLoop: nil option", func() { RunLoop(bg, func(context.Context) error { return nil }, nil) })
 }
 
 func TestLoopCancelWakesAwaiter(t *testing.T) {

@@ -11,8 +11,6 @@ import (
 	"github.com/goasync/async/internal/progress"
 )
 
-var mapOptions = option.Of(option.Limit, option.Progress, option.Timeout, option.Attempts, option.Backoff, option.RetryIf)
-
 // Map calls fn on every element of in and returns the results in input
 // order. It is the one-call fix for awaiting in a loop: the calls run
 // concurrently, at most [Limit] at a time (default runtime.GOMAXPROCS(0)),
@@ -38,14 +36,13 @@ var mapOptions = option.Of(option.Limit, option.Progress, option.Timeout, option
 // spent, with a [*RetryError].
 //
 // [Progress] is told (0, len(in)) first, then the number of calls that have
-// succeeded. Map accepts [Limit], [Progress], Timeout, Attempts, Backoff and
-// RetryIf; it panics if ctx or fn is nil, or if another option is given.
-func Map[T, U any](ctx context.Context, in []T, fn func(context.Context, T) (U, error), opts ...Option) ([]U, error) {
+// succeeded. Map panics if ctx or fn is nil.
+func Map[T, U any](ctx context.Context, in []T, fn func(context.Context, T) (U, error), opts ...MapOption) ([]U, error) {
 	checkCtx("Map", ctx)
 	if fn == nil {
 		panic("async: Map with nil function")
 	}
-	c := parseOptions("Map", mapOptions, opts)
+	c := option.Parse("Map", opts)
 	out := make([]U, len(in))
 	var err error
 	if c.PerCall() {
@@ -74,14 +71,13 @@ func Map[T, U any](ctx context.Context, in []T, fn func(context.Context, T) (U, 
 // (default runtime.GOMAXPROCS(0)), and blocks until every call it started
 // has returned. It returns nil if every call succeeded; failures, panics,
 // cancellation, the per-call options and [Progress] are handled exactly as
-// in [Map], and ForEach accepts the same options. It panics if ctx or fn is
-// nil, or if another option is given.
-func ForEach[T any](ctx context.Context, in []T, fn func(context.Context, T) error, opts ...Option) error {
+// in [Map]. It panics if ctx or fn is nil.
+func ForEach[T any](ctx context.Context, in []T, fn func(context.Context, T) error, opts ...MapOption) error {
 	checkCtx("ForEach", ctx)
 	if fn == nil {
 		panic("async: ForEach with nil function")
 	}
-	c := parseOptions("ForEach", mapOptions, opts)
+	c := option.Parse("ForEach", opts)
 	if c.PerCall() {
 		p := newCallPolicy(&c, false)
 		return forEachIndex(ctx, len(in), &c, func(ctx context.Context, i int) error {
@@ -105,12 +101,12 @@ func ForEach[T any](ctx context.Context, in []T, fn func(context.Context, T) err
 //
 // Options are those of Map; [Progress] counts settled elements, failed or
 // not. It panics if ctx or fn is nil.
-func MapSettled[T, U any](ctx context.Context, in []T, fn func(context.Context, T) (U, error), opts ...Option) []Result[U] {
+func MapSettled[T, U any](ctx context.Context, in []T, fn func(context.Context, T) (U, error), opts ...MapOption) []Result[U] {
 	checkCtx("MapSettled", ctx)
 	if fn == nil {
 		panic("async: MapSettled with nil function")
 	}
-	c := parseOptions("MapSettled", mapOptions, opts)
+	c := option.Parse("MapSettled", opts)
 	out := make([]Result[U], len(in))
 	ran := make([]bool, len(in))
 	var p *callPolicy

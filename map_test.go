@@ -72,13 +72,13 @@ func (f *inflight) leave() { f.now.Add(-1) }
 func TestMapLimit(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
-		opts  []Option
+		opts  []MapOption
 		limit int
 	}{
-		{"Limit(3)", []Option{Limit(3)}, 3},
-		{"Limit(1)", []Option{Limit(1)}, 1},
+		{"Limit(3)", []MapOption{Limit(3)}, 3},
+		{"Limit(1)", []MapOption{Limit(1)}, 1},
 		{"default", nil, runtime.GOMAXPROCS(0)},
-		{"Limit above len", []Option{Limit(100)}, 20},
+		{"Limit above len", []MapOption{Limit(100)}, 20},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
@@ -329,11 +329,8 @@ func TestMapBadInput(t *testing.T) {
 	var nilCtx context.Context
 	mustPanic(t, "nil Context", func() { _, _ = Map(nilCtx, []int{1}, id) })
 	mustPanic(t, "Limit(0)", func() { _, _ = Map(ctx, []int{1}, id, Limit(0)) })
-	mustPanic(t, "does not apply to Map", func() { _, _ = Map(ctx, []int{1}, id, Unordered()) })
+	mustPanic(t, "Map: nil option", func() { _, _ = Map(ctx, []int{1}, id, nil) })
 	mustPanic(t, "nil function", func() { _ = ForEach[int](ctx, nil, nil) })
-	mustPanic(t, "does not apply to ForEach", func() {
-		_ = ForEach(ctx, []int{1}, func(context.Context, int) error { return nil }, Name("x"))
-	})
 }
 
 // FuzzMap drives Map with random mixes of successes, failures, panics and

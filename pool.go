@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/goasync/async/internal/option"
+	"github.com/goasync/async/internal/progress"
 )
 
 // ErrClosed is the error of work offered to a [Pool] after [Pool.Close], of
@@ -35,10 +36,11 @@ const poolIdleTimeout = time.Second
 type Pool struct {
 	_ noCopy
 
-	n       int     // most workers
-	backlog int     // most queued tasks; -1: unbounded
-	name    string  // the pool's name, for Go tasks' errors
-	cfg     *config // for tasks' futures: the name; nil when unnamed
+	n       int                // most workers
+	backlog int                // most queued tasks; -1: unbounded
+	name    string             // the pool's name, for Go tasks' errors
+	cfg     *config            // for tasks' futures: the name; nil when unnamed
+	prog    *progress.Reporter // nil without Progress
 
 	mu      sync.Mutex
 	queue   jobRing
@@ -69,20 +71,20 @@ type PoolStats struct {
 	Panicked  int // tasks that panicked
 }
 
-var poolOptions = option.Of(option.Backlog, option.Name)
-
 // NewPool returns a pool that runs at most workers tasks at once. Options:
 // [Backlog] bounds how many accepted tasks may wait for a worker (without it
 // the queue is unbounded; Backlog(0) accepts a task only when a worker can
-// take it at once); [Name] names the pool's tasks in their errors. NewPool
-// starts no goroutine. It panics if workers < 1 or an option does not apply
-// to pools.
-func NewPool(workers int, opts ...Option) *Pool {
+// take it at once); [Name] names the pool's tasks in their errors;
+// [Progress] is told how many tasks have finished out of those submitted so
+// far (a submission refused, closed pool or ended ctx, counts as finished).
+// NewPool starts no goroutine. It panics if workers < 1.
+func NewPool(workers int, opts ...PoolOption) *Pool {
 	if workers < 1 {
 		panic(fmt.Sprintf("async: NewPool(%d): workers must be at least 1", workers))
 	}
-	c := parseOptions("NewPool", poolOptions, opts)
-	p := &Pool{n: workers, backlog: -1, name: c.Name, wake: make(chan poolItem, workers)}
+	c := option.Parse("NewPool", opts)
+	p := &Pool{n: workers, backlog: -1, name: c.Name, wake: make(chan poolItem, workers), prog: progress.New(c.Progress, 0)}
+	p.prog.Start()
 	if c.HasBacklog {
 		p.backlog = c.Backlog
 	}
@@ -114,8 +116,10 @@ func Submit[T any](ctx context.Context, p *Pool, fn func(context.Context) (T, er
 	j := new(poolTask[T])
 	j.f.t.start(ctx, p.cfg, nil, stLatch)
 	noteGroup(&j.f.t, "pool", p.name)
+	p.prog.Grow()
 	if err := p.put(ctx, poolItem{j, fn}); err != nil {
 		j.f.settle(*new(T), err)
+		p.prog.Add()
 	}
 	return &j.f
 }
@@ -132,7 +136,12 @@ func (p *Pool) Go(ctx context.Context, fn func(context.Context) error) error {
 	if fn == nil {
 		panic("async: Pool.Go with nil function")
 	}
-	return p.put(ctx, poolItem{&poolGo{ctx: ctx}, fn})
+	p.prog.Grow()
+	err := p.put(ctx, poolItem{&poolGo{ctx: ctx}, fn})
+	if err != nil {
+		p.prog.Add()
+	}
+	return err
 }
 
 // Stats returns a snapshot of p's counters.
@@ -313,6 +322,7 @@ func (p *Pool) worker(j poolItem) {
 	}()
 	for j.job != nil {
 		failed, panicked := j.job.run(p, j.fn)
+		p.prog.Add()
 		p.mu.Lock()
 		p.record(failed, panicked)
 		if j = p.next(); j.job != nil {
@@ -334,6 +344,7 @@ func (p *Pool) worker(j poolItem) {
 // goexited accounts for a task that called runtime.Goexit, which ends its
 // worker's goroutine, and starts a replacement if work is waiting.
 func (p *Pool) goexited() {
+	p.prog.Add()
 	p.mu.Lock()
 	p.record(true, false)
 	if j := p.next(); j.job != nil {

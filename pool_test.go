@@ -488,7 +488,7 @@ func TestPoolBadInput(t *testing.T) {
 	mustPanic(t, "NewPool(0): workers must be at least 1", func() { NewPool(0) })
 	mustPanic(t, "NewPool(-3)", func() { NewPool(-3) })
 	mustPanic(t, "Backlog(-1)", func() { Backlog(-1) })
-	mustPanic(t, "option Limit does not apply to NewPool", func() { NewPool(1, Limit(2)) })
+	mustPanic(t, "NewPool: nil option", func() { NewPool(1, nil) })
 	mustPanic(t, "Submit with nil function", func() { Submit[int](bg, p, nil) })
 	mustPanic(t, "Submit with nil Context", func() { Submit(nilCtx, p, value(1)) })
 	mustPanic(t, "Submit to nil *Pool", func() { Submit(bg, nilPool, value(1)) })

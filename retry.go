@@ -17,8 +17,6 @@ const (
 	defaultBackoffMax = 10 * time.Second
 )
 
-var retryOptions = option.Of(option.Timeout, option.Attempts, option.Backoff, option.RetryIf)
-
 func init() {
 	// The per-call machinery is this package's; stream reaches it here.
 	option.CallRunner = func(c *option.Config) func(context.Context, func(context.Context) error) error {
@@ -47,13 +45,13 @@ func init() {
 // On failure Retry returns the zero T and a [*RetryError] that wraps the
 // last attempt's error (errors.Is and errors.As reach it) and says how many
 // attempts were made; if ctx ended, the error also matches ctx.Err() and its
-// cause. Retry panics if ctx or fn is nil or an option does not apply.
-func Retry[T any](ctx context.Context, fn func(context.Context) (T, error), opts ...Option) (T, error) {
+// cause. Retry panics if ctx or fn is nil.
+func Retry[T any](ctx context.Context, fn func(context.Context) (T, error), opts ...CallOption) (T, error) {
 	checkCtx("Retry", ctx)
 	if fn == nil {
 		panic("async: Retry with nil function")
 	}
-	c := parseOptions("Retry", retryOptions, opts)
+	c := option.Parse("Retry", opts)
 	p := newCallPolicy(&c, true)
 	var v T
 	err := p.do(ctx, func(ctx context.Context) error {
@@ -73,11 +71,11 @@ func Retry[T any](ctx context.Context, fn func(context.Context) (T, error), opts
 // [Go], [Func], [Map], [MapSettled], [ForEach] and the stream package's
 // functions, which are not retried without a retry option. It panics if
 // n < 1.
-func Attempts(n int) Option {
+func Attempts(n int) CallOption {
 	if n < 1 {
 		panic(fmt.Sprintf("async: Attempts(%d): must be at least 1", n))
 	}
-	return option.New(option.Attempts, int64(n), "")
+	return option.Call(option.New(option.Attempts, int64(n), ""))
 }
 
 // Backoff sets the wait before each retry: the k-th retry waits a random
@@ -86,11 +84,11 @@ func Attempts(n int) Option {
 // 10*time.Second); Backoff(0, 0) retries at once. Where it applies, see
 // [Attempts]; given alone, it makes calls retried with the default number of
 // attempts. It panics if initial < 0 or max < initial.
-func Backoff(initial, max time.Duration) Option {
+func Backoff(initial, max time.Duration) CallOption {
 	if initial < 0 || max < initial {
 		panic(fmt.Sprintf("async: Backoff(%v, %v): want 0 <= initial <= max", initial, max))
 	}
-	return option.NewBackoff(initial, max)
+	return option.Call(option.NewBackoff(initial, max))
 }
 
 // RetryIf sets which errors are retried: those for which fn returns true.
@@ -99,11 +97,11 @@ func Backoff(initial, max time.Duration) Option {
 // except a [*PanicError]. Where it applies, see [Attempts]; given alone, it
 // makes calls retried with the default number of attempts. It panics if fn
 // is nil.
-func RetryIf(fn func(error) bool) Option {
+func RetryIf(fn func(error) bool) CallOption {
 	if fn == nil {
 		panic("async: RetryIf(nil)")
 	}
-	return option.NewRetryIf(fn)
+	return option.Call(option.NewRetryIf(fn))
 }
 
 // Permanent marks err as not worth retrying: [Retry] and the retry options

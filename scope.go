@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 
 	"github.com/goasync/async/internal/option"
+	"github.com/goasync/async/internal/progress"
 )
 
 // A Scope runs child functions that cannot outlive it: [Scope.Wait] returns
@@ -42,7 +43,8 @@ type Scope struct {
 	// fallout, or a child was dropped unstarted: the work did not complete.
 	fallout atomic.Bool
 
-	lim *limiter // nil without Limit
+	lim  *limiter           // nil without Limit
+	prog *progress.Reporter // nil without Progress
 
 	// In an event loop (see RunLoop) children are loop tasks; loop is set
 	// then, and a Limit is kept by queueing children (Go has no context to
@@ -59,19 +61,20 @@ type Scope struct {
 
 const scopeWaiting = 1
 
-var scopeOptions = option.Of(option.Limit, option.Supervise, option.Name)
-
 // NewScope returns a scope whose context is derived from ctx. Options: [Limit]
 // bounds how many children run at once, [Supervise] keeps siblings running
-// when a child fails, [Name] names the scope in its errors. The caller must
-// call [Scope.Wait]. NewScope panics if ctx is nil or an option does not
-// apply to scopes.
-func NewScope(ctx context.Context, opts ...Option) *Scope {
+// when a child fails, [Name] names the scope in its errors, [Progress] is
+// told how many children have returned out of those started so far (a
+// TryGo that refuses counts as one started and done; Run's own function is
+// not counted). The caller must call [Scope.Wait]. NewScope panics if ctx is
+// nil.
+func NewScope(ctx context.Context, opts ...ScopeOption) *Scope {
 	if ctx == nil {
 		panic("async: NewScope with nil Context")
 	}
-	c := parseOptions("NewScope", scopeOptions, opts)
-	s := &Scope{parent: ctx, name: c.Name, supervise: c.Supervise, idle: make(chan struct{})}
+	c := option.Parse("NewScope", opts)
+	s := &Scope{parent: ctx, name: c.Name, supervise: c.Supervise, idle: make(chan struct{}), prog: progress.New(c.Progress, 0)}
+	s.prog.Start()
 	s.ctx, s.cancel = context.WithCancelCause(ctx)
 	s.done = s.ctx.Done()
 	if c.Name != "" {
@@ -96,7 +99,7 @@ func NewScope(ctx context.Context, opts ...Option) *Scope {
 // does). If fn calls runtime.Goexit, Run still waits for the children before
 // the goroutine exits. Run panics if ctx or fn is nil or an option does not
 // apply.
-func Run(ctx context.Context, fn func(*Scope) error, opts ...Option) error {
+func Run(ctx context.Context, fn func(*Scope) error, opts ...ScopeOption) error {
 	checkCtx("Run", ctx)
 	if fn == nil {
 		panic("async: Run with nil function")
@@ -116,13 +119,13 @@ func (s *Scope) runOwner(fn func(*Scope) error) {
 		}
 		if r := recover(); r != nil {
 			s.fail(s.stamp(newPanicError(r, nil)), false, true)
-			s.exit()
-			return // Run goes on to Wait
+			s.release(1) // the owner is not counted in Progress
+			return       // Run goes on to Wait
 		}
 		// runtime.Goexit: the goroutine is ending, but the children must not
 		// outlive the scope.
 		s.fail(s.stamp(ErrGoexit), false, true)
-		s.exit()
+		s.release(1) // the owner is not counted in Progress
 		s.Wait()
 	}()
 	err := fn(s)
@@ -131,7 +134,7 @@ func (s *Scope) runOwner(fn func(*Scope) error) {
 		ended := s.ended()
 		s.fail(s.stamp(err), ended, true)
 	}
-	s.exit()
+	s.release(1) // the owner is not counted in Progress
 }
 
 // Go starts fn as a child with the scope's context.
@@ -382,6 +385,9 @@ func (s *Scope) enter(op string) {
 			panic("async: " + op + " after Scope.Wait returned")
 		}
 		if s.state.CompareAndSwap(st, st+2) {
+			if op != "Run" {
+				s.prog.Grow()
+			}
 			return
 		}
 	}
@@ -390,8 +396,14 @@ func (s *Scope) enter(op string) {
 // exit uncounts a child; the last one out after Wait began wakes Wait.
 func (s *Scope) exit() { s.exitN(1) }
 
-// exitN uncounts n children.
+// exitN uncounts n children, which are done for Progress.
 func (s *Scope) exitN(n uint64) {
+	s.prog.AddN(n)
+	s.release(n)
+}
+
+// release uncounts n children (or Run's owner).
+func (s *Scope) release(n uint64) {
 	if n > 0 && s.state.Add(^(2*n-1)) == scopeWaiting { // -2n
 		close(s.idle)
 		if s.loop != nil {

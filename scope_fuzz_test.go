@@ -100,7 +100,7 @@ func runScopeProgram(t *testing.T, prog []byte) {
 	}
 	p := &scopeProgram{prog: prog, failures: map[any]bool{}}
 	cfg := p.next()
-	var opts []Option
+	var opts []ScopeOption
 	if lim := int(cfg & 3); lim > 0 {
 		opts = append(opts, Limit(lim))
 		p.limited = true

@@ -430,7 +430,7 @@ func TestRunFunctionIsAChild(t *testing.T) {
 func TestScopeGoexitInChild(t *testing.T) {
 	for _, lim := range []int{0, 1} {
 		t.Run(fmt.Sprint("limit", lim), func(t *testing.T) {
-			var opts []Option
+			var opts []ScopeOption
 			if lim > 0 {
 				opts = append(opts, Limit(lim))
 			}
@@ -482,7 +482,7 @@ func TestScopeName(t *testing.T) {
 func TestSpawn(t *testing.T) {
 	for _, lim := range []int{0, 2} {
 		t.Run(fmt.Sprint("limit", lim), func(t *testing.T) {
-			var opts []Option
+			var opts []ScopeOption
 			if lim > 0 {
 				opts = append(opts, Limit(lim))
 			}
@@ -720,8 +720,7 @@ func TestScopeBadInput(t *testing.T) {
 	mustPanic(t, "Scope.Wait on nil *Scope", func() { _ = nilScope.Wait() })
 	mustPanic(t, "zero Scope", func() { zero.Go(func(context.Context) error { return nil }) })
 	mustPanic(t, "Limit(0)", func() { NewScope(bg, Limit(0)) })
-	mustPanic(t, "option Backlog does not apply to NewScope", func() { NewScope(bg, Backlog(1)) })
-	mustPanic(t, "option Timeout does not apply to NewScope", func() { _ = Run(bg, func(*Scope) error { return nil }, Timeout(time.Second)) })
+	mustPanic(t, "NewScope: nil option", func() { NewScope(bg, nil) })
 }
 
 func TestScopeCopyIsFlaggedByVet(t *testing.T) {

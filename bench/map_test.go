@@ -12,7 +12,7 @@ import (
 func init() {
 	ctx := context.Background()
 	trivial := func(_ context.Context, x int) (int, error) { return work(x), nil }
-	mapSum := func(in []int, fn func(context.Context, int) (int, error), opts ...async.Option) int {
+	mapSum := func(in []int, fn func(context.Context, int) (int, error), opts ...async.MapOption) int {
 		out, err := async.Map(ctx, in, fn, opts...)
 		if err != nil {
 			panic(err)

@@ -68,7 +68,7 @@ func init() {
 }
 
 // scopeMap runs fn over in as children of a scope, writing results by index.
-func scopeMap(ctx context.Context, in []int, fn func(int) int, opts ...async.Option) int {
+func scopeMap(ctx context.Context, in []int, fn func(int) int, opts ...async.ScopeOption) int {
 	out := make([]int, len(in))
 	s := async.NewScope(ctx, opts...)
 	for i, x := range in {

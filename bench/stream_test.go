@@ -12,7 +12,7 @@ func init() {
 	ctx := context.Background()
 	trivial := func(_ context.Context, x int) (int, error) { return work(x), nil }
 	for _, ordered := range []bool{true, false} {
-		name, opts := "G_Stream1M/ordered", []async.Option{async.Limit(streamLimit)}
+		name, opts := "G_Stream1M/ordered", []async.StreamOption{async.Limit(streamLimit)}
 		if !ordered {
 			name, opts = "G_Stream1M/unordered", append(opts, async.Unordered())
 		}

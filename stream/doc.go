@@ -14,10 +14,13 @@
 //		use(r)
 //	}
 //
-// Options are async.Option values, one vocabulary with package async:
+// Options are package async's: ForEach takes async.MapOption values, Map and
+// MapSettled async.StreamOption values (every MapOption is one).
 // async.Limit(n) bounds the calls in flight (default runtime.GOMAXPROCS(0)),
-// async.Progress reports progress, and for Map async.Unordered() and
-// async.Buffer(n) trade order and memory for throughput.
+// async.Progress reports progress, async.Timeout, async.Attempts,
+// async.Backoff and async.RetryIf apply to each call, and for Map and
+// MapSettled async.Unordered() and async.Buffer(n) trade order and memory
+// for throughput.
 //
 // # Pulling, stopping and panics
 //

@@ -15,11 +15,6 @@ import (
 	"github.com/goasync/async/internal/progress"
 )
 
-var (
-	mapOptions     = option.Of(option.Limit, option.Progress, option.Unordered, option.Buffer, option.Timeout, option.Attempts, option.Backoff, option.RetryIf)
-	forEachOptions = option.Of(option.Limit, option.Progress, option.Timeout, option.Attempts, option.Backoff, option.RetryIf)
-)
-
 // perCall returns fn under c's per-call options ([async.Timeout],
 // [async.Attempts], [async.Backoff], [async.RetryIf]), run by package
 // async's own machinery; fn itself if there are none.
@@ -80,9 +75,9 @@ var errStopped = errors.New("async: stream consumer stopped")
 // Map accepts Limit, Buffer, Unordered, Progress, Timeout, Attempts, Backoff
 // and RetryIf; it panics if ctx, in or fn is nil, or if another option is
 // given.
-func Map[T, U any](ctx context.Context, in iter.Seq[T], fn func(context.Context, T) (U, error), opts ...async.Option) iter.Seq2[U, error] {
+func Map[T, U any](ctx context.Context, in iter.Seq[T], fn func(context.Context, T) (U, error), opts ...async.StreamOption) iter.Seq2[U, error] {
 	checkArgs("stream.Map", ctx, in == nil, fn == nil)
-	c := option.Parse("stream.Map", mapOptions, opts)
+	c := option.Parse("stream.Map", opts)
 	fn = perCall(&c, fn)
 	limit := c.Limit
 	if limit <= 0 {
@@ -109,9 +104,9 @@ func Map[T, U any](ctx context.Context, in iter.Seq[T], fn func(context.Context,
 // check ctx.Err() after the loop to tell. A panic in in ends the stream with
 // one last result carrying it. Breaking out of the loop, reading ahead,
 // options and Progress are as in Map.
-func MapSettled[T, U any](ctx context.Context, in iter.Seq[T], fn func(context.Context, T) (U, error), opts ...async.Option) iter.Seq[async.Result[U]] {
+func MapSettled[T, U any](ctx context.Context, in iter.Seq[T], fn func(context.Context, T) (U, error), opts ...async.StreamOption) iter.Seq[async.Result[U]] {
 	checkArgs("stream.MapSettled", ctx, in == nil, fn == nil)
-	c := option.Parse("stream.MapSettled", mapOptions, opts)
+	c := option.Parse("stream.MapSettled", opts)
 	call := perCall(&c, fn)
 	fn = func(ctx context.Context, v T) (u U, err error) {
 		returned := false
@@ -429,9 +424,9 @@ func (r *mapRun[T, U]) failure() error {
 //
 // ForEach accepts Limit, Progress, Timeout, Attempts, Backoff and RetryIf; it
 // panics if ctx, in or fn is nil, or if another option is given.
-func ForEach[T any](ctx context.Context, in iter.Seq[T], fn func(context.Context, T) error, opts ...async.Option) error {
+func ForEach[T any](ctx context.Context, in iter.Seq[T], fn func(context.Context, T) error, opts ...async.MapOption) error {
 	checkArgs("stream.ForEach", ctx, in == nil, fn == nil)
-	c := option.Parse("stream.ForEach", forEachOptions, opts)
+	c := option.Parse("stream.ForEach", opts)
 	if c.PerCall() {
 		plain := fn
 		call := perCall(&c, func(ctx context.Context, v T) (struct{}, error) { return struct{}{}, plain(ctx, v) })

@@ -96,7 +96,7 @@ func TestMapBoundedReadAhead(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				in := &counted{n: -1} // infinite
-				opts := []async.Option{async.Limit(tc.limit), async.Buffer(tc.buffer)}
+				opts := []async.StreamOption{async.Limit(tc.limit), async.Buffer(tc.buffer)}
 				if tc.unordered {
 					opts = append(opts, async.Unordered())
 				}
@@ -341,10 +341,10 @@ func TestMapBadInput(t *testing.T) {
 		{"nil input", func() { Map(ctx, nil, id) }},
 		{"nil function", func() { Map[int, int](ctx, count(1), nil) }},
 		{"Limit(0)", func() { Map(ctx, count(1), id, async.Limit(0)) }},
-		{"does not apply to stream.Map", func() { Map(ctx, count(1), id, async.Name("x")) }},
+		{"stream.Map: nil option", func() { Map(ctx, count(1), id, nil) }},
 		{"nil function", func() { _ = ForEach[int](ctx, count(1), nil) }},
-		{"does not apply to stream.ForEach", func() {
-			_ = ForEach(ctx, count(1), func(context.Context, int) error { return nil }, async.Unordered())
+		{"stream.ForEach: nil option", func() {
+			_ = ForEach(ctx, count(1), func(context.Context, int) error { return nil }, nil)
 		}},
 	} {
 		mustPanic(t, tc.want, tc.fn)
@@ -486,7 +486,7 @@ func fuzzStreamMap(t *testing.T, limit, buffer int, unordered bool, stopAt int, 
 		actions[i] %= numActions
 	}
 	in := &counted{n: len(actions)}
-	opts := []async.Option{async.Limit(limit), async.Buffer(buffer)}
+	opts := []async.StreamOption{async.Limit(limit), async.Buffer(buffer)}
 	if unordered {
 		opts = append(opts, async.Unordered())
 	}

@@ -15,7 +15,7 @@ import (
 func TestMapSettledYieldsEveryOutcome(t *testing.T) {
 	boom := errors.New("boom")
 	for _, unordered := range []bool{false, true} {
-		opts := []async.Option{async.Limit(3)}
+		opts := []async.StreamOption{async.Limit(3)}
 		if unordered {
 			opts = append(opts, async.Unordered())
 		}

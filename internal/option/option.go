@@ -1,12 +1,17 @@
 // Package option holds the option vocabulary shared by package async and its
-// subpackages (stream, ...). Users see these types as async.Option; the
-// constructors live in package async.
+// subpackages (stream, ...). Users see the family types (TaskOption,
+// MapOption, ...) through aliases in package async, where the constructors
+// live.
+//
+// Each family of calls has its own option interface, sealed by unexported
+// methods, so that an option given to a call it does not apply to is a
+// compile error. An option that means the same thing in several families
+// has a type that implements each of them.
 package option
 
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 )
 
@@ -70,31 +75,6 @@ func NewRetryIf(fn func(error) bool) Option { return Option{kind: RetryIf, retry
 // NewProgress makes a Progress option.
 func NewProgress(fn func(done, total int)) Option { return Option{kind: Progress, progress: fn} }
 
-// Set is the set of option kinds a call accepts.
-type Set uint32
-
-// Of returns the set of the given kinds.
-func Of(kinds ...Kind) Set {
-	var s Set
-	for _, k := range kinds {
-		s |= 1 << k
-	}
-	return s
-}
-
-func (s Set) String() string {
-	var out []string
-	for k := Name; k < numKinds; k++ {
-		if s&(1<<k) != 0 {
-			out = append(out, names[k])
-		}
-	}
-	if len(out) == 0 {
-		return "no options"
-	}
-	return strings.Join(out, ", ")
-}
-
 // Config is the parsed form of a call's options. Has* fields tell an option
 // given explicitly from its zero value.
 type Config struct {
@@ -132,18 +112,15 @@ func (c *Config) PerCall() bool { return c.Timeout > 0 || c.Retrying() }
 // its subpackages retry and time out calls exactly as it does.
 var CallRunner func(c *Config) func(ctx context.Context, call func(context.Context) error) error
 
-// Parse checks opts against the set call accepts and returns the
-// configuration. It panics, naming call, on a zero option or one that does
-// not apply, so the mistake is reported at the call site.
-func Parse(call string, allowed Set, opts []Option) Config {
+// Parse returns the configuration of opts. It panics, naming call, on a nil
+// option. Which options a call accepts is its family's type.
+func Parse[O interface{ setting() Option }](call string, opts []O) Config {
 	var c Config
-	for _, o := range opts {
-		if o.kind == 0 || o.kind >= numKinds {
-			panic(fmt.Sprintf("async: %s: zero Option (use the constructors such as async.Name)", call))
+	for _, opt := range opts {
+		if any(opt) == nil {
+			panic(fmt.Sprintf("async: %s: nil option", call))
 		}
-		if allowed&(1<<o.kind) == 0 {
-			panic(fmt.Sprintf("async: option %s does not apply to %s (it accepts %s)", o.kind, call, allowed))
-		}
+		o := opt.setting()
 		switch o.kind {
 		case Name:
 			c.Name = o.s
@@ -177,3 +154,142 @@ func Parse(call string, allowed Set, opts []Option) Config {
 	}
 	return c
 }
+
+// The families. Each is sealed by a method of its own; setting gives the
+// option itself.
+type (
+	// TaskOption configures a task: Go, Func.
+	TaskOption interface {
+		setting() Option
+		task()
+	}
+	// StreamOption configures a stream that yields results: stream.Map,
+	// stream.MapSettled.
+	StreamOption interface {
+		setting() Option
+		stream()
+	}
+	// MapOption configures a mapping call: Map, MapSettled, ForEach,
+	// stream.ForEach. Every MapOption is also a StreamOption.
+	MapOption interface {
+		StreamOption
+		mapping()
+	}
+	// ScopeOption configures a scope: NewScope, Run.
+	ScopeOption interface {
+		setting() Option
+		scope()
+	}
+	// PoolOption configures a pool: NewPool.
+	PoolOption interface {
+		setting() Option
+		pool()
+	}
+	// LoopOption configures an event loop: RunLoop.
+	LoopOption interface {
+		setting() Option
+		loop()
+	}
+)
+
+// The options shared by several families.
+type (
+	// CallOption applies to each call of a function: Timeout, Attempts,
+	// Backoff, RetryIf. Retry takes them alone.
+	CallOption interface {
+		TaskOption
+		MapOption
+		call()
+	}
+	// NameOption names a task, scope, pool or loop.
+	NameOption interface {
+		TaskOption
+		ScopeOption
+		PoolOption
+		LoopOption
+	}
+	// LimitOption bounds concurrency in a mapping call, a stream or a scope.
+	LimitOption interface {
+		MapOption
+		ScopeOption
+	}
+	// ProgressOption reports progress of a mapping call, a stream, a scope
+	// or a pool.
+	ProgressOption interface {
+		MapOption
+		ScopeOption
+		PoolOption
+	}
+)
+
+type (
+	callOpt     struct{ o Option }
+	nameOpt     struct{ o Option }
+	limitOpt    struct{ o Option }
+	progressOpt struct{ o Option }
+	streamOpt   struct{ o Option }
+	scopeOpt    struct{ o Option }
+	poolOpt     struct{ o Option }
+	loopOpt     struct{ o Option }
+)
+
+func (x callOpt) setting() Option { return x.o }
+func (callOpt) task()             {}
+func (callOpt) stream()           {}
+func (callOpt) mapping()          {}
+func (callOpt) call()             {}
+
+func (x nameOpt) setting() Option { return x.o }
+func (nameOpt) task()             {}
+func (nameOpt) scope()            {}
+func (nameOpt) pool()             {}
+func (nameOpt) loop()             {}
+
+func (x limitOpt) setting() Option { return x.o }
+func (limitOpt) stream()           {}
+func (limitOpt) mapping()          {}
+func (limitOpt) scope()            {}
+
+func (x progressOpt) setting() Option { return x.o }
+func (progressOpt) stream()           {}
+func (progressOpt) mapping()          {}
+func (progressOpt) scope()            {}
+func (progressOpt) pool()             {}
+
+func (x streamOpt) setting() Option { return x.o }
+func (streamOpt) stream()           {}
+
+func (x scopeOpt) setting() Option { return x.o }
+func (scopeOpt) scope()            {}
+
+func (x poolOpt) setting() Option { return x.o }
+func (poolOpt) pool()             {}
+
+func (x loopOpt) setting() Option { return x.o }
+func (loopOpt) loop()             {}
+
+// Typed constructors, one per sharing set.
+
+// Call makes a per-call option.
+func Call(o Option) CallOption { return callOpt{o} }
+
+// Named makes a Name option.
+func Named(o Option) NameOption { return nameOpt{o} }
+
+// Limited makes a Limit option.
+func Limited(o Option) LimitOption { return limitOpt{o} }
+
+// Progressing makes a Progress option.
+func Progressing(o Option) ProgressOption { return progressOpt{o} }
+
+// ForStream makes an option only streams accept.
+func ForStream(o Option) StreamOption { return streamOpt{o} }
+
+// ForScope makes an option only scopes accept.
+func ForScope(o Option) ScopeOption { return scopeOpt{o} }
+
+// ForPool makes an option only pools accept.
+func ForPool(o Option) PoolOption { return poolOpt{o} }
+
+// ForLoop makes an option only loops accept.
+func ForLoop(o Option) LoopOption { return loopOpt{o} }

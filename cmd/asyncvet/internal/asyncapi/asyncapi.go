@@ -120,7 +120,7 @@ func StartsFuture(info *types.Info, call *ast.CallExpr) bool {
 func BlocksOnFutures(fn *types.Func) (string, bool) {
 	switch {
 	case IsFunc(fn, Path, "All", "AllSettled", "Any", "Race", "All2", "All3", "AsCompleted",
-		"Sleep", "Map", "ForEach", "Run"):
+		"Sleep", "Map", "MapSettled", "ForEach", "Run", "Retry"):
 		return "async." + fn.Name(), true
 	case IsFunc(fn, StreamPath, "ForEach"):
 		return "stream.ForEach", true
@@ -134,15 +134,15 @@ func BlocksOnFutures(fn *types.Func) (string, bool) {
 }
 
 // RangesOverStream reports whether x, the operand of a range statement, is
-// a call that makes a stream sequence (stream.Map, Merge, Batch or
-// FromChan): ranging over it waits for the stream's goroutines. It returns
+// a call that makes a stream sequence (stream.Map, MapSettled, Merge, Batch
+// or FromChan): ranging over it waits for the stream's goroutines. It returns
 // a short name for messages ("stream.Map").
 func RangesOverStream(info *types.Info, x ast.Expr) (string, bool) {
 	call, ok := ast.Unparen(x).(*ast.CallExpr)
 	if !ok {
 		return "", false
 	}
-	if fn := Callee(info, call); IsFunc(fn, StreamPath, "Map", "Merge", "Batch", "FromChan") {
+	if fn := Callee(info, call); IsFunc(fn, StreamPath, "Map", "MapSettled", "Merge", "Batch", "FromChan") {
 		return "stream." + fn.Name(), true
 	}
 	return "", false

@@ -124,7 +124,7 @@ func loopTaskArgs(info *types.Info, call *ast.CallExpr) []ast.Expr {
 	switch {
 	case IsFunc(fn, Path, "Go", "Spawn", "Run"):
 		return arg(1)
-	case IsFunc(fn, Path, "Map", "ForEach", "Then", "Catch"):
+	case IsFunc(fn, Path, "Map", "MapSettled", "ForEach", "Then", "Catch"):
 		return arg(2)
 	case IsFunc(fn, Path, "Func"):
 		return arg(0)
