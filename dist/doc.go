@@ -48,6 +48,8 @@
 // servers, credentials and TLS and closes it after [Client.Close] and
 // [Worker.Run] return. To ride out a server restart, connect with
 // nats.MaxReconnects(-1): clients and workers resume by themselves once the
-// connection is back. [StartServer] embeds a server with JetStream in the
-// current process, for a single machine, development and tests.
+// connection is back. Package [github.com/goasync/async/dist/server] runs a
+// server with JetStream inside a process, for a single machine, a small
+// cluster, development and tests; it is a package of its own so that
+// programs importing dist do not link the NATS server.
 package dist

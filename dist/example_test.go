@@ -6,13 +6,14 @@ import (
 
 	"github.com/goasync/async"
 	"github.com/goasync/async/dist"
+	"github.com/goasync/async/dist/server"
 	"github.com/nats-io/nats.go"
 )
 
 // A worker serves "double"; a client calls it and awaits the future like
 // any other.
 func Example() {
-	srv, err := dist.StartServer(dist.ServerOptions{}) // or use an existing NATS server
+	srv, err := server.Start(server.Options{}) // or use an existing NATS server
 	if err != nil {
 		panic(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/goasync/async"
+	"github.com/goasync/async/dist/server"
 )
 
 const shortAckWait = 500 * time.Millisecond
@@ -107,7 +108,7 @@ func TestLongHandlerIsNotRedelivered(t *testing.T) {
 // results, and queued tasks run.
 func TestServerRestart(t *testing.T) {
 	dir := t.TempDir()
-	s1, err := StartServer(ServerOptions{Dir: dir})
+	s1, err := server.Start(server.Options{Dir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,7 +162,7 @@ func TestServerRestart(t *testing.T) {
 	close(gate) // the in-flight handlers finish while the server is down
 	// A call made while the server is down is published once it is back.
 	during := Call[int, int](context.Background(), c, "square", 100)
-	s2, err := StartServer(ServerOptions{Dir: dir, Port: port})
+	s2, err := server.Start(server.Options{Dir: dir, Port: port})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/goasync/async"
+	"github.com/goasync/async/dist/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -162,7 +163,7 @@ func FuzzWorkerMessage(f *testing.F) {
 
 // fuzzEnv is a server and a worker shared by a fuzz run's inputs.
 type fuzzEnv struct {
-	s      *Server
+	s      *server.Server
 	nc     *nats.Conn
 	js     jetstream.JetStream
 	w      *Worker
@@ -172,7 +173,7 @@ type fuzzEnv struct {
 }
 
 func newFuzzEnv(tb testing.TB) *fuzzEnv {
-	s, err := StartServer(ServerOptions{})
+	s, err := server.Start(server.Options{})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/goasync/async/dist/server"
 	"github.com/nats-io/nats.go"
 	"go.uber.org/goleak"
 )
@@ -78,10 +79,10 @@ func workerProcess(url string) int {
 	return 0
 }
 
-// testServer starts an embedded server for one test.
-func testServer(t testing.TB) *Server {
+// testServer starts an in-process server for one test.
+func testServer(t testing.TB) *server.Server {
 	t.Helper()
-	s, err := StartServer(ServerOptions{Dir: t.TempDir()})
+	s, err := server.Start(server.Options{Dir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,9 +5,14 @@
 // with JetStream, three workers and a client. To scale out, run the same
 // binary on several machines against one NATS server (or cluster):
 //
-//	fanout -role server -listen 0.0.0.0:4222     # a NATS server, if you have none
-//	fanout -nats nats://HOST:4222 -role worker   # on each worker machine
-//	fanout -nats nats://HOST:4222 -role client   # wherever the work starts
+//	fanout -role server -listen 0.0.0.0:4222 -user app -password SECRET   # a NATS server, if you have none
+//	fanout -nats nats://app:SECRET@HOST:4222 -role worker   # on each worker machine
+//	fanout -nats nats://app:SECRET@HOST:4222 -role client   # wherever the work starts
+//
+// A server listening beyond loopback refuses to start without -user and
+// -password (or -insecure, which lets anyone who reaches the port run and
+// forge tasks). Traffic is not encrypted: use it on a private network, or
+// run nats-server with TLS.
 package main
 
 import (
@@ -28,6 +33,7 @@ import (
 
 	"github.com/goasync/async"
 	"github.com/goasync/async/dist"
+	"github.com/goasync/async/dist/server"
 	"github.com/nats-io/nats.go"
 )
 
@@ -47,12 +53,18 @@ func main() {
 	url := flag.String("nats", "", "NATS server URL (default: start an embedded server)")
 	role := flag.String("role", "all", "all, server, worker or client")
 	listen := flag.String("listen", "127.0.0.1:4222", "address of the embedded server (role server)")
+	user := flag.String("user", "", "user name clients and workers must give (role server)")
+	password := flag.String("password", "", "their password (role server; default: $FANOUT_PASSWORD)")
+	insecure := flag.Bool("insecure", false, "allow a server beyond loopback without a password (role server)")
 	workers := flag.Int("workers", 3, "workers to start (roles all and worker)")
 	tasks := flag.Int("tasks", 24, "tasks to fan out (roles all and client)")
 	name := flag.String("name", "", "worker name (default: from the host)")
 	flag.Parse()
 	if *role == "server" {
-		if err := serve(*listen); err != nil {
+		if *password == "" {
+			*password = os.Getenv("FANOUT_PASSWORD")
+		}
+		if err := serve(*listen, *user, *password, *insecure); err != nil {
 			log.Fatal(err)
 		}
 		return
@@ -62,8 +74,10 @@ func main() {
 	}
 }
 
-// serve runs an embedded NATS server with JetStream until interrupted.
-func serve(listen string) error {
+// serve runs an embedded NATS server with JetStream until interrupted. It
+// refuses to listen beyond loopback without a user and password, unless
+// insecure says so, and then warns.
+func serve(listen, user, password string, insecure bool) error {
 	host, port, err := net.SplitHostPort(listen)
 	if err != nil {
 		return err
@@ -72,16 +86,33 @@ func serve(listen string) error {
 	if err != nil {
 		return err
 	}
+	if (user == "") != (password == "") {
+		return errors.New("-user and -password go together")
+	}
+	opts := server.Options{Host: host, Port: p}
+	if user != "" {
+		opts.Users = []server.User{{Name: user, Password: password}}
+	} else if !loopback(host) {
+		if !insecure {
+			return fmt.Errorf("refusing to listen on %s without -user and -password: anyone who reaches it could run and forge tasks (-insecure to do it anyway)", listen)
+		}
+		log.Printf("WARNING: NATS server on %s has NO authentication: anyone who reaches it can run, cancel and forge tasks", listen)
+	}
 	dir, err := os.MkdirTemp("", "fanout-server-*")
 	if err != nil {
 		return err
 	}
-	srv, err := dist.StartServer(dist.ServerOptions{Host: host, Port: p, Dir: dir})
+	opts.Dir = dir
+	srv, err := server.Start(opts)
 	if err != nil {
 		return err
 	}
 	defer srv.Close()
-	fmt.Println("NATS server with JetStream at", srv.URL(), "storing in", dir)
+	auth := "no authentication"
+	if user != "" {
+		auth = "user " + user
+	}
+	fmt.Println("NATS server with JetStream at", srv.URL(), "("+auth+"), storing in", dir)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	<-ctx.Done()
@@ -98,7 +129,7 @@ func run(url, role string, nWorkers, nTasks int, name string) error {
 		if role != "all" {
 			return errors.New("-role worker and -role client need -nats URL")
 		}
-		srv, err := dist.StartServer(dist.ServerOptions{})
+		srv, err := server.Start(server.Options{})
 		if err != nil {
 			return err
 		}
@@ -197,4 +228,13 @@ func fanOut(ctx context.Context, url string, n int) error {
 		fmt.Printf("  %s ran %d\n", w, perWorker[w])
 	}
 	return nil
+}
+
+// loopback reports whether host only accepts connections from this machine.
+func loopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
