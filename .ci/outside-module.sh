@@ -47,7 +47,7 @@ clean() {
 	return 0
 }
 clean
-trap clean EXIT
+[ -n "${KEEP:-}" ] || trap clean EXIT # KEEP=1 leaves the folders for a look
 mkdir -p "$base"
 
 # 1. The working tree (tracked and untracked, not ignored) as one commit of a
@@ -92,7 +92,10 @@ fi
 # needs go into $deps: from the local module cache or, for what is missing,
 # the module proxy (checked against the checksum database). Then the user's
 # build runs with no network at all.
-export GOWORK=off GOFLAGS=-mod=mod GOTOOLCHAIN=local GONOSUMDB=github.com/goasync GOMODCACHE="$deps"
+# GODEBUG=goindex=0: the go command indexes a module of the module cache by
+# its path alone (the cache is immutable), and ours come back at the same
+# path with new contents on every run.
+export GOWORK=off GOFLAGS=-mod=mod GOTOOLCHAIN=local GONOSUMDB=github.com/goasync GOMODCACHE="$deps" GODEBUG=goindex=0
 get() {
 	go get "github.com/goasync/async@$version" "github.com/goasync/async/dist@$version" \
 		"github.com/goasync/async/asyncotel@$version"

@@ -42,6 +42,7 @@ import (
 	"github.com/goasync/async/asyncotel"
 	"github.com/goasync/async/console"
 	"github.com/goasync/async/dist"
+	"github.com/goasync/async/dist/server"
 	"github.com/nats-io/nats.go"
 	"go.opentelemetry.io/otel/exporters/stdout/stdouttrace"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -192,7 +193,7 @@ func run(ctx context.Context, cfg config) (err error) {
 	}
 
 	// NATS with JetStream inside this process, a worker and a client.
-	ns, err := dist.StartServer(dist.ServerOptions{Dir: cfg.Dir + "/nats"})
+	ns, err := server.Start(server.Options{Dir: cfg.Dir + "/nats"})
 	if err != nil {
 		return err
 	}

@@ -94,25 +94,12 @@ func settle[T any](ctx context.Context, f *async.Future[T]) (T, error) {
 	return r[0].Value, r[0].Err
 }
 
-// retry runs call up to f.Attempts times, each attempt with its own
-// f.PerCall timeout, waiting f.Backoff (then twice as long, ...) between
-// attempts, for as long as the failure is temporary and ctx lasts.
+// retry starts call as a task that makes up to f.Attempts attempts, each
+// with its own f.PerCall timeout, waiting a jittered backoff from f.Backoff
+// between them, for as long as the failure is temporary and ctx lasts.
 func retry[T any](ctx context.Context, f fanout, name string, call func(context.Context) (T, error)) *async.Future[T] {
-	return async.Go(ctx, func(ctx context.Context) (T, error) {
-		backoff := f.Backoff
-		for attempt := 1; ; attempt++ {
-			// The attempt ends with ctx (it is derived from it): waiting for
-			// it rather than for ctx keeps its outcome observed.
-			v, err := async.Go(ctx, call, async.Timeout(f.PerCall)).Await(context.WithoutCancel(ctx))
-			if err == nil || attempt >= f.Attempts || !temporary(err) {
-				return v, err
-			}
-			if err := async.Sleep(ctx, backoff); err != nil {
-				return v, err
-			}
-			backoff *= 2
-		}
-	}, async.Name(name))
+	return async.Go(ctx, call, async.Name(name), async.Timeout(f.PerCall),
+		async.Attempts(f.Attempts), async.Backoff(f.Backoff, 8*f.Backoff), async.RetryIf(temporary))
 }
 
 // temporary reports whether another attempt may succeed: the attempt timed

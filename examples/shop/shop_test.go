@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -52,7 +53,7 @@ func startShop(t *testing.T, down *downstream, trace io.Writer) (base, dir strin
 	cfg.Fan = fanout{Budget: 400 * time.Millisecond, PerCall: 150 * time.Millisecond, Attempts: 3, Backoff: time.Millisecond}
 	cfg.Trace = trace
 	cfg.Debug = true
-	cfg.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	cfg.Log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})) // shown when a test fails
 	ready := make(chan string, 1)
 	cfg.Ready = func(url string) { ready <- url }
 	ctx, stop := context.WithCancel(context.Background())
@@ -195,6 +196,7 @@ func TestOrderAndJobs(t *testing.T) {
 	if code := call(t, "POST", base+"/products/3/thumbnail?size=5000", "", &thumb); code != http.StatusAccepted {
 		t.Fatalf("POST /products/3/thumbnail?size=5000: %d", code)
 	}
+	st = JobStatus{}
 	if call(t, "GET", base+"/jobs/"+thumb["job"]+"?wait=10", "", &st); st.State != "failed" || !strings.Contains(st.Error, "out of 1..1024") {
 		t.Errorf("job with a bad size: %+v, want failed", st)
 	}
