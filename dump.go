@@ -17,7 +17,8 @@ const dumpBlockedAfter = time.Second
 // Dump writes the live tasks of debug mode (see [SetDebug] and [Tasks]) to w
 // as a tree, each task under the task that started it, like
 // `python -m asyncio pstree`. Each line gives the task's id, name, state and
-// age, what a blocked task is awaiting and for how long, its scope or pool,
+// age, what a blocked task is awaiting (tasks, or a Sleep, a Queue, an
+// Event...) and for how long, its scope or pool,
 // and its spawn site. Tasks blocked for more than a second are flagged, and
 // await cycles (A awaits B awaits A: a deadlock no goroutine dump shows) are
 // flagged on their tasks and listed at the end. With debug mode off, Dump
@@ -108,10 +109,15 @@ func dumpLine(t *TaskInfo, live map[uint64]*TaskInfo, inCycle map[uint64]bool) s
 	b.WriteString(taskLabel(t.ID, t))
 	fmt.Fprintf(&b, " %s %v", t.State, roundDuration(t.Duration))
 	if t.State == TaskBlocked {
-		b.WriteString(" awaiting")
-		for _, id := range t.Awaiting {
-			b.WriteString(" ")
-			b.WriteString(taskLabel(id, live[id]))
+		if t.Waiting != "" {
+			b.WriteString(" in " + t.Waiting)
+		}
+		if len(t.Awaiting) > 0 {
+			b.WriteString(" awaiting")
+			for _, id := range t.Awaiting {
+				b.WriteString(" ")
+				b.WriteString(taskLabel(id, live[id]))
+			}
 		}
 		fmt.Fprintf(&b, " for %v", roundDuration(t.Blocked))
 	}

@@ -72,6 +72,7 @@ func (e *Event) Wait(ctx context.Context) error {
 		e.loopers = append(e.loopers, lt)
 	}
 	e.mu.Unlock()
+	defer blockEnd(blockBegin(ctx, "Event.Wait", "", 0))
 	if park(ctx, ch, lt) {
 		return nil
 	}

@@ -71,7 +71,9 @@ func (l *Lazy[T]) Get(ctx context.Context) (T, error) {
 		r.waiters++
 		l.mu.Unlock()
 
+		rec := blockBegin(ctx, "Lazy.Get", "", 0)
 		err := r.f.t.wait(ctx)
+		blockEnd(rec)
 
 		l.mu.Lock()
 		r.waiters--

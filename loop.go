@@ -748,15 +748,24 @@ func (l *loop) watch(stop <-chan struct{}, done chan<- struct{}) {
 	var seen uint64
 	var since time.Time
 	reported := false
+	var slow *slowHold // the hold reported, until it ends
 	for {
 		select {
 		case <-stop:
+			if slow != nil { // the loop ended with the hold
+				reportSlowEnd(slow, time.Since(since), tick)
+			}
 			return
 		case <-timer.C:
 		}
 		l.mu.Lock()
 		h, s := l.holder, l.seq
 		l.mu.Unlock()
+		if slow != nil && (h == nil || s != seen) {
+			// The reported hold ended: say how long it really was.
+			reportSlowEnd(slow, time.Since(since), tick)
+			slow = nil
+		}
 		if h == nil {
 			l.watchIdle.Store(true)
 			if l.holding.Load() == 0 {
@@ -777,22 +786,45 @@ func (l *loop) watch(stop <-chan struct{}, done chan<- struct{}) {
 			seen, since, reported = s, now, false
 		} else if held := now.Sub(since); !reported && held >= l.slow {
 			reported = true
-			reportSlow(h, held, l.slow)
+			slow = reportSlow(h, held, l.slow)
 		}
 		timer.Reset(tick)
 	}
 }
 
 // reportSlow warns that lt has held its loop for at least held.
-func reportSlow(lt *loopTask, held, threshold time.Duration) {
+func reportSlow(lt *loopTask, held, threshold time.Duration) *slowHold {
+	sh := &slowHold{name: lt.task().name(), created: lt.task().createdStack()}
 	args := []any{"held", held, "threshold", threshold}
-	if name := lt.task().name(); name != "" {
-		args = append(args, "task", name)
+	if sh.name != "" {
+		args = append(args, "task", sh.name)
 	}
-	if created := lt.task().createdStack(); created != nil {
-		args = append(args, "created", string(created))
+	if sh.created != nil {
+		args = append(args, "created", string(sh.created))
 	}
 	slog.Warn("async: a loop task held the event loop too long (blocking call? use Offload)", args...)
+	return sh
+}
+
+// slowHold is a reported hold, for the report of its end.
+type slowHold struct {
+	name    string
+	created []byte
+}
+
+// reportSlowEnd tells how long a reported hold lasted: held, measured
+// between the watchdog's first look at the hold and its first look after
+// it; each look is within precision of the hold's start or end, so the hold
+// lasted held ± precision.
+func reportSlowEnd(sh *slowHold, held, precision time.Duration) {
+	args := []any{"held", held, "precision", precision}
+	if sh.name != "" {
+		args = append(args, "task", sh.name)
+	}
+	if sh.created != nil {
+		args = append(args, "created", string(sh.created))
+	}
+	slog.Warn("async: a slow loop task gave the event loop back", args...)
 }
 
 // blockUntil gives the loop up until done() is true or ctx ends. Whatever
@@ -890,6 +922,8 @@ func VirtualTime() LoopOption { return option.ForLoop(option.New(option.VirtualT
 // of d apart, that saw the hold) and, in debug mode, where it was started.
 // Tasks run at once in an awaiting task's turn (see [RunLoop]) are part of
 // that turn: a task that holds the loop through many of them is reported.
+// When a reported task gives the loop back, a second report says how long
+// it really held it ("held", to within "precision", an eighth of d).
 // Checking costs the loop no clock read per switch. It panics if d <= 0.
 func SlowTask(d time.Duration) LoopOption {
 	if d <= 0 {

@@ -47,19 +47,19 @@ func Map[T, U any](ctx context.Context, in []T, fn func(context.Context, T) (U, 
 	var err error
 	if c.PerCall() {
 		p := newCallPolicy(&c, false)
-		err = forEachIndex(ctx, len(in), &c, func(ctx context.Context, i int) error {
+		err = forEachIndex(ctx, len(in), &c, shadowCalls(ctx, "Map", func(ctx context.Context, i int) error {
 			return p.do(ctx, func(ctx context.Context) error {
 				v, err := fn(ctx, in[i])
 				out[i] = v
 				return err
 			})
-		})
+		}))
 	} else {
-		err = forEachIndex(ctx, len(in), &c, func(ctx context.Context, i int) error {
+		err = forEachIndex(ctx, len(in), &c, shadowCalls(ctx, "Map", func(ctx context.Context, i int) error {
 			v, err := fn(ctx, in[i])
 			out[i] = v
 			return err
-		})
+		}))
 	}
 	if err != nil {
 		return nil, err
@@ -80,13 +80,13 @@ func ForEach[T any](ctx context.Context, in []T, fn func(context.Context, T) err
 	c := option.Parse("ForEach", opts)
 	if c.PerCall() {
 		p := newCallPolicy(&c, false)
-		return forEachIndex(ctx, len(in), &c, func(ctx context.Context, i int) error {
+		return forEachIndex(ctx, len(in), &c, shadowCalls(ctx, "ForEach", func(ctx context.Context, i int) error {
 			return p.do(ctx, func(ctx context.Context) error { return fn(ctx, in[i]) })
-		})
+		}))
 	}
-	return forEachIndex(ctx, len(in), &c, func(ctx context.Context, i int) error {
+	return forEachIndex(ctx, len(in), &c, shadowCalls(ctx, "ForEach", func(ctx context.Context, i int) error {
 		return fn(ctx, in[i])
-	})
+	}))
 }
 
 // MapSettled calls fn on every element of in, like [Map], but without
@@ -134,7 +134,7 @@ func MapSettled[T, U any](ctx context.Context, in []T, fn func(context.Context, 
 		returned, ran[i] = true, true
 		return nil
 	}
-	if err := forEachIndex(ctx, len(in), &c, call); err != nil {
+	if err := forEachIndex(ctx, len(in), &c, shadowCalls(ctx, "MapSettled", call)); err != nil {
 		// ctx ended (or a call called runtime.Goexit): the elements
 		// that did not run get that end.
 		for i := range out {
@@ -216,6 +216,7 @@ func (r *indexRun) worker() {
 // Their calls have been cancelled by then if anything failed, so waiting is
 // not ctx-aware: Map never returns while one of its calls still runs.
 func (r *indexRun) wait() {
+	defer blockEnd(blockBegin(r.parent, "Map or ForEach calls", "", 0))
 	park(context.Background(), r.exited, nil)
 }
 

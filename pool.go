@@ -137,8 +137,10 @@ func (p *Pool) Go(ctx context.Context, fn func(context.Context) error) error {
 		panic("async: Pool.Go with nil function")
 	}
 	p.prog.Grow()
-	err := p.put(ctx, poolItem{&poolGo{ctx: ctx}, fn})
+	sh := newShadow(ctx, p.name, "pool", p.name) // debug mode: listed in Tasks
+	err := p.put(ctx, poolItem{&poolGo{ctx: ctx, sh: sh}, fn})
 	if err != nil {
+		sh.discard()
 		p.prog.Add()
 	}
 	return err
@@ -252,6 +254,7 @@ func (p *Pool) put(ctx context.Context, j poolItem) error {
 	w := &poolWaiter{item: j, ch: make(chan error, 1)}
 	p.waiters = append(p.waiters, w)
 	p.mu.Unlock()
+	defer blockEnd(blockBegin(ctx, "full pool", p.name, 0))
 	if done := ctx.Done(); done != nil {
 		select {
 		case err := <-w.ch:
@@ -422,8 +425,12 @@ func (j *poolTask[T]) run(_ *Pool, fn any) (failed, panicked bool) {
 	return err != nil, panicked
 }
 
-// poolGo is a task from Pool.Go: its context.
-type poolGo struct{ ctx context.Context }
+// poolGo is a task from Pool.Go: its context, and in debug mode its entry
+// in Tasks.
+type poolGo struct {
+	ctx context.Context
+	sh  *shadow
+}
 
 func (j *poolGo) run(p *Pool, fn any) (failed, panicked bool) {
 	var err error
@@ -432,6 +439,7 @@ func (j *poolGo) run(p *Pool, fn any) (failed, panicked bool) {
 	} else {
 		err, panicked = j.call(p, fn.(func(context.Context) error))
 	}
+	j.sh.end(err)
 	if err == nil {
 		return false, false
 	}
@@ -461,6 +469,7 @@ func (j *poolGo) call(p *Pool, fn func(context.Context) error) (err error, panic
 			return
 		}
 		err = ErrGoexit
+		j.sh.end(err)
 		if p.name != "" {
 			err = &TaskError{Task: p.name, Err: err}
 		}
@@ -468,7 +477,7 @@ func (j *poolGo) call(p *Pool, fn func(context.Context) error) (err error, panic
 		p.goErrs = append(p.goErrs, err)
 		p.mu.Unlock()
 	}()
-	err = fn(j.ctx)
+	err = fn(j.sh.begin(j.ctx))
 	returned = true
 	return err, false
 }

@@ -1,6 +1,11 @@
 package async
 
-import "sync/atomic"
+import (
+	"sync/atomic"
+	"time"
+
+	"github.com/goasync/async/internal/option"
+)
 
 // A Promise is the writing side of a [Future]: whoever holds it settles the
 // future once, from any goroutine. It is how callback-based or event-driven
@@ -9,11 +14,35 @@ type Promise[T any] struct {
 	f *Future[T]
 }
 
-// NewPromise returns a promise whose future is pending.
-func NewPromise[T any]() *Promise[T] {
+// NewPromise returns a promise whose future is pending. [Name] names the
+// future's task for errors, [Tasks], [Dump] and the console, where a
+// pending promise is listed like a task not yet started (see
+// [Promise.Awaits]).
+func NewPromise[T any](opts ...NameOption) *Promise[T] {
 	f := newLatched[T]()
+	if len(opts) > 0 {
+		if c := option.Parse("NewPromise", opts); c.Name != "" {
+			f.t.ext().name = c.Name
+		}
+	}
+	if debugMode.Load() {
+		f.t.ext().created = callers(2) // from NewPromise's caller
+	}
 	f.t.startPromise(stLatch)
 	return &Promise[T]{f: f}
+}
+
+// Awaits records what the promise's future is waiting on, such as
+// "remote worker w-3" for work another process does, for [Tasks], [Dump]
+// and the console: until the next Awaits or until the future settles, its
+// task is listed as blocked, with [TaskInfo.Waiting] set to what (and
+// [TaskInfo.Blocked] counting from this call). An empty what lists it as
+// pending again. With debug mode off, Awaits does nothing.
+func (p *Promise[T]) Awaits(what string) {
+	p.check("Awaits")
+	if reg := debugRegistry(); reg != nil {
+		reg.note(&p.f.t, what, time.Now())
+	}
 }
 
 // Future returns the future this promise settles.

@@ -60,7 +60,10 @@ func (q *Queue[T]) Put(ctx context.Context, v T) error {
 	q.putters.push(w)
 	q.mu.Unlock()
 
-	if _, err, ok := q.park(ctx, w); ok {
+	rec := blockBegin(ctx, "Queue.Put", "", 0)
+	_, err, ok := q.park(ctx, w)
+	blockEnd(rec)
+	if ok {
 		return err
 	}
 	q.mu.Lock()
@@ -124,7 +127,10 @@ func (q *Queue[T]) Get(ctx context.Context) (T, error) {
 	q.getters.push(w)
 	q.mu.Unlock()
 
-	if v, err, ok := q.park(ctx, w); ok {
+	rec := blockBegin(ctx, "Queue.Get", "", 0)
+	v, err, ok := q.park(ctx, w)
+	blockEnd(rec)
+	if ok {
 		return v, err
 	}
 	q.mu.Lock()

@@ -70,8 +70,16 @@ type TaskInfo struct {
 	// says for how long it has been waiting.
 	Awaiting []uint64
 	Blocked  time.Duration
-	Spawn    string // where the task was started: "function (file:line)"
-	Err      error  // a failed task's error
+	// Waiting says what a blocked task waits on when that is not (only)
+	// a task: "Sleep 2s", "Queue.Get", "Queue.Put" (full), "Event.Wait",
+	// "Lazy.Get", "Scope.Wait", `full pool "resizer"` (Submit or Pool.Go
+	// waiting for room), "Retry backoff 200ms", "Map or ForEach calls"
+	// (Map's caller waiting for the calls on other goroutines), or what a
+	// [Promise] was told it awaits
+	// ([Promise.Awaits]); "" otherwise.
+	Waiting string
+	Spawn   string // where the task was started: "function (file:line)"
+	Err     error  // a failed task's error
 }
 
 // recentSettled is how many settled tasks Tasks keeps reporting after they
@@ -103,6 +111,9 @@ type regEntry struct {
 type awaitRec struct {
 	waiter *task // nil outside a task
 	on     []uint64
+	what   string    // a wait on something other than tasks (blockBegin, note)
+	noted  bool      // made by note: replaced by the next note
+	reg    *registry // set by blockBegin, for blockEnd
 	since  time.Time
 	region *trace.Region
 }
@@ -175,6 +186,13 @@ func (r *registry) settled(t *task) {
 	r.next = (r.next + 1) % recentSettled
 }
 
+// forget removes t without listing it as settled.
+func (r *registry) forget(t *task) {
+	r.mu.Lock()
+	delete(r.live, t)
+	r.mu.Unlock()
+}
+
 func (r *registry) awaitBegin(rec *awaitRec, on []*task) {
 	if rec.waiter == nil {
 		return
@@ -206,6 +224,21 @@ func (r *registry) awaitEnd(rec *awaitRec) {
 	r.mu.Unlock()
 }
 
+// note records that t waits on what (Promise.Awaits), replacing what an
+// earlier note recorded; "" removes it.
+func (r *registry) note(t *task, what string, now time.Time) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	e := r.live[t]
+	if e == nil {
+		return
+	}
+	e.awaits = slices.DeleteFunc(e.awaits, func(a *awaitRec) bool { return a.noted })
+	if what != "" {
+		e.awaits = append(e.awaits, &awaitRec{waiter: t, what: what, noted: true, since: now})
+	}
+}
+
 // info snapshots an entry. Called with r.mu held.
 func (r *registry) info(e *regEntry, now time.Time) TaskInfo {
 	ti := TaskInfo{ID: e.id, Name: e.name, Parent: e.parent, Group: e.group,
@@ -221,6 +254,9 @@ func (r *registry) info(e *regEntry, now time.Time) TaskInfo {
 		first := e.awaits[0]
 		ti.Blocked = now.Sub(first.since)
 		for _, a := range e.awaits {
+			if a.what != "" && ti.Waiting == "" {
+				ti.Waiting = a.what // the outermost says most: a Retry's backoff, not its Sleep
+			}
 			for _, id := range a.on {
 				if !slices.Contains(ti.Awaiting, id) {
 					ti.Awaiting = append(ti.Awaiting, id)
@@ -288,6 +324,18 @@ func (r *registry) snapshot() []TaskInfo {
 // creation. It returns nil when debug mode is off. It does not block on the
 // tasks; it takes a lock the tasks take briefly when they start, run, wait
 // and settle.
+//
+// Besides futures (Go, Spawn, Submit, Then, promises), it lists the
+// functions the library runs without a future: each [Scope.Go] and
+// [Scope.TryGo] child (named after its scope, Group `scope "name"`),
+// [Run]'s own function (its scope's children are listed under it), each
+// [Pool.Go] task (Group `pool "name"`), and each call of [Map] and [ForEach]
+// (named "Map" or "ForEach", under the task that called Map). In debug
+// mode such a function runs with a context of its own that identifies it,
+// so that what it waits on is charged to it: a task in Sleep, Queue.Put or
+// Get, Event.Wait, Lazy.Get, Scope.Wait or a full pool's Submit is listed
+// as blocked, with [TaskInfo.Waiting] saying on what. Event-loop tasks are
+// listed as the loop's tasks.
 func Tasks() []TaskInfo {
 	h := hooks.Load()
 	if h == nil {

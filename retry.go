@@ -202,7 +202,11 @@ func (p *callPolicy) do(ctx context.Context, call func(context.Context) error) e
 			}
 			return re
 		}
-		if serr := Sleep(ctx, p.delay(ctx, attempt)); serr != nil {
+		d := p.delay(ctx, attempt)
+		rec := blockBegin(ctx, "Retry backoff", "", d) // debug mode: shown as the wait, not as a Sleep
+		serr := Sleep(ctx, d)
+		blockEnd(rec)
+		if serr != nil {
 			return &RetryError{Attempts: attempt, Err: err, ctxErr: serr}
 		}
 	}

@@ -37,8 +37,10 @@ type Scope struct {
 	idle  chan struct{} // closed by the last child to return after Wait began
 
 	mu       sync.Mutex
-	errs     []error // real failures, in the order they were recorded
-	canceled bool    // Cancel ended the context (not the parent, not a failure)
+	errs     []error       // real failures, in the order they were recorded
+	lost     *lostFailures // reports errs if the scope is collected without Wait
+	created  []uintptr     // debug mode: where the scope was made
+	canceled bool          // Cancel ended the context (not the parent, not a failure)
 	// fallout is set once a child's error was left out as cancellation
 	// fallout, or a child was dropped unstarted: the work did not complete.
 	fallout atomic.Bool
@@ -74,6 +76,9 @@ func NewScope(ctx context.Context, opts ...ScopeOption) *Scope {
 	}
 	c := option.Parse("NewScope", opts)
 	s := &Scope{parent: ctx, name: c.Name, supervise: c.Supervise, idle: make(chan struct{}), prog: progress.New(c.Progress, 0)}
+	if debugMode.Load() {
+		s.created = callers(2)
+	}
 	s.prog.Start()
 	s.ctx, s.cancel = context.WithCancelCause(ctx)
 	s.done = s.ctx.Done()
@@ -106,6 +111,15 @@ func Run(ctx context.Context, fn func(*Scope) error, opts ...ScopeOption) error 
 	}
 	s := NewScope(ctx, opts...)
 	s.enter("Run")
+	// In debug mode Run's function is listed as a task, and the scope's
+	// children as started by it.
+	if sh := newShadow(ctx, s.name, "scope", s.name); sh != nil {
+		s.ctx = sh.begin(s.ctx)
+		owner := fn
+		fn = func(s *Scope) error {
+			return sh.run(s.ctx, func(context.Context) error { return owner(s) })
+		}
+	}
 	s.runOwner(fn)
 	return s.Wait()
 }
@@ -161,6 +175,15 @@ func (s *Scope) Go(fn func(context.Context) error) {
 		s.loopGo(func(ctx context.Context) { s.call(ctx, fn); s.exit() }, nil, true)
 		return
 	}
+	if sh := newShadow(s.ctx, s.name, "scope", s.name); sh != nil {
+		c := &shadowGo{fn, sh}
+		if s.lim == nil {
+			go func() { c.run(s); s.exit() }()
+		} else {
+			s.lim.dispatch(s, c, true)
+		}
+		return
+	}
 	if s.lim == nil {
 		go s.runGo(fn)
 		return
@@ -184,6 +207,19 @@ func (s *Scope) TryGo(fn func(context.Context) error) bool {
 		if s.loopGo(func(ctx context.Context) { s.call(ctx, fn); s.exit() }, nil, false) {
 			return true
 		}
+		s.exit()
+		return false
+	}
+	if sh := newShadow(s.ctx, s.name, "scope", s.name); sh != nil {
+		c := &shadowGo{fn, sh}
+		if s.lim == nil {
+			go func() { c.run(s); s.exit() }()
+			return true
+		}
+		if s.lim.dispatch(s, c, false) {
+			return true
+		}
+		sh.discard() // not started: not a task
 		s.exit()
 		return false
 	}
@@ -338,6 +374,7 @@ func (s *Scope) Wait() error {
 
 func (s *Scope) wait() {
 	if s.state.Or(scopeWaiting)>>1 != 0 {
+		defer blockEnd(blockBegin(s.parent, "Scope.Wait", s.name, 0))
 		if s.loop != nil {
 			if lt := s.loop.current(); lt != nil { // give the loop up while children run
 				s.mu.Lock()
@@ -353,6 +390,9 @@ func (s *Scope) wait() {
 	}
 	s.mu.Lock()
 	errs, canceled := s.errs, s.canceled
+	if s.lost != nil {
+		s.lost.waited.Store(true) // Wait reports them
+	}
 	s.mu.Unlock()
 	switch len(errs) {
 	case 0:
@@ -510,6 +550,7 @@ func (s *Scope) fail(err error, endedFirst, owner bool) {
 	}
 	s.mu.Lock()
 	s.errs = append(s.errs, err)
+	s.noteLost(err)
 	if len(s.errs) == 1 && !s.supervise || owner {
 		// Under s.mu, so that the first recorded failure is the cause.
 		s.cancel(err)
@@ -609,6 +650,22 @@ type goChild func(context.Context) error
 
 func (fn goChild) run(s *Scope) { s.call(s.ctx, fn) }
 func (goChild) drop(s *Scope)   { s.fallout.Store(true) }
+
+// shadowGo is a child started with Go or TryGo in debug mode: it is listed
+// in Tasks (see shadow).
+type shadowGo struct {
+	fn func(context.Context) error
+	sh *shadow
+}
+
+func (c *shadowGo) run(s *Scope) {
+	s.call(s.ctx, func(ctx context.Context) error { return c.sh.run(ctx, c.fn) })
+}
+
+func (c *shadowGo) drop(s *Scope) {
+	c.sh.end(context.Cause(s.ctx))
+	s.fallout.Store(true)
+}
 
 // spawnChild is a child started with Spawn; its future lives in it, so a
 // spawned child is one allocation.

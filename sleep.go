@@ -17,6 +17,7 @@ func Sleep(ctx context.Context, d time.Duration) error {
 		}
 		return nil
 	}
+	defer blockEnd(blockBegin(ctx, "Sleep", "", d))
 	if lt := runningLoopTask(ctx); lt != nil {
 		if lt.l.clock != nil {
 			return sleepInLoop(lt, ctx, d)

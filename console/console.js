@@ -83,12 +83,15 @@ function render(snap) {
     const row = el("div", "row");
     row.append(el("span", "id", "#" + t.id), el("span", "name" + (t.name ? "" : " unnamed"), t.name || "(unnamed)"),
       el("span", "state " + t.state, t.state), el("span", "dur", fmtMs(t.durationMs)));
-    if (t.state === "blocked" && t.awaiting) {
-      const aw = el("span", "await", "awaits ");
-      t.awaiting.forEach((id, i) => {
-        if (i) aw.append(", ");
-        const a = el("a", "", label(byId.get(id), id)); a.href = "#task-" + id; aw.append(a);
-      });
+    if (t.state === "blocked" && (t.awaiting || t.waiting)) {
+      const aw = el("span", "await", t.waiting ? "in " + t.waiting : "");
+      if (t.awaiting) {
+        aw.append((t.waiting ? ", " : "") + "awaits ");
+        t.awaiting.forEach((id, i) => {
+          if (i) aw.append(", ");
+          const a = el("a", "", label(byId.get(id), id)); a.href = "#task-" + id; aw.append(a);
+        });
+      }
       aw.append(" for " + fmtMs(t.blockedMs));
       row.append(aw);
       if (t.blockedMs > 1000) row.append(el("span", "slow", "blocked > 1 s"));

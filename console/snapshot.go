@@ -36,7 +36,8 @@ type Task struct {
 	DurationMS float64         `json:"durationMs"`
 	Awaiting   []uint64        `json:"awaiting,omitempty"`
 	BlockedMS  float64         `json:"blockedMs,omitempty"`
-	Site       int             `json:"site,omitempty"` // its spawn site: Snapshot.Sites[Site-1]; 0 if unknown
+	Waiting    string          `json:"waiting,omitempty"` // what it waits on that is not a task: "Sleep 2s", "Queue.Get"...
+	Site       int             `json:"site,omitempty"`    // its spawn site: Snapshot.Sites[Site-1]; 0 if unknown
 	Err        string          `json:"err,omitempty"`
 	InCycle    bool            `json:"inCycle,omitempty"`
 }
@@ -200,6 +201,10 @@ func appendTask(b []byte, t *async.TaskInfo, site int, inCycle bool) []byte {
 	if ms(t.Blocked) != 0 {
 		b = append(b, `,"blockedMs":`...)
 		b = appendMS(b, t.Blocked)
+	}
+	if t.Waiting != "" {
+		b = append(b, `,"waiting":`...)
+		b = appendString(b, t.Waiting)
 	}
 	if site != 0 {
 		b = append(b, `,"site":`...)

@@ -26,7 +26,7 @@ func reference(now time.Time, iv time.Duration, infos []async.TaskInfo, pools []
 	}
 	for _, ti := range infos {
 		t := Task{ID: ti.ID, Name: ti.Name, State: ti.State, Parent: ti.Parent, Group: ti.Group, Started: ti.Started,
-			DurationMS: ms(ti.Duration), Awaiting: ti.Awaiting, BlockedMS: ms(ti.Blocked), InCycle: inCycle[ti.ID]}
+			DurationMS: ms(ti.Duration), Awaiting: ti.Awaiting, BlockedMS: ms(ti.Blocked), Waiting: ti.Waiting, InCycle: inCycle[ti.ID]}
 		if ti.Spawn != "" {
 			t.Site = slices.Index(s.Sites, ti.Spawn) + 1
 			if t.Site == 0 {
@@ -62,6 +62,7 @@ func TestEncodingMatchesJSON(t *testing.T) {
 		{ID: 5, State: async.TaskBlocked, Awaiting: []uint64{6}},
 		{ID: 6, State: async.TaskBlocked, Awaiting: []uint64{5}},
 		{ID: 7, State: async.TaskDone, Blocked: 400 * time.Nanosecond},
+		{ID: 10, State: async.TaskBlocked, Waiting: `Queue.Put "<jobs>"`, Blocked: time.Second},
 	}
 	pools := []async.PoolInfo{{ID: 9, Name: "p", Stats: async.PoolStats{Workers: 2, Running: 1, Queued: 3, Completed: 4, Failed: 1}}}
 	for _, tc := range []struct {
