@@ -121,3 +121,26 @@ func ExampleMapSettled() {
 	// 0 async: 2 attempts: cannot parse "line 2"
 	// 6 <nil>
 }
+
+func ExampleBatchResults() {
+	ctx := context.Background()
+	parse := func(ctx context.Context, s string) (int, error) {
+		if s == "line 7" {
+			return 0, fmt.Errorf("cannot parse %q", s)
+		}
+		return len(s), nil
+	}
+	// Parse, batch by 3 (or 50 ms), write: one range statement. The first
+	// failure stops every stage; no batch is written after it.
+	for batch, err := range stream.BatchResults(ctx, stream.Map(ctx, lines(100), parse, async.Limit(4)), 3, 50*time.Millisecond) {
+		if err != nil {
+			fmt.Println("error:", err)
+			break
+		}
+		fmt.Println("write", batch)
+	}
+	// Output:
+	// write [6 6 6]
+	// write [6 6 6]
+	// error: cannot parse "line 7"
+}

@@ -39,6 +39,7 @@ var settings = []setting{
 	{prefix: "BenchmarkF_", benchtime: "300ms"},
 	{prefix: "BenchmarkG_", benchtime: "2x"},
 	{prefix: "BenchmarkH_", benchtime: "300ms"},
+	{prefix: "BenchmarkI_", benchtime: "1x"}, // 1M records: seconds per op
 	{prefix: "BenchmarkX_", benchtime: "300ms"},
 	{prefix: "Benchmark", benchtime: "300ms"}, // everything else
 }

@@ -54,6 +54,10 @@ var targets = []target{
 	{area: "streams", goal: "async.Map: match or beat conc's iter.Map", group: "H_Map100k", variant: "async-map", unit: "sec/op", base: "conc-iter", max: 1.0},
 	{area: "streams", goal: "stream.Map ordered: ≤ 300 ns/element", group: "G_Stream1M/ordered", variant: "async-stream", unit: "sec/task", max: 300e-9,
 		note: "measured over 1M items with Limit(8), not 100k"},
+	{area: "streams", goal: "Pipeline of 1M JSON lines (4 parsers, batches of 500 or 50 ms, a stalling sink): stream ≥ 1.0× the hand-written channels version's throughput", group: "I_Pipeline1M", variant: "async-stream", unit: "sec/op", base: "raw", max: 1.0,
+		note: "≥ 1.0× records/s read as ≤ 1.0× raw's time for the same 1M records"},
+	{area: "streams", goal: "Pipeline: the same peak memory as the channels version", group: "I_Pipeline1M", variant: "async-stream", unit: "peak-heap-B", base: "raw", max: 1.1,
+		note: "the largest live heap the sink saw; same read as within 10 %"},
 	{area: "streams", goal: "Queue Put+Get pair, uncontended ≤ 1.2× a buffered channel", group: "Q_Queue", variant: "async", unit: "sec/op", base: "raw", max: 1.2},
 	// The event loop.
 	{area: "event loop", goal: "Switching between two loop tasks (Queue ping-pong) ≤ 2× a goroutine ping-pong over an unbuffered channel", group: "LoopSwitch", variant: "async-loop-queue", unit: "sec/op", base: "raw", max: 2, pkg: rootModule},
