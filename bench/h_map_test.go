@@ -1,7 +1,12 @@
 package bench
 
 import (
+	"context"
+	"errors"
 	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
 	"testing"
 
 	lop "github.com/samber/lo/parallel"
@@ -17,6 +22,9 @@ var workloadH = register(workload{
 		in := inputs(n)
 		vs := []variant{
 			simple("raw", func() int { return sum(rawWorkers(in, runtime.GOMAXPROCS(0))) }),
+			// The hand-written baseline of a per-call timeout: the same
+			// workers, each call under its own context.WithTimeoutCause.
+			simple("raw-timeout", func() int { return sum(rawWorkersTimeout(in, runtime.GOMAXPROCS(0), time.Minute)) }),
 			simple("conc-iter", func() int {
 				return sum(iter.Map(in, func(x *int) int { return work(*x) }))
 			}),
@@ -29,3 +37,38 @@ var workloadH = register(workload{
 }, 1000)
 
 func BenchmarkH_Map100k(b *testing.B) { runVariants(b, workloadH, 100_000) }
+
+// rawWorkersTimeout is rawWorkers with a deadline per call, as one writes it
+// by hand.
+func rawWorkersTimeout(in []int, limit int, d time.Duration) []int {
+	out := make([]int, len(in))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	wg.Add(limit)
+	for range limit {
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(in) {
+					return
+				}
+				ctx, cancel := context.WithTimeoutCause(context.Background(), d, errTimeout)
+				out[i] = workCtx(ctx, in[i])
+				cancel()
+			}
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
+var errTimeout = errors.New("timeout")
+
+// workCtx is work under a context, which it checks as a real call would.
+func workCtx(ctx context.Context, x int) int {
+	if ctx.Err() != nil {
+		return 0
+	}
+	return work(x)
+}
