@@ -6,8 +6,8 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
-	"time"
 	"testing"
+	"time"
 
 	lop "github.com/samber/lo/parallel"
 	"github.com/sourcegraph/conc/iter"
