@@ -60,10 +60,11 @@ func Batch[T any](ctx context.Context, in iter.Seq[T], size int, maxWait time.Du
 // It yields (batch, nil) as Batch yields batches. The first error read
 // from in, the end of ctx (an error matching ctx.Err() and its cause), or a
 // panic in in (a *[async.PanicError]) is yielded as (nil, err) once, and
-// the stream stops: the items held at that moment are dropped, so no batch
-// reaches the consumer after a failure, and in is not read further (which
-// stops Map and cancels its calls in flight). Reading ahead and breaking out
-// are as in Batch.
+// the stream stops: the partial batch held at that moment is dropped, so no
+// batch reaches the consumer after a failure, and in is not read further
+// (which stops Map and cancels its calls in flight). A full batch completed
+// before the failure was read is yielded before it; on ctx's end nothing
+// held is. Reading ahead and breaking out are as in Batch.
 //
 // BatchResults panics if ctx or in is nil, size < 1, or maxWait < 0.
 func BatchResults[T any](ctx context.Context, in iter.Seq2[T, error], size int, maxWait time.Duration) iter.Seq2[[]T, error] {
@@ -245,7 +246,7 @@ func (b *batcher[T]) consume(ctx context.Context, maxWait time.Duration, failing
 	done := ctx.Done()
 	for {
 		b.mu.Lock()
-		if b.full != nil && !(failing && b.ended && b.err != nil) {
+		if b.full != nil { // a full batch made before any failure was read
 			out := b.full
 			b.full = nil
 			b.room.Signal()
