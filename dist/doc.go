@@ -42,6 +42,36 @@
 // ids, for [Client.Stats]). Workers create them or update them to their
 // options; clients only create what is missing.
 //
+// # Who may do what
+//
+// dist adds no authentication of its own: whoever may publish and subscribe
+// on a namespace's subjects is a participant, and NATS decides who may.
+// With one NATS user for everyone, every participant can read every request
+// and outcome, cancel any task, advertise a fake worker, and store any
+// outcome under any task id (ids are predictable: a client prefix and a
+// counter, or a hash of a [Key]), which the caller would take as the result.
+//
+// Give clients and workers separate NATS users with the permissions of
+// [github.com/goasync/async/dist/server.ClientPermissions] and
+// WorkerPermissions (examples/permissions/nats-server.conf is the same for
+// nats-server). Then:
+//
+//   - only workers store outcomes, advertise themselves, take tasks from the
+//     queue and create or change streams (a worker sets the namespace up
+//     before clients start);
+//   - clients submit tasks, send cancel requests (a worker stores
+//     "canceled"), and read outcomes and the workers bucket;
+//   - a client still reads every outcome of the namespace, may cancel any
+//     task, and may submit a task under an id another caller is about to use
+//     (a predictable id, or a shared [Key]), which then gets the outcome of
+//     the first submitter's request, computed by a real worker. Clients of
+//     one namespace must therefore trust each other; give callers that do
+//     not a namespace (and users) each;
+//   - workers are trusted with everything in their namespace.
+//
+// Use TLS on any network you do not control: credentials and payloads
+// otherwise travel in clear.
+//
 // # Connections
 //
 // Clients and workers take a *nats.Conn made by the caller, who decides

@@ -24,6 +24,7 @@ type common struct {
 	codec     Codec
 	resultTTL time.Duration
 	maxQueued int64 // 0: no limit
+	replicas  int   // 0: the server's default (1)
 }
 
 func defaultCommon() common { return common{ns: "ASYNC", codec: JSON, resultTTL: DefaultResultTTL} }
@@ -242,3 +243,17 @@ func Retry(backoff ...time.Duration) CallOption {
 // WaitForWorker queues the task even if no worker serves the function now,
 // instead of failing with [ErrNoWorker]; it runs when one starts.
 func WaitForWorker() CallOption { return func(c *callConfig) { c.wait = true } }
+
+// Replicas makes the namespace's streams and buckets keep n copies, on n
+// servers of a JetStream cluster (default 1), so that queued tasks and
+// stored outcomes survive the loss of a server (n = 3 survives one). It is
+// a property of the streams, set by whoever creates them (the first worker
+// or client); workers update them to theirs. A server that is not in a
+// cluster refuses n > 1. It panics if n is not between 1 and 5 (the most
+// JetStream allows).
+func Replicas(n int) Option {
+	if n < 1 || n > 5 {
+		panic(fmt.Sprintf("async: dist.Replicas(%d): must be between 1 and 5", n))
+	}
+	return commonOption(func(c *common) { c.replicas = n })
+}

@@ -63,12 +63,14 @@ func ensureLayout(ctx context.Context, js jetstream.JetStream, l layout, c commo
 		Duplicates: dedupWindow,
 		MaxMsgs:    c.maxQueued,
 		Discard:    jetstream.DiscardNew,
+		Replicas:   c.replicas,
 	}, {
 		Name:     l.deadStream,
 		Subjects: []string{l.ns + ".dead.>"},
 		Storage:  jetstream.FileStorage,
 		MaxAge:   c.resultTTL,
 		MaxMsgs:  maxDead,
+		Replicas: c.replicas,
 	}}
 	if c.maxQueued == 0 {
 		streams[0].MaxMsgs = -1
@@ -79,8 +81,8 @@ func ensureLayout(ctx context.Context, js jetstream.JetStream, l layout, c commo
 		}
 	}
 	buckets := []jetstream.KeyValueConfig{
-		{Bucket: l.results, History: 1, TTL: c.resultTTL, Storage: jetstream.FileStorage},
-		{Bucket: l.workers, History: 1, TTL: workerTTL, Storage: jetstream.FileStorage},
+		{Bucket: l.results, History: 1, TTL: c.resultTTL, Storage: jetstream.FileStorage, Replicas: c.replicas},
+		{Bucket: l.workers, History: 1, TTL: workerTTL, Storage: jetstream.FileStorage, Replicas: c.replicas},
 	}
 	kvs := make([]jetstream.KeyValue, len(buckets))
 	for i, cfg := range buckets {
