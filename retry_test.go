@@ -377,3 +377,39 @@ func FuzzRetry(f *testing.F) {
 		}
 	})
 }
+
+// In a loop on virtual time, a per-call Timeout runs on the loop's clock: the
+// call's context reports the virtual deadline and ends as a deadline does.
+func TestCallTimeoutOnVirtualTime(t *testing.T) {
+	err := RunLoop(bg, func(ctx context.Context) error {
+		start := Now(ctx)
+		var deadlines []time.Duration
+		calls := 0
+		v, err := Retry(ctx, func(ctx context.Context) (int, error) {
+			calls++
+			d, ok := ctx.Deadline()
+			if !ok {
+				return 0, Permanent(errors.New("no deadline"))
+			}
+			deadlines = append(deadlines, d.Sub(start))
+			if calls < 3 {
+				err := Sleep(ctx, 2*time.Hour) // outlives its attempt
+				if !errors.Is(ctx.Err(), context.DeadlineExceeded) || context.Cause(ctx) != ErrTimeout {
+					return 0, Permanent(fmt.Errorf("attempt ended with %v, cause %v", ctx.Err(), context.Cause(ctx)))
+				}
+				return 0, err
+			}
+			return calls, nil
+		}, Timeout(time.Hour), Backoff(0, 0))
+		if v != 3 || err != nil {
+			return fmt.Errorf("Retry = %v, %v", v, err)
+		}
+		if fmt.Sprint(deadlines) != "[1h0m0s 2h0m0s 3h0m0s]" {
+			return fmt.Errorf("deadlines %v; want each attempt's, on the virtual clock", deadlines)
+		}
+		return nil
+	}, VirtualTime())
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -39,8 +39,11 @@ var workloadH = register(workload{
 func BenchmarkH_Map100k(b *testing.B) { runVariants(b, workloadH, 100_000) }
 
 // rawWorkersTimeout is rawWorkers with a deadline per call, as one writes it
-// by hand.
+// by hand: each call's context is a child of the run's, which a failure
+// would cancel (as Map's calls' contexts are).
 func rawWorkersTimeout(in []int, limit int, d time.Duration) []int {
+	run, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
 	out := make([]int, len(in))
 	var next atomic.Int64
 	var wg sync.WaitGroup
@@ -53,7 +56,7 @@ func rawWorkersTimeout(in []int, limit int, d time.Duration) []int {
 				if i >= len(in) {
 					return
 				}
-				ctx, cancel := context.WithTimeoutCause(context.Background(), d, errTimeout)
+				ctx, cancel := context.WithTimeoutCause(run, d, errTimeout)
 				out[i] = workCtx(ctx, in[i])
 				cancel()
 			}
