@@ -128,6 +128,7 @@ import (
 	"github.com/goasync/async/asyncotel"
 	"github.com/goasync/async/console"
 	"github.com/goasync/async/dist"
+	"github.com/goasync/async/dist/server"
 )
 
 func main() {
@@ -148,7 +149,8 @@ func main() {
 		panic(err)
 	}
 	var call = dist.Call[int, int] // the distributed form of the same call
-	fmt.Println(sum, call != nil)
+	var start = server.Start       // an embedded NATS server for it
+	fmt.Println(sum, call != nil && start != nil)
 }
 EOF
 cat >buggy/buggy.go <<'EOF'
