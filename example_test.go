@@ -248,3 +248,27 @@ func ExampleMapSettled() {
 	// /broken  GET /broken: 503
 	// /c body of /c <nil>
 }
+
+func ExampleAllSettled_deadline() {
+	ctx := context.Background()
+	fast := async.Go(ctx, func(ctx context.Context) (string, error) { return "fast", nil })
+	slow := async.Go(ctx, func(ctx context.Context) (string, error) {
+		return "slow", async.Sleep(ctx, time.Hour)
+	})
+	fast.Await(ctx) // settled before the deadline, for a stable output
+
+	// Take what has settled when the deadline comes; the rest is marked
+	// ErrNotSettled and keeps running.
+	deadline, cancel := context.WithTimeout(ctx, 10*time.Millisecond)
+	defer cancel()
+	results, err := async.AllSettled(deadline, fast, slow)
+	fmt.Println(errors.Is(err, context.DeadlineExceeded))
+	for _, r := range results {
+		fmt.Println(r.Value, r.Err)
+	}
+	slow.Cancel()
+	// Output:
+	// true
+	// fast <nil>
+	//  async: not settled
+}

@@ -7,7 +7,7 @@ import (
 	"github.com/goasync/async/stream"
 )
 
-// The stream.Map variants of workload G.
+// The stream.Map and stream.MapSettled variants of workload G.
 func init() {
 	ctx := context.Background()
 	trivial := func(_ context.Context, x int) (int, error) { return work(x), nil }
@@ -24,6 +24,15 @@ func init() {
 						panic(err)
 					}
 					s += v
+				}
+				return s
+			}), simple("async-stream-settled", func() int {
+				s := 0
+				for r := range stream.MapSettled(ctx, seqN(n), trivial, opts...) {
+					if r.Err != nil {
+						panic(r.Err)
+					}
+					s += r.Value
 				}
 				return s
 			})}

@@ -154,3 +154,64 @@ func TestStreamTimeoutAndAttempts(t *testing.T) {
 		}
 	})
 }
+
+// FuzzMapSettled: every item read gets exactly one result, in input order
+// unless Unordered, each the outcome its kind makes.
+func FuzzMapSettled(f *testing.F) {
+	f.Add([]byte{0, 1, 2, 0, 1}, uint8(2), false)
+	f.Add([]byte{2, 2, 2, 0}, uint8(1), true)
+	f.Fuzz(func(t *testing.T, kinds []byte, limit uint8, unordered bool) {
+		if len(kinds) > 200 {
+			kinds = kinds[:200]
+		}
+		boom := errors.New("boom")
+		in := func(yield func(int) bool) {
+			for i := range kinds {
+				if !yield(i) {
+					return
+				}
+			}
+		}
+		opts := []async.StreamOption{async.Limit(int(limit%8) + 1), async.Buffer(int(limit % 5))}
+		if unordered {
+			opts = append(opts, async.Unordered())
+		}
+		seen := make([]int, len(kinds))
+		n := 0
+		for r := range MapSettled(context.Background(), in, func(ctx context.Context, i int) (int, error) {
+			switch kinds[i] % 3 {
+			case 1:
+				return i, fmt.Errorf("%d: %w", i, boom)
+			case 2:
+				panic(i)
+			}
+			return i, nil
+		}, opts...) {
+			var i int
+			var pe *PanicError
+			switch {
+			case r.Err == nil:
+				i = r.Value
+			case errors.As(r.Err, &pe):
+				i = pe.Value.(int)
+			case errors.Is(r.Err, boom):
+				i = r.Value
+			default:
+				t.Fatalf("unexpected result %+v", r)
+			}
+			if !unordered && i != n {
+				t.Fatalf("result %d is item %d's: out of order", n, i)
+			}
+			if got, want := r.Err != nil, kinds[i]%3 != 0; got != want {
+				t.Fatalf("item %d (kind %d): %+v", i, kinds[i], r)
+			}
+			seen[i]++
+			n++
+		}
+		for i, c := range seen {
+			if c != 1 {
+				t.Fatalf("item %d has %d results", i, c)
+			}
+		}
+	})
+}
