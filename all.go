@@ -39,8 +39,10 @@ func All[T any](ctx context.Context, fs ...*Future[T]) ([]T, error) {
 // under a deadline is usually written by hand. Futures that settle while
 // AllSettled is returning may show either way.
 //
-// AllSettled takes charge of every future's outcome, so failures are not
-// reported as unobserved. It panics if ctx or any future is nil.
+// AllSettled takes charge of the outcomes it returns, so those failures are
+// not reported as unobserved; a future it reports as not settled stays
+// unobserved until someone awaits it (if it then fails and nobody does, the
+// failure is reported). It panics if ctx or any future is nil.
 //
 // [Promise.allSettled]: https://developer.mozilla.org/en-US/docs/Web/JavaScript/Reference/Global_Objects/Promise/allSettled
 func AllSettled[T any](ctx context.Context, fs ...*Future[T]) ([]Result[T], error) {
@@ -53,6 +55,7 @@ func AllSettled[T any](ctx context.Context, fs ...*Future[T]) ([]Result[T], erro
 			rs[i].Err = ErrNotSettled
 			continue
 		}
+		f.t.observe()
 		rs[i] = Result[T]{Value: f.val, Err: f.t.err}
 	}
 	return rs, err

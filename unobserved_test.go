@@ -133,3 +133,26 @@ func TestSetUnobservedHandlerReturnsPrevious(t *testing.T) {
 	}
 	SetUnobservedHandler(prev)
 }
+
+//go:noinline
+func dropNotSettled(t *testing.T, err error) {
+	p := NewPromise[int]()
+	ctx, cancel := context.WithCancel(bg)
+	cancel()
+	rs, _ := AllSettled(ctx, Resolved(1), p.Future())
+	if rs[1].Err != ErrNotSettled {
+		t.Errorf("result %+v; want ErrNotSettled", rs[1])
+	}
+	p.Reject(err) // fails later; nobody awaits it
+}
+
+// A future AllSettled reported as not settled is not taken charge of: if it
+// later fails and nobody awaits it, the failure is reported.
+func TestAllSettledLeavesPendingUnobserved(t *testing.T) {
+	ch := collect(t)
+	boom := errors.New("failed after the deadline")
+	dropNotSettled(t, boom)
+	if u := waitReport(t, ch); u.Err != boom {
+		t.Fatalf("reported %v", u.Err)
+	}
+}

@@ -67,7 +67,9 @@ func (g *group) fire() {
 // waitTasks waits on ts according to mode. It returns the deciding task (a
 // failure for waitAll, a success for waitAny, the first for waitFirst), or nil
 // when every task settled without one. If ctx ends first it returns ctx's
-// error. Every task is marked observed: the caller takes charge of outcomes.
+// error. Every task is marked observed (the caller takes charge of
+// outcomes), except in waitSettled mode, whose caller marks the tasks it
+// reports as settled.
 // It panics, naming op, if a task is nil or was not made. ts is not modified
 // (it may be the caller's own slice of futures: see tasksOf).
 func waitTasks(ctx context.Context, op string, mode waitMode, ts []*task) (*task, error) {
@@ -89,7 +91,9 @@ func waitTasks(ctx context.Context, op string, mode waitMode, ts []*task) (*task
 		if t.state.Load()&stInit == 0 {
 			panicZeroFuture(op, i)
 		}
-		t.observe()
+		if mode != waitSettled {
+			t.observe()
+		}
 		switch {
 		case t.state.Load()&stSettled != 0:
 			if !g.fired.Load() {
