@@ -47,6 +47,11 @@ func SetDebug(on bool) (previous bool) {
 	return previous
 }
 
+// Debugging reports whether debug mode is on, so that code which feeds the
+// registry from elsewhere (a remote worker's progress, say) can skip the
+// work when nobody can look.
+func Debugging() bool { return debugMode.Load() }
+
 // callers records the call stack above the library's own frames.
 func callers(skip int) []uintptr {
 	var pcs [32]uintptr

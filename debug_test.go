@@ -98,3 +98,15 @@ func TestSetDebugReturnsPrevious(t *testing.T) {
 		t.Fatal("SetDebug(true) after SetDebug(false) returned true")
 	}
 }
+
+func TestDebugging(t *testing.T) {
+	prev := SetDebug(true)
+	defer SetDebug(prev)
+	if !Debugging() {
+		t.Fatal("Debugging() = false with debug mode on")
+	}
+	SetDebug(false)
+	if Debugging() {
+		t.Fatal("Debugging() = true with debug mode off")
+	}
+}

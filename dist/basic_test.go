@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"testing"
+
+	"github.com/goasync/async"
 )
 
 func TestCallReturnsValue(t *testing.T) {
@@ -36,5 +38,16 @@ func TestRemoteError(t *testing.T) {
 	}
 	if re.Message != "boom" || re.Task != "fail" || re.Attempt != 1 {
 		t.Fatalf("RemoteError = %+v", re)
+	}
+}
+
+// dist.Permanent is the core's mark: either package's retries see it.
+func TestPermanentIsTheCores(t *testing.T) {
+	base := errors.New("bad")
+	if err := Permanent(base); !async.IsPermanent(err) || !errors.Is(err, base) {
+		t.Fatalf("Permanent(%v) = %v: not the core's permanent mark", base, err)
+	}
+	if Permanent(nil) != nil {
+		t.Fatal("Permanent(nil) != nil")
 	}
 }

@@ -91,6 +91,10 @@ func Call[Req, Resp any](ctx context.Context, c *Client, name string, req Req, o
 	if cfg.key != "" {
 		h[hdrKeyed] = []string{"1"}
 	}
+	debug := async.Debugging()
+	if debug {
+		h[hdrNotify] = []string{"1"}
+	}
 	// The server would refuse it, every time: say so now.
 	if size, limit := msgSize(msg), c.nc.MaxPayload(); limit > 0 && size > limit {
 		return async.Rejected[Resp](fmt.Errorf("async: dist.Call %q: request of %d bytes is over the server's limit of %d bytes: %w", name, size, limit, ErrTooLarge))
@@ -106,11 +110,15 @@ func Call[Req, Resp any](ctx context.Context, c *Client, name string, req Req, o
 		}
 	}
 
-	p := async.NewPromise[Resp]()
+	p := newPromise[Resp](debug, name)
 	f := p.Future()
 	registerID(f, id)
 	k := newCall(c, p, name, id)
 	k.msg = msg
+	if debug {
+		k.awaits = p.Awaits
+		p.Awaits("dist: queued for a worker of " + name)
+	}
 	if !k.start(ctx, p.AfterSettle, dl) {
 		return f
 	}
@@ -164,7 +172,11 @@ func Attach[Resp any](ctx context.Context, c *Client, taskID string) *async.Futu
 	if err := c.needForeign(ctx); err != nil {
 		return async.Rejected[Resp](err)
 	}
-	p := async.NewPromise[Resp]()
+	debug := async.Debugging()
+	p := newPromise[Resp](debug, "dist.Attach")
+	if debug {
+		p.Awaits("dist: task " + taskID)
+	}
 	f := p.Future()
 	registerID(f, taskID)
 	k := newCall(c, p, "", taskID)
@@ -173,6 +185,15 @@ func Attach[Resp any](ctx context.Context, c *Client, taskID string) *async.Futu
 		k.lookup(ctx)
 	}
 	return f
+}
+
+// newPromise makes a call's promise; in debug mode it is named, so that
+// Tasks, Dump and the console list the call as a task awaiting a worker.
+func newPromise[Resp any](debug bool, name string) *async.Promise[Resp] {
+	if debug {
+		return async.NewPromise[Resp](async.Name(name))
+	}
+	return async.NewPromise[Resp]()
 }
 
 func newCall[Resp any](c *Client, p *async.Promise[Resp], name, id string) *call {
@@ -203,6 +224,7 @@ type call struct {
 	claimed  atomic.Bool
 	reject   func(error) bool // settles the future with an error
 	deliver  func(rec []byte) // settles the future with a stored outcome
+	awaits   func(string)     // in debug mode: says what the future waits on
 
 	mu       sync.Mutex
 	ended    bool

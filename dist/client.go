@@ -35,6 +35,7 @@ type Client struct {
 	results jetstream.KeyValue
 	workers jetstream.KeyValue
 	own     jetstream.ConsumeContext // results of this client's tasks
+	started *nats.Subscription       // which worker runs a task, for calls made in debug mode
 
 	startForeign sync.Mutex // held while the watch of every result starts
 
@@ -96,6 +97,10 @@ func NewClient(nc *nats.Conn, opts ...ClientOption) (*Client, error) {
 		return nil, fmt.Errorf("async: dist.NewClient: %w", err)
 	}
 	if c.own, err = c.watchResults(ctx, c.l.resultSubject(c.id+".>")); err != nil {
+		return nil, fmt.Errorf("async: dist.NewClient: %w", err)
+	}
+	if c.started, err = nc.Subscribe(c.l.startedPrefix()+c.id+".>", c.onStarted); err != nil {
+		c.own.Stop()
 		return nil, fmt.Errorf("async: dist.NewClient: %w", err)
 	}
 	return c, nil
@@ -162,6 +167,27 @@ func (c *Client) onResult(m jetstream.Msg) {
 	c.mu.Unlock()
 	for ; k != nil; k = k.next {
 		k.settleWith(m.Data())
+	}
+}
+
+// onStarted hears from a worker that it runs one of this client's tasks
+// (sent only for calls made in debug mode) and shows it in the registry.
+func (c *Client) onStarted(m *nats.Msg) {
+	id := strings.TrimPrefix(m.Subject, c.l.startedPrefix())
+	worker := string(m.Data)
+	if len(worker) > 256 {
+		worker = worker[:256]
+	}
+	c.mu.Lock()
+	var awaits []func(string)
+	for k := c.pending[id]; k != nil; k = k.next {
+		if k.awaits != nil {
+			awaits = append(awaits, k.awaits)
+		}
+	}
+	c.mu.Unlock()
+	for _, a := range awaits {
+		a("dist: running on worker " + worker)
 	}
 }
 
@@ -267,6 +293,7 @@ func (c *Client) Close() {
 	c.pending = map[string]*call{}
 	c.mu.Unlock()
 	c.own.Stop()
+	_ = c.started.Unsubscribe()
 	if foreign != nil {
 		foreign.Stop()
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/goasync/async"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -88,20 +89,10 @@ func (e *RemoteError) Error() string {
 // panic, and sentinel errors such as [ErrDeadLetter] or [async.ErrTimeout].
 func (e *RemoteError) Unwrap() []error { return e.causes }
 
-// permanent marks an error that Retry must not retry.
-type permanent struct{ err error }
-
-func (p *permanent) Error() string { return p.err.Error() }
-func (p *permanent) Unwrap() error { return p.err }
-
-// Permanent wraps err so that a call with [Retry] does not retry it: the
-// future settles with it at once. Permanent(nil) is nil.
-func Permanent(err error) error {
-	if err == nil {
-		return nil
-	}
-	return &permanent{err}
-}
+// Permanent marks err as not to be retried: a call with [Retry] settles
+// with it at once. It is [async.Permanent], so an error marked for either
+// package's retries is final for both. Permanent(nil) is nil.
+func Permanent(err error) error { return async.Permanent(err) }
 
 // finalError returns err as a caller should see it when publishing to
 // subject cannot succeed however often it is tried (nil when a retry may

@@ -250,7 +250,7 @@ func TestDeadLetterAfterMaxAttempts(t *testing.T) {
 				panic("always")
 			}
 			if n == 2 {
-				return 0, Permanent(errors.New("bad input"))
+				return 0, async.Permanent(errors.New("bad input")) // the core's mark works too
 			}
 			return 0, errors.New("always fails")
 		})

@@ -157,3 +157,42 @@ func TestResultTTL(t *testing.T) {
 		}()
 	}
 }
+
+// In debug mode a call is listed in async.Tasks (and so in Dump and the
+// console) as a task named after its function, waiting for a worker, then
+// running on the named worker.
+func TestCallInTaskRegistry(t *testing.T) {
+	prev := async.SetDebug(true)
+	defer async.SetDebug(prev)
+	url := realServer(t)
+	c := newClient(t, connect(t, url))
+	release := make(chan struct{})
+	f := Call[int, int](context.Background(), c, "traced", 1, WaitForWorker())
+	waiting := func(want string) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			for _, ti := range async.Tasks() {
+				if ti.Name == "traced" && strings.Contains(ti.Waiting, want) {
+					return
+				}
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("no task named traced waiting on %q in %+v", want, async.Tasks())
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	waiting("queued for a worker of traced")
+	runWorker(t, url, func(w *Worker) {
+		Register(w, "traced", func(ctx context.Context, n int) (int, error) {
+			<-release
+			return n, nil
+		})
+	}, WorkerName("w-traced"))
+	waiting("running on worker w-traced")
+	close(release)
+	if v, err := await[int](t, f); err != nil || v != 1 {
+		t.Fatalf("got %v, %v", v, err)
+	}
+}

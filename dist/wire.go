@@ -33,6 +33,7 @@ func newLayout(ns string) layout {
 
 func (l layout) taskSubject(name string) string { return l.ns + ".task." + name }
 func (l layout) cancelPrefix() string           { return l.ns + ".cancel." }
+func (l layout) startedPrefix() string          { return l.ns + ".started." }
 func (l layout) ctlSubject() string             { return l.ns + ".ctl.cancel" }
 func (l layout) deadSubject(name string) string { return l.ns + ".dead." + name }
 func (l layout) resultsStream() string          { return "KV_" + l.results }
@@ -123,7 +124,8 @@ const (
 	hdrAttempts = "Async-Max-Attempts" // deliveries allowed
 	hdrRetry    = "Async-Retry"        // present when errors are retried: comma-separated backoff in ns
 	hdrCodec    = "Async-Codec"
-	hdrKeyed    = "Async-Keyed" // the id comes from a Key: check for a stored result before running
+	hdrKeyed    = "Async-Keyed"  // the id comes from a Key: check for a stored result before running
+	hdrNotify   = "Async-Notify" // the caller is in debug mode: say which worker runs the task
 
 	// A cancel request on the control subject names its task by these.
 	hdrCancelID   = "Async-Cancel"
@@ -150,6 +152,7 @@ type taskMeta struct {
 	backoff     []time.Duration
 	codec       string
 	keyed       bool
+	notify      bool
 }
 
 func parseMeta(h map[string][]string, name string) (taskMeta, error) {
@@ -159,7 +162,7 @@ func parseMeta(h map[string][]string, name string) (taskMeta, error) {
 		}
 		return ""
 	}
-	m := taskMeta{id: get(hdrID), name: name, maxAttempts: DefaultMaxAttempts, codec: get(hdrCodec), keyed: get(hdrKeyed) != ""}
+	m := taskMeta{id: get(hdrID), name: name, maxAttempts: DefaultMaxAttempts, codec: get(hdrCodec), keyed: get(hdrKeyed) != "", notify: get(hdrNotify) != ""}
 	if !validTaskID(m.id) {
 		return m, errInvalidID
 	}

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/goasync/async"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nuid"
@@ -143,8 +144,7 @@ func Register[Req, Resp any](w *Worker, name string, fn func(context.Context, Re
 // async.ErrTimeout or async.ErrCanceled.
 func failureOf(ctx context.Context, err error) *wireError {
 	f := &wireError{Kind: kindError, Message: err.Error()}
-	var p *permanent
-	f.permanent = errors.As(err, &p)
+	f.permanent = async.IsPermanent(err)
 	if ctx.Err() != nil {
 		switch {
 		case errors.Is(err, context.DeadlineExceeded) && errors.Is(context.Cause(ctx), context.DeadlineExceeded):
@@ -593,6 +593,9 @@ func (w *Worker) handle(base context.Context, name string, m jetstream.Msg) {
 	w.mu.Lock()
 	w.running[id] = &runningTask{msg: m, cancel: cancel, lastBeat: time.Now()}
 	w.mu.Unlock()
+	if meta.notify {
+		_ = w.nc.Publish(w.l.startedPrefix()+id, []byte(w.cfg.name))
+	}
 
 	var (
 		out      []byte

@@ -44,7 +44,7 @@ func ClientPermissions(ns string) *Permissions {
 			"$JS.API.CONSUMER.DELETE." + workers + ".*",
 			"$JS.FC." + workers + ".>",
 		}},
-		Subscribe: Rules{Allow: []string{"_INBOX.>"}},
+		Subscribe: Rules{Allow: []string{"_INBOX.>", ns + ".started.>"}}, // which worker runs a task, in debug mode
 	}
 }
 
@@ -62,6 +62,7 @@ func WorkerPermissions(ns string) *Permissions {
 		"$KV." + ns + "_RESULTS.>", // outcomes
 		"$KV." + ns + "_WORKERS.>", // which worker serves which function
 		ns + ".dead.>",             // dead-letter records
+		ns + ".started.>",          // which worker runs a task, for callers in debug mode
 		"$JS.ACK." + tasks + ".>",  // ack, nak, in progress, term
 		"$JS.API.CONSUMER.CREATE." + tasks + ".>",
 		"$JS.API.CONSUMER.INFO." + tasks + ".*",
