@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/goasync/async"
 	"github.com/goasync/async/dist"
 )
 
@@ -47,9 +48,13 @@ type ThumbnailDone struct {
 	Bytes  int `json:"bytes"`
 }
 
-// registerJobs makes w serve the shop's jobs.
-func registerJobs(w *dist.Worker, db *store) {
+// registerJobs makes w serve the shop's jobs. Sending an email takes
+// mailDelay (the mail server's time, simulated).
+func registerJobs(w *dist.Worker, db *store, mailDelay time.Duration) {
 	dist.Register(w, "email", func(ctx context.Context, j EmailJob) (EmailDone, error) {
+		if err := async.Sleep(ctx, mailDelay); err != nil {
+			return EmailDone{}, err
+		}
 		// At-least-once: the email table's key on the order makes a second
 		// run send nothing.
 		sent, err := db.recordEmail(ctx, j.OrderID, j.To, fmt.Sprintf("Your order %d", j.OrderID))

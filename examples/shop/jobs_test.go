@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"database/sql"
 	"encoding/json"
+	"fmt"
 	"image/png"
 	"net/http"
 	"path/filepath"
@@ -95,5 +96,35 @@ func TestOrderAndJobs(t *testing.T) {
 	img, err := png.Decode(bytes.NewReader(pic))
 	if err != nil || img.Bounds().Dx() != 64 || img.Bounds().Dy() != 64 {
 		t.Errorf("stored thumbnail: %v, %v; want a 64×64 PNG", img.Bounds(), err)
+	}
+}
+
+// TestShutdownFinishesJobs: a graceful shutdown lets the jobs already
+// queued finish before the worker, NATS and the database close.
+func TestShutdownFinishesJobs(t *testing.T) {
+	base, dir, stop := startShopStoppable(t, newDownstream(testDownstream()), nil)
+	var orders []OrderAccepted
+	for i := range 5 {
+		var order OrderAccepted
+		body := fmt.Sprintf(`{"product_id":%d,"qty":1,"email":"c%d@example.com"}`, 1+i%4, i)
+		if code := call(t, "POST", base+"/orders", body, &order); code != http.StatusCreated || order.EmailJob == "" {
+			t.Fatalf("POST /orders: %d %+v", code, order)
+		}
+		orders = append(orders, order)
+	}
+	client.CloseIdleConnections()
+	if err := stop(); err != nil { // right away: the jobs may not have run yet
+		t.Fatalf("run after shutdown: %v", err)
+	}
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "shop.db")+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, o := range orders {
+		var rcpt string
+		if err := db.QueryRow(`SELECT rcpt FROM emails WHERE order_id = ?`, o.OrderID).Scan(&rcpt); err != nil {
+			t.Errorf("order %d: no email after shutdown: %v", o.OrderID, err)
+		}
 	}
 }

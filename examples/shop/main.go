@@ -57,9 +57,10 @@ type config struct {
 	Downstream string // base URL of the downstream service; "" = run one on loopback
 	Down       downstreamConfig
 	Fan        fanout
-	Workers    int       // dist handlers run at once
-	Trace      io.Writer // OpenTelemetry spans as JSON; nil = none
-	Debug      bool      // goasync's debug mode, for the console's task tree
+	Workers    int           // dist handlers run at once
+	MailDelay  time.Duration // how long the mail server takes to accept an email
+	Trace      io.Writer     // OpenTelemetry spans as JSON; nil = none
+	Debug      bool          // goasync's debug mode, for the console's task tree
 	Log        *slog.Logger
 	// Ready, if set, is told the service's base URL once it serves.
 	Ready func(url string)
@@ -67,11 +68,12 @@ type config struct {
 
 func defaultConfig() config {
 	return config{
-		Addr:    "127.0.0.1:8080",
-		Down:    loadDownstream(),
-		Fan:     fanout{Budget: 250 * time.Millisecond, PerCall: 100 * time.Millisecond, Attempts: 3, Backoff: 10 * time.Millisecond},
-		Workers: 8,
-		Log:     slog.New(slog.NewTextHandler(os.Stderr, nil)),
+		Addr:      "127.0.0.1:8080",
+		Down:      loadDownstream(),
+		Fan:       fanout{Budget: 250 * time.Millisecond, PerCall: 100 * time.Millisecond, Attempts: 3, Backoff: 10 * time.Millisecond},
+		Workers:   8,
+		MailDelay: 20 * time.Millisecond,
+		Log:       slog.New(slog.NewTextHandler(os.Stderr, nil)),
 	}
 }
 
@@ -207,7 +209,7 @@ func run(ctx context.Context, cfg config) (err error) {
 	if err != nil {
 		return err
 	}
-	registerJobs(worker, db)
+	registerJobs(worker, db, cfg.MailDelay)
 	workerCtx, stopWorker := context.WithCancel(context.WithoutCancel(ctx))
 	workerDone := make(chan error, 1)
 	go func() { workerDone <- worker.Run(workerCtx) }()

@@ -40,6 +40,19 @@ func (l *lockedBuffer) String() string {
 // checks it stopped cleanly) when the test ends.
 func startShop(t *testing.T, down *downstream, trace io.Writer) (base, dir string) {
 	t.Helper()
+	base, dir, stop := startShopStoppable(t, down, trace)
+	t.Cleanup(func() {
+		if err := stop(); err != nil {
+			t.Errorf("run after shutdown: %v", err)
+		}
+	})
+	return base, dir
+}
+
+// startShopStoppable runs the service on loopback against down; stop shuts
+// it down and returns run's result.
+func startShopStoppable(t *testing.T, down *downstream, trace io.Writer) (base, dir string, stop func() error) {
+	t.Helper()
 	downSrv := httptest.NewServer(down.handler())
 	t.Cleanup(downSrv.Close)
 	cfg := defaultConfig()
@@ -49,26 +62,24 @@ func startShop(t *testing.T, down *downstream, trace io.Writer) (base, dir strin
 	cfg.Down = down.cfg
 	cfg.Fan = fanout{Budget: 400 * time.Millisecond, PerCall: 150 * time.Millisecond, Attempts: 3, Backoff: time.Millisecond}
 	cfg.Trace = trace
+	cfg.MailDelay = 200 * time.Millisecond // jobs still running when a test stops the shop
 	cfg.Debug = true
 	cfg.Log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})) // shown when a test fails
 	ready := make(chan string, 1)
 	cfg.Ready = func(url string) { ready <- url }
-	ctx, stop := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, cfg) }()
 	select {
 	case base = <-ready:
 	case err := <-done:
-		stop()
+		cancel()
 		t.Fatalf("run: %v", err)
 	}
-	t.Cleanup(func() {
-		stop()
-		if err := <-done; err != nil {
-			t.Errorf("run after shutdown: %v", err)
-		}
-	})
-	return base, cfg.Dir
+	return base, cfg.Dir, func() error {
+		cancel()
+		return <-done
+	}
 }
 
 var client = &http.Client{Timeout: 30 * time.Second}
