@@ -196,21 +196,30 @@ type rawQueue struct {
 	want    atomic.Int64
 }
 
-func newRawQueue(b *testing.B) *rawQueue {
-	s := testServer(b)
+func newRawQueue(b *testing.B) *rawQueue { return newRawQueueOn(b, testServer(b).URL(), 0) }
+
+// newRawQueueOn sets the baseline up on the server or cluster at url, its
+// stream and bucket with replicas copies (0: the server's default); they
+// are deleted at cleanup, so that the next run on a shared cluster starts
+// afresh.
+func newRawQueueOn(b *testing.B, url string, replicas int) *rawQueue {
 	ctx := context.Background()
-	nc := connect(b, s.URL())
+	nc := connect(b, url)
 	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(4096))
 	if err != nil {
 		b.Fatal(err)
 	}
-	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "TASKS", Subjects: []string{"tasks.>"}, Retention: jetstream.WorkQueuePolicy, Storage: jetstream.FileStorage}); err != nil {
+	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "TASKS", Subjects: []string{"tasks.>"}, Retention: jetstream.WorkQueuePolicy, Storage: jetstream.FileStorage, Replicas: replicas}); err != nil {
 		b.Fatal(err)
 	}
+	b.Cleanup(func() { // after the workers and the watch stop
+		_ = js.DeleteStream(ctx, "TASKS")
+		_ = js.DeleteKeyValue(ctx, "results")
+	})
 	if _, err := js.CreateOrUpdateConsumer(ctx, "TASKS", jetstream.ConsumerConfig{Durable: "workers", AckPolicy: jetstream.AckExplicitPolicy, AckWait: 30 * time.Second}); err != nil {
 		b.Fatal(err)
 	}
-	kv, err := js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: "results", History: 1, Storage: jetstream.FileStorage})
+	kv, err := js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: "results", History: 1, Storage: jetstream.FileStorage, Replicas: replicas})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -239,7 +248,7 @@ func newRawQueue(b *testing.B) *rawQueue {
 	stop := make(chan struct{})
 	var workers sync.WaitGroup
 	for range benchWorkers {
-		wnc := connect(b, s.URL())
+		wnc := connect(b, url)
 		wjs, _ := jetstream.New(wnc)
 		cons, err := wjs.Consumer(ctx, "TASKS", "workers")
 		if err != nil {

@@ -284,8 +284,22 @@ func TestClusterLeaderKill(t *testing.T) {
 	}
 	for _, i := range []int{0, n / 2, n - 1} {
 		id, _ := TaskID(futures[i])
-		if v, err := await[int](t, Attach[int](context.Background(), c, id)); err != nil || v != i*i {
-			t.Fatalf("Attach(%s) after the second kill: %v, %v; want %d", id, v, err, i*i)
+		var rec []byte
+		for deadline := time.Now().Add(60 * time.Second); ; {
+			gctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			e, err := c.results.Get(gctx, id)
+			cancel()
+			if err == nil {
+				rec = e.Value()
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("result of %s not readable 60s after the second kill: %v", id, err)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		if v, err := decodeOutcome[int](c.cfg.codec, "square", id, rec); err != nil || v != i*i {
+			t.Fatalf("stored result of %s after the second kill: %v, %v; want %d", id, v, err, i*i)
 		}
 	}
 }

@@ -74,6 +74,8 @@ var targets = []target{
 		note: "≥ 10k tasks/s read as ≤ 100 µs per task", pkg: distModule},
 	{area: "dist", goal: "Throughput ≥ 0.9× raw JetStream doing the same work", group: "DistThroughput", variant: "async-dist", unit: "sec/op", base: "raw", max: 1 / 0.9,
 		note: "≥ 0.9× raw's tasks/s read as ≤ 1.11× raw's time per task", pkg: distModule},
+	{area: "dist", goal: "On a 3-node cluster (Replicas 3) ≥ 0.8× raw JetStream on the same cluster", group: "DistCluster", variant: "async-dist", unit: "sec/op", base: "raw", max: 1 / 0.8,
+		note: "three nats-server processes on loopback; ≥ 0.8× raw's tasks/s read as ≤ 1.25× raw's time per task", pkg: distModule},
 }
 
 // A verdict is a target's outcome in one report.
