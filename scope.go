@@ -102,8 +102,7 @@ func NewScope(ctx context.Context, opts ...ScopeOption) *Scope {
 // it cancels the scope's context even with [Supervise]: the owner failed, so
 // its children's work is no longer wanted (as Kotlin's supervisorScope
 // does). If fn calls runtime.Goexit, Run still waits for the children before
-// the goroutine exits. Run panics if ctx or fn is nil or an option does not
-// apply.
+// the goroutine exits. Run panics if ctx or fn is nil.
 func Run(ctx context.Context, fn func(*Scope) error, opts ...ScopeOption) error {
 	checkCtx("Run", ctx)
 	if fn == nil {
