@@ -46,6 +46,43 @@ type scopeProgram struct {
 	failures map[any]bool // real failures: error values and panic values
 	futures  []spawnCheck
 	starts   []startCheck
+	children []tracked // every child handed to the scope
+}
+
+// tracked is a child handed to the scope, for telling whether some work
+// stopped short: a child that never started, or whose error was fallout.
+// A spawned child canceled through its future, or a Start child whose
+// early return went to Start's caller, is not the scope's to count unless
+// it never started.
+type tracked struct {
+	o        *outcome
+	notScope bool
+}
+
+func (p *scopeProgram) track(o *outcome, notScope bool) {
+	p.mu.Lock()
+	p.children = append(p.children, tracked{o, notScope})
+	p.mu.Unlock()
+}
+
+// stoppedShort reports whether some child surely never started or stopped
+// because the scope's context ended (must), and whether one may have (may:
+// a child canceled through its future whose parent ended first, so that its
+// error is the parent's, counts as the scope's).
+func (p *scopeProgram) stoppedShort() (must, may bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, c := range p.children {
+		c.o.mu.Lock()
+		if !c.o.set || c.o.fallout && !c.notScope {
+			must = true
+		}
+		if c.o.fallout {
+			may = true
+		}
+		c.o.mu.Unlock()
+	}
+	return must, must || may
 }
 
 type spawnCheck struct {
@@ -142,13 +179,19 @@ func runScopeProgram(t *testing.T, prog []byte) {
 		got = []error{err}
 	}
 	if len(want) == 0 {
-		// Only the parent's cancellation may show, and only if Cancel did
-		// not end the scope first.
+		// Only the parent's cancellation may show, only if Cancel did not
+		// end the scope first, and only if some work stopped short: if
+		// every child returned nil, the work completed.
 		parentGone, canceled := p.parentCanceled.Load(), p.canceled.Load()
+		must, may := p.stoppedShort()
 		switch {
-		case parentGone && !canceled:
+		case parentGone && !canceled && (must || may && err != nil):
 			if !errors.Is(err, context.Canceled) || len(got) != 1 {
-				t.Fatalf("parent canceled, no real failure, but Wait = %v", err)
+				t.Fatalf("parent canceled, a child stopped short, no real failure, but Wait = %v", err)
+			}
+		case parentGone && !canceled:
+			if err != nil {
+				t.Fatalf("parent canceled, every child returned nil, but Wait = %v", err)
 			}
 		case parentGone:
 			if err != nil && !errors.Is(err, context.Canceled) {
@@ -250,8 +293,10 @@ func (p *scopeProgram) launch(depth int, fromRoot bool) {
 	body, o := p.child(op%10, d, id, depth)
 	switch how {
 	case 0:
+		p.track(o, false)
 		p.s.Go(func(ctx context.Context) error { return body(ctx, nil) })
 	case 1:
+		p.track(o, op&0x80 != 0)
 		f := Spawn(p.s, func(ctx context.Context) (int, error) {
 			if err := body(ctx, nil); err != nil {
 				return 0, err
@@ -266,6 +311,7 @@ func (p *scopeProgram) launch(depth int, fromRoot bool) {
 		}
 	case 2:
 		early := op&0x80 != 0
+		p.track(o, early)
 		err := p.s.Start(func(ctx context.Context, ready func()) error {
 			if !early {
 				ready()
@@ -280,7 +326,9 @@ func (p *scopeProgram) launch(depth int, fromRoot bool) {
 			p.mu.Unlock()
 		}
 	case 3:
-		p.s.TryGo(func(ctx context.Context) error { return body(ctx, nil) })
+		if p.s.TryGo(func(ctx context.Context) error { return body(ctx, nil) }) {
+			p.track(o, false)
+		}
 	}
 }
 

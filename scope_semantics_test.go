@@ -166,3 +166,23 @@ func TestTryGoStartsOrRefuses(t *testing.T) {
 		}
 	})
 }
+
+// A task canceled before its parent ended keeps ErrCanceled as its
+// context's cause, even if it first asks for it after the parent's end.
+func TestCancelCauseSurvivesParentEnd(t *testing.T) {
+	parent, cancel := context.WithCancelCause(bg)
+	gone := errors.New("parent gone")
+	canceled, ask := make(chan struct{}), make(chan struct{})
+	f := Go(parent, func(ctx context.Context) (error, error) {
+		close(canceled)
+		<-ask
+		return context.Cause(ctx), nil
+	})
+	<-canceled
+	f.Cancel()
+	cancel(gone)
+	close(ask)
+	if cause, _ := f.Await(bg); cause != ErrCanceled {
+		t.Fatalf("the task's cause = %v; want ErrCanceled (Cancel came first)", cause)
+	}
+}

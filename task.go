@@ -593,9 +593,14 @@ func (t *task) innerCtx() context.Context {
 	if parent == nil {
 		parent = context.Background()
 	}
+	reason := t.ctxReason()
+	if reason != ctxLive && reason != ctxParent {
+		// The task's context ended for its own reason first: that reason
+		// is the cause, even if the parent has ended since.
+		parent = context.WithoutCancel(parent)
+	}
 	ctx, cancel := context.WithCancelCause(parent)
 	t.inner.Store(&innerCtx{ctx, cancel})
-	reason := t.ctxReason()
 	t.mu.Unlock()
 	if reason != ctxLive && reason != ctxParent {
 		cancel(causeOf(reason, nil))
