@@ -78,8 +78,10 @@ type TaskInfo struct {
 	// [Promise] was told it awaits
 	// ([Promise.Awaits]); "" otherwise.
 	Waiting string
-	Spawn   string // where the task was started: "function (file:line)"
-	Err     error  // a failed task's error
+	// Waits are the task's last waits that ended (up to 8), oldest first.
+	Waits []WaitSpan
+	Spawn string // where the task was started: "function (file:line)"
+	Err   error  // a failed task's error
 }
 
 // recentSettled is how many settled tasks Tasks keeps reporting after they
@@ -94,6 +96,7 @@ type registry struct {
 	recent []*regEntry        // a ring of the last settled tasks
 	next   int                // where the ring's next entry goes
 	sites  map[uintptr]string // spawn sites, by the first program counter
+	byName map[string]*nameStats
 }
 
 type regEntry struct {
@@ -103,8 +106,21 @@ type regEntry struct {
 	running     bool
 	awaits      []*awaitRec // newest last
 	created     []uintptr
-	ended       time.Time // zero while live
-	err         error     // once settled
+	ended       time.Time  // zero while live
+	err         error      // once settled
+	waits       []WaitSpan // the last maxWaits waits that ended, oldest first
+	stats       *nameStats
+}
+
+// maxWaits bounds the waits a task remembers for the console's timeline.
+const maxWaits = 8
+
+// WaitSpan is a wait of a task that has ended, as [TaskInfo.Waits] lists it.
+type WaitSpan struct {
+	Start    time.Time
+	Duration time.Duration
+	On       []uint64 // the tasks it awaited, if any
+	What     string   // what else it waited on, as TaskInfo.Waiting says
 }
 
 // awaitRec is one wait: by whom, on what, since when.
@@ -123,7 +139,7 @@ type awaitRec struct {
 var taskIDs atomic.Uint64
 
 func newRegistry() *registry {
-	return &registry{live: make(map[*task]*regEntry), sites: make(map[uintptr]string)}
+	return &registry{live: make(map[*task]*regEntry), sites: make(map[uintptr]string), byName: make(map[string]*nameStats)}
 }
 
 // started registers t and returns its debug record.
@@ -142,6 +158,8 @@ func (r *registry) started(t, parent *task) *taskDebug {
 	e.id = d.id
 	r.mu.Lock()
 	r.live[t] = e
+	e.stats = r.statsFor(e.name)
+	e.stats.live++
 	r.mu.Unlock()
 	return d
 }
@@ -175,6 +193,12 @@ func (r *registry) settled(t *task) {
 		return
 	}
 	delete(r.live, t)
+	e.stats.live--
+	e.stats.settled++
+	if t.err != nil {
+		e.stats.failed++
+	}
+	e.stats.hist[statBucket(now.Sub(e.started))]++
 	// Only record the end here, on the task's goroutine: the snapshot is
 	// made when someone asks.
 	e.awaits, e.ended, e.err = nil, now, t.err
@@ -189,7 +213,10 @@ func (r *registry) settled(t *task) {
 // forget removes t without listing it as settled.
 func (r *registry) forget(t *task) {
 	r.mu.Lock()
-	delete(r.live, t)
+	if e := r.live[t]; e != nil {
+		e.stats.live--
+		delete(r.live, t)
+	}
 	r.mu.Unlock()
 }
 
@@ -215,10 +242,15 @@ func (r *registry) awaitEnd(rec *awaitRec) {
 	if rec.waiter == nil {
 		return
 	}
+	now := time.Now()
 	r.mu.Lock()
 	if e := r.live[rec.waiter]; e != nil {
 		if i := slices.Index(e.awaits, rec); i >= 0 {
 			e.awaits = slices.Delete(e.awaits, i, i+1)
+			if len(e.waits) == maxWaits {
+				e.waits = slices.Delete(e.waits, 0, 1)
+			}
+			e.waits = append(e.waits, WaitSpan{Start: rec.since, Duration: now.Sub(rec.since), On: rec.on, What: rec.what})
 		}
 	}
 	r.mu.Unlock()
@@ -242,7 +274,7 @@ func (r *registry) note(t *task, what string, now time.Time) {
 // info snapshots an entry. Called with r.mu held.
 func (r *registry) info(e *regEntry, now time.Time) TaskInfo {
 	ti := TaskInfo{ID: e.id, Name: e.name, Parent: e.parent, Group: e.group,
-		Started: e.started, Duration: now.Sub(e.started), Spawn: r.site(e.created)}
+		Started: e.started, Duration: now.Sub(e.started), Spawn: r.site(e.created), Waits: slices.Clone(e.waits)}
 	switch {
 	case !e.ended.IsZero():
 		ti.State, ti.Duration = TaskDone, e.ended.Sub(e.started)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"math"
 	"regexp"
 	"runtime"
 	"strings"
@@ -352,6 +353,74 @@ func TestSlowTaskEndReported(t *testing.T) {
 		precision, _ := time.ParseDuration(m[2])
 		if precision != 12500*time.Microsecond || held < 500*time.Millisecond-precision || held > 500*time.Millisecond+precision {
 			t.Errorf("end report %q; want the 500ms hold within 12.5ms", end)
+		}
+	})
+}
+
+// TaskStats counts tasks by name, with their failure rate and duration
+// percentiles.
+func TestTaskStats(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		defer SetDebug(SetDebug(false))
+		SetDebug(false)
+		if TaskStats() != nil {
+			t.Fatal("TaskStats with debug mode off is not nil")
+		}
+		SetDebug(true) // a fresh count
+		release := make(chan struct{})
+		live := Go(bg, func(context.Context) (int, error) { <-release; return 0, nil }, Name("fetch"))
+		var fs []*Future[int]
+		for i := 1; i <= 100; i++ {
+			fs = append(fs, Go(bg, func(ctx context.Context) (int, error) {
+				if err := Sleep(ctx, time.Duration(i)*time.Millisecond); err != nil {
+					return 0, err
+				}
+				if i%10 == 0 {
+					return 0, errors.New("timeout")
+				}
+				return i, nil
+			}, Name("fetch")))
+		}
+		AllSettled(bg, fs...)
+		Go(bg, func(context.Context) (int, error) { return 0, nil }).Await(bg)
+		synctest.Wait()
+		st := TaskStats()
+		if len(st) != 2 || st[0].Name != "" || st[1].Name != "fetch" {
+			t.Fatalf("stats %+v; want the unnamed task and fetch", st)
+		}
+		f := st[1]
+		if f.Live != 1 || f.Settled != 100 || f.Failed != 10 || f.FailureRate() != 0.1 {
+			t.Errorf("fetch: %+v; want 1 live, 100 settled, 10 failed", f)
+		}
+		near := func(got, want time.Duration) bool { return math.Abs(float64(got-want)) <= 0.03*float64(want) }
+		if !near(f.P50, 50*time.Millisecond) || !near(f.P99, 99*time.Millisecond) {
+			t.Errorf("fetch p50 %v, p99 %v; want 50ms and 99ms within 3%%", f.P50, f.P99)
+		}
+		close(release)
+		live.Await(bg)
+	})
+}
+
+// A task remembers its last waits, for the console's timeline.
+func TestTaskWaits(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		defer SetDebug(SetDebug(true))
+		f := Go(bg, func(ctx context.Context) (int, error) {
+			for range 10 {
+				if err := Sleep(ctx, time.Second); err != nil {
+					return 0, err
+				}
+			}
+			return 0, nil
+		}, Name("sleeper"))
+		f.Await(bg)
+		ti := byName(t, Tasks(), "sleeper")
+		if len(ti.Waits) != 8 {
+			t.Fatalf("%d waits remembered; want the last 8", len(ti.Waits))
+		}
+		w := ti.Waits[7]
+		if w.What != "Sleep 1s" || w.Duration != time.Second || !w.Start.Equal(ti.Started.Add(9*time.Second)) {
+			t.Errorf("last wait %+v; want Sleep 1s for 1s, 9s after the start", w)
 		}
 	})
 }

@@ -1,6 +1,30 @@
 "use strict";
+// The console's page. Task names, errors and spawn sites are the program's
+// text: they are only ever set as text (textContent, dataset, title), never
+// parsed as markup.
+//
+// A snapshot can hold 100,000 tasks, so the page never builds a node per
+// task: siblings that share a name are grouped, a parent shows a bounded
+// number of rows with "N more", and only the rows on screen are in the DOM
+// (the list is virtual, rows have a fixed height).
+
 const $ = (id) => document.getElementById(id);
-let last = null;
+const ROW = 24;          // px, as --row in console.css
+const GROUP_MIN = 5;     // siblings sharing a name and group are grouped from this many
+const PAGE = 100;        // rows shown under one parent (or in one group) before "N more"
+const MAX_DEPTH = 200;   // deeper chains are cut (a task that starts its successor forever)
+const OVERSCAN = 8;      // rows rendered above and below the visible ones
+
+const ui = {
+  snap: null, ix: null, rows: [],
+  view: "tasks",
+  expanded: new Set(),   // open groups, by key
+  collapsed: new Set(),  // closed tasks, by id
+  more: new Map(),       // rows allowed under a parent or group, by key
+  selected: 0,
+  tl: { live: true, span: 60000, end: 0 }, // timeline window: [end - span, end] in ms since the epoch
+  timings: [],           // the last updates' costs, for the browser test and the curious
+};
 
 function el(tag, cls, text) {
   const e = document.createElement(tag);
@@ -21,102 +45,370 @@ function label(t, id) {
   return "#" + t.id + (t.name ? " " + t.name : "");
 }
 
+function spawnOf(t) { return t.site ? ui.snap.sites[t.site - 1] : ""; }
+function settled(t) { return t.state === "done" || t.state === "failed"; }
+
+// index builds what every view needs from a snapshot, in one pass.
+function index(snap) {
+  const byId = new Map(), kids = new Map(), roots = [];
+  const counts = { pending: 0, running: 0, blocked: 0, done: 0, failed: 0 };
+  for (const t of snap.tasks) byId.set(t.id, t);
+  for (const t of snap.tasks) {
+    counts[t.state]++;
+    const p = t.parent;
+    if (p && byId.has(p)) {
+      let k = kids.get(p);
+      if (!k) kids.set(p, k = []);
+      k.push(t);
+    } else roots.push(t);
+  }
+  return { byId, kids, roots, counts };
+}
+
 function matches(t, state, text) {
-  if (state === "live" && (t.state === "done" || t.state === "failed")) return false;
+  if (state === "live" && settled(t)) return false;
   if (state && state !== "live" && t.state !== state) return false;
   if (text) {
-    const hay = (t.name + " " + (t.spawn || "") + " " + (t.group || "") + " #" + t.id).toLowerCase();
+    const hay = (t.name + " " + spawnOf(t) + " " + (t.group || "") + " #" + t.id).toLowerCase();
     if (!hay.includes(text)) return false;
   }
   return true;
 }
 
-function render(snap) {
-  last = snap;
-  for (const t of snap.tasks) t.spawn = t.site ? snap.sites[t.site - 1] : "";
-  const byId = new Map(snap.tasks.map((t) => [t.id, t]));
-  const counts = { pending: 0, running: 0, blocked: 0, done: 0, failed: 0 };
-  snap.tasks.forEach((t) => counts[t.state]++);
+// visibleSet returns the ids to show under the filters (a match and its
+// ancestors), or null when nothing is filtered.
+function visibleSet(ix, state, text) {
+  if (!state && !text) return null;
+  const vis = new Set();
+  for (const t of ui.snap.tasks) {
+    if (!matches(t, state, text)) continue;
+    for (let x = t; x && !vis.has(x.id); x = x.parent ? ix.byId.get(x.parent) : null) vis.add(x.id);
+  }
+  return vis;
+}
+
+function groupKey(parentKey, t) { return parentKey + "/" + t.name + "\u0000" + (t.group || ""); }
+
+// buildRows flattens the tree into the rows to show: tasks, groups of
+// same-name siblings, and "N more" rows.
+function buildRows(ix, vis) {
+  const rows = [];
+  const addTask = (t, depth) => {
+    const k = ix.kids.get(t.id);
+    const open = k && !ui.collapsed.has(t.id);
+    rows.push({ kind: "task", depth, t, kids: !!k, open });
+    if (open) {
+      if (depth + 1 > MAX_DEPTH) rows.push({ kind: "deep", depth: depth + 1 });
+      else addChildren(k, depth + 1, "t" + t.id);
+    }
+  };
+  const addChildren = (list, depth, key) => {
+    const shown = vis ? list.filter((t) => vis.has(t.id)) : list;
+    const groups = new Map(), units = [];
+    for (const t of shown) {
+      const gk = t.name + "\u0000" + (t.group || "");
+      let g = groups.get(gk);
+      if (!g) { groups.set(gk, g = []); units.push(g); }
+      g.push(t);
+    }
+    const limit = ui.more.get(key) || PAGE;
+    let used = 0, left = shown.length;
+    for (const g of units) {
+      if (g.length >= GROUP_MIN) {
+        if (used >= limit) break;
+        const gkey = groupKey(key, g[0]);
+        const open = ui.expanded.has(gkey);
+        rows.push({ kind: "group", depth, key: gkey, tasks: g, open });
+        used++; left -= g.length;
+        if (open) {
+          const glimit = ui.more.get(gkey) || PAGE;
+          for (let i = 0; i < g.length && i < glimit; i++) addTask(g[i], depth + 1);
+          if (g.length > glimit) rows.push({ kind: "more", depth: depth + 1, key: gkey, n: g.length - glimit, limit: glimit });
+        }
+      } else {
+        for (const t of g) {
+          if (used >= limit) break;
+          addTask(t, depth);
+          used++; left--;
+        }
+      }
+    }
+    if (left > 0) rows.push({ kind: "more", depth, key, n: left, limit });
+  };
+  addChildren(ix.roots, 0, "root");
+  return rows;
+}
+
+// reveal opens whatever hides task id: its ancestors' groups and limits.
+function reveal(id) {
+  const ix = ui.ix;
+  let t = ix.byId.get(id);
+  const chain = [];
+  while (t) { chain.unshift(t); t = t.parent ? ix.byId.get(t.parent) : null; }
+  let key = "root";
+  for (const x of chain) {
+    const parent = x.parent && ix.byId.get(x.parent);
+    const siblings = parent ? ix.kids.get(parent.id) : ix.roots;
+    const same = siblings.filter((s) => s.name === x.name && (s.group || "") === (x.group || ""));
+    if (same.length >= GROUP_MIN) {
+      const gk = groupKey(key, x);
+      ui.expanded.add(gk);
+      const at = same.indexOf(x);
+      if (at >= (ui.more.get(gk) || PAGE)) ui.more.set(gk, at + 1);
+    } else {
+      const at = siblings.indexOf(x);
+      if (at >= (ui.more.get(key) || PAGE)) ui.more.set(key, at + 1);
+    }
+    if (parent) ui.collapsed.delete(parent.id);
+    key = "t" + x.id;
+  }
+}
+
+function select(id) {
+  if (!ui.ix || !ui.ix.byId.has(id)) return;
+  ui.selected = id;
+  reveal(id);
+  rebuild();
+  const i = ui.rows.findIndex((r) => r.kind === "task" && r.t.id === id);
+  if (i >= 0) {
+    const pane = $("pane");
+    if (i * ROW < pane.scrollTop || (i + 1) * ROW > pane.scrollTop + pane.clientHeight) pane.scrollTop = Math.max(0, i * ROW - pane.clientHeight / 3);
+  }
+  paint();
+  details();
+}
+
+function link(id, text) {
+  const a = el("a", "", text === undefined ? label(ui.ix.byId.get(id), id) : text);
+  a.href = "#task-" + id;
+  a.dataset.goto = id;
+  return a;
+}
+
+// ---- Rows ----
+
+function stateMix(tasks) {
+  const c = {};
+  for (const t of tasks) c[t.state] = (c[t.state] || 0) + 1;
+  return ["running", "blocked", "pending", "failed", "done"].filter((s) => c[s]).map((s) => c[s] + " " + s).join(", ");
+}
+
+function indent(row, depth) { row.style.paddingLeft = (6 + depth * 18) + "px"; }
+
+function toggle(r) {
+  const tg = el("span", "toggle", r.kids || r.kind === "group" ? (r.open ? "▾" : "▸") : "");
+  return tg;
+}
+
+function taskRow(r) {
+  const t = r.t, row = el("div", "row task" + (t.inCycle ? " in-cycle" : "") + (t.id === ui.selected ? " selected" : ""));
+  row.id = "task-" + t.id;
+  row.dataset.id = t.id; row.dataset.name = t.name; row.dataset.state = t.state; row.dataset.depth = r.depth;
+  if (t.parent) row.dataset.parent = t.parent;
+  row.title = spawnOf(t) ? "started at " + spawnOf(t) : "";
+  return row;
+}
+
+function taskCells(row, r) {
+  const t = r.t, byId = ui.ix.byId;
+  row.append(toggle(r), el("span", "id", "#" + t.id), el("span", "name" + (t.name ? "" : " unnamed"), t.name || "(unnamed)"),
+    el("span", "state " + t.state, t.state), el("span", "dur", fmtMs(t.durationMs)));
+  if (t.state === "blocked" && (t.awaiting || t.waiting)) {
+    const aw = el("span", "await", t.waiting ? "in " + t.waiting : "");
+    if (t.awaiting) {
+      aw.append((t.waiting ? ", " : "") + "awaits ");
+      t.awaiting.forEach((id, i) => { if (i) aw.append(", "); aw.append(link(id)); });
+    }
+    aw.append(" for " + fmtMs(t.blockedMs || 0));
+    row.append(aw);
+    if (t.blockedMs > 1000) row.append(el("span", "slow", "blocked > 1 s"));
+  }
+  if (t.inCycle) row.append(el("span", "cycle-tag", "⟳ await cycle"));
+  if (t.group) row.append(el("span", "group", "in " + t.group));
+  if (t.parent && !byId.has(t.parent)) row.append(el("span", "id", "parent #" + t.parent + " gone"));
+  if (t.err) row.append(el("span", "err", t.err));
+}
+
+function groupRow(r) {
+  const g = r.tasks, row = el("div", "row grp");
+  row.dataset.key = r.key; row.dataset.name = g[0].name; row.dataset.count = g.length; row.dataset.depth = r.depth;
+  row.append(toggle(r), el("span", "name" + (g[0].name ? "" : " unnamed"), g[0].name || "(unnamed)"), el("span", "count", "×" + g.length),
+    el("span", "mix", stateMix(g)));
+  if (g[0].group) row.append(el("span", "group", "in " + g[0].group));
+  if (g.some((t) => t.inCycle)) { row.classList.add("in-cycle"); row.append(el("span", "cycle-tag", "⟳ await cycle")); }
+  return row;
+}
+
+function moreRow(r) {
+  const row = el("div", "row more", r.n + " more…");
+  row.dataset.more = r.key; row.dataset.limit = r.limit; row.dataset.depth = r.depth;
+  return row;
+}
+
+function listRow(r) {
+  let row;
+  switch (r.kind) {
+    case "task": row = taskRow(r); taskCells(row, r); break;
+    case "group": row = groupRow(r); break;
+    case "more": row = moreRow(r); break;
+    default: row = el("div", "row empty", "deeper tasks are not shown");
+  }
+  indent(row, r.depth);
+  return row;
+}
+
+// ---- Timeline ----
+
+function startMs(t) {
+  if (t._start === undefined) t._start = Date.parse(t.started);
+  return t._start;
+}
+function endMs(t) { return settled(t) ? startMs(t) + t.durationMs : ui.snapTime; }
+
+function tlWindow() {
+  if (ui.tl.live) ui.tl.end = ui.snapTime;
+  return [ui.tl.end - ui.tl.span, ui.tl.end];
+}
+
+function pct(x, w0, w1) { return ((x - w0) / (w1 - w0) * 100); }
+
+function place(e, a, b, w0, w1) {
+  const l = Math.max(pct(a, w0, w1), -1), r = Math.min(pct(b, w0, w1), 101);
+  e.style.left = l + "%";
+  e.style.width = Math.max(r - l, 0) + "%";
+}
+
+function bars(lane, t, w0, w1) {
+  const s = startMs(t), e = endMs(t);
+  if (e < w0 || s > w1) return;
+  const bar = el("div", "bar " + t.state);
+  bar.dataset.id = t.id; bar.dataset.state = t.state;
+  bar.title = label(t, t.id) + ": " + t.state + ", " + fmtMs(t.durationMs);
+  place(bar, s, e, w0, w1);
+  lane.append(bar);
+  for (const w of t.waits || []) span(lane, t, s + w.atMs, s + w.atMs + w.ms, w.on, w.what, w0, w1);
+  if (t.state === "blocked") span(lane, t, ui.snapTime - (t.blockedMs || 0), ui.snapTime, t.awaiting, t.waiting, w0, w1);
+}
+
+function span(lane, t, a, b, on, what, w0, w1) {
+  if (b < w0 || a > w1) return;
+  const sp = el("div", "span");
+  sp.dataset.task = t.id;
+  if (on && on.length) sp.dataset.goto = on[0];
+  sp.title = "blocked " + fmtMs(b - a) + (what ? " in " + what : "") + (on && on.length ? " awaiting " + on.map((id) => label(ui.ix.byId.get(id), id)).join(", ") : "");
+  place(sp, a, b, w0, w1);
+  lane.append(sp);
+}
+
+function timelineRow(r, w0, w1) {
+  if (r.kind !== "task" && r.kind !== "group") return listRow(r);
+  const row = r.kind === "task" ? taskRow(r) : el("div", "row grp");
+  row.classList.add("tl");
+  const lab = el("div", "label");
+  lab.style.paddingLeft = (r.depth * 14) + "px";
+  const lane = el("div", "lane");
+  if (r.kind === "task") {
+    lab.append(toggle(r), el("span", "name" + (r.t.name ? "" : " unnamed"), r.t.name || "(unnamed)"), el("span", "id", "#" + r.t.id));
+    bars(lane, r.t, w0, w1);
+  } else if (r.kind === "group") {
+    const g = r.tasks;
+    row.dataset.key = r.key; row.dataset.name = g[0].name; row.dataset.count = g.length;
+    lab.append(toggle(r), el("span", "name", g[0].name || "(unnamed)"), el("span", "count", "×" + g.length));
+    // A group's bar spans its members, in the state most of them are in.
+    let a = Infinity, b = -Infinity;
+    for (const t of g) { a = Math.min(a, startMs(t)); b = Math.max(b, endMs(t)); }
+    const bar = el("div", "bar " + (g.some((t) => !settled(t)) ? "running" : g.some((t) => t.state === "failed") ? "failed" : "done"));
+    bar.title = stateMix(g);
+    if (b >= w0 && a <= w1) { place(bar, a, b, w0, w1); lane.append(bar); }
+  }
+  row.replaceChildren(lab, lane);
+  return row;
+}
+
+function axis(w0, w1) {
+  const ax = $("axis");
+  ax.replaceChildren();
+  const span = w1 - w0;
+  const steps = [100, 250, 500, 1000, 2000, 5000, 10000, 15000, 30000, 60000, 120000, 300000, 600000];
+  const step = steps.find((s) => span / s <= 8) || 600000;
+  for (let x = Math.ceil(w0 / step) * step; x <= w1; x += step) {
+    const tick = el("span", "tick", "−" + fmtMs(ui.snapTime - x).replace(" ", ""));
+    tick.style.left = pct(x, w0, w1) + "%";
+    ax.append(tick);
+  }
+  $("tl-range").textContent = "last " + fmtMs(span) + (ui.tl.live ? " (live)" : " ending " + fmtMs(ui.snapTime - w1) + " ago");
+}
+
+// ---- Painting ----
+
+function rebuild() {
+  if (!ui.ix) return;
+  const vis = visibleSet(ui.ix, $("filter-state").value, $("filter-name").value.trim().toLowerCase());
+  ui.rows = buildRows(ui.ix, vis);
+}
+
+function paint() {
+  const pane = $("pane"), rows = ui.rows;
+  $("sizer").style.height = (rows.length * ROW) + "px";
+  const first = Math.max(0, Math.floor(pane.scrollTop / ROW) - OVERSCAN);
+  const last = Math.min(rows.length, Math.ceil((pane.scrollTop + pane.clientHeight) / ROW) + OVERSCAN);
+  const box = $("rows");
+  box.style.transform = "translateY(" + (first * ROW) + "px)";
+  const out = [];
+  if (ui.view === "timeline") {
+    const [w0, w1] = tlWindow();
+    axis(w0, w1);
+    for (let i = first; i < last; i++) out.push(timelineRow(rows[i], w0, w1));
+  } else {
+    for (let i = first; i < last; i++) out.push(listRow(rows[i]));
+  }
+  if (!rows.length) out.push(el("div", "empty", ui.snap && ui.snap.tasks.length ? "no task matches the filter" : "no tasks"));
+  box.replaceChildren(...out);
+}
+
+let painting = false;
+function schedulePaint() {
+  if (painting) return;
+  painting = true;
+  requestAnimationFrame(() => { painting = false; paint(); });
+}
+
+function details() {
+  const t = ui.ix && ui.ix.byId.get(ui.selected);
+  $("details").hidden = !t;
+  if (!t) return;
+  const dl = $("details-body");
+  dl.replaceChildren();
+  const add = (k, v, cls) => { if (v === undefined || v === "" || v === null) return; const dd = el("dd", cls || ""); dd.append(v); dl.append(el("dt", "", k), dd); };
+  add("task", label(t, t.id));
+  add("state", t.state);
+  add("started", new Date(startMs(t)).toLocaleTimeString() + ", " + fmtMs(t.durationMs) + (settled(t) ? " long" : " ago"));
+  if (t.parent) add("parent", ui.ix.byId.has(t.parent) ? link(t.parent) : "#" + t.parent + " (gone)");
+  add("in", t.group);
+  if (t.state === "blocked") add("blocked", (t.waiting ? "in " + t.waiting + " " : "") + "for " + fmtMs(t.blockedMs || 0));
+  if (t.awaiting) { const f = document.createDocumentFragment(); t.awaiting.forEach((id, i) => { if (i) f.append(", "); f.append(link(id)); }); add("awaits", f); }
+  add("error", t.err);
+  add("started at", spawnOf(t), "mono");
+  const kids = ui.ix.kids.get(t.id);
+  if (kids) add("children", kids.length + " (" + stateMix(kids) + ")");
+}
+
+function header(snap, ix) {
   const c = $("counts");
   c.replaceChildren();
-  for (const [k, v] of Object.entries(counts)) {
+  for (const [k, v] of Object.entries(ix.counts)) {
     const s = el("span"); s.append(el("b", "", String(v)), " " + k); c.append(s);
   }
   $("debug-off").hidden = snap.debug;
-
-  // Await cycles.
   const cy = $("cycles");
   cy.replaceChildren();
   for (const cycle of snap.cycles) {
     const b = el("div", "cycle-banner");
     b.dataset.cycle = cycle.join(",");
     b.append("⟳ Await cycle (deadlock): ");
-    [...cycle, cycle[0]].forEach((id, i) => {
-      if (i) b.append(" → ");
-      const a = el("a", "", label(byId.get(id), id)); a.href = "#task-" + id; b.append(a);
-    });
+    [...cycle, cycle[0]].forEach((id, i) => { if (i) b.append(" → "); b.append(link(id)); });
     cy.append(b);
   }
-
-  // The tree, filtered: a task is shown if it or a descendant matches.
-  const state = $("filter-state").value, text = $("filter-name").value.trim().toLowerCase();
-  const kids = new Map();
-  const roots = [];
-  for (const t of snap.tasks) {
-    if (t.parent && byId.has(t.parent)) {
-      if (!kids.has(t.parent)) kids.set(t.parent, []);
-      kids.get(t.parent).push(t);
-    } else roots.push(t);
-  }
-  const visible = new Map();
-  const vis = (t) => {
-    if (visible.has(t.id)) return visible.get(t.id);
-    let v = matches(t, state, text);
-    for (const k of kids.get(t.id) || []) if (vis(k)) v = true;
-    visible.set(t.id, v);
-    return v;
-  };
-  const build = (t) => {
-    const li = el("li", "task" + (t.inCycle ? " in-cycle" : ""));
-    li.id = "task-" + t.id;
-    li.dataset.id = t.id; li.dataset.name = t.name; li.dataset.state = t.state;
-    const row = el("div", "row");
-    row.append(el("span", "id", "#" + t.id), el("span", "name" + (t.name ? "" : " unnamed"), t.name || "(unnamed)"),
-      el("span", "state " + t.state, t.state), el("span", "dur", fmtMs(t.durationMs)));
-    if (t.state === "blocked" && (t.awaiting || t.waiting)) {
-      const aw = el("span", "await", t.waiting ? "in " + t.waiting : "");
-      if (t.awaiting) {
-        aw.append((t.waiting ? ", " : "") + "awaits ");
-        t.awaiting.forEach((id, i) => {
-          if (i) aw.append(", ");
-          const a = el("a", "", label(byId.get(id), id)); a.href = "#task-" + id; aw.append(a);
-        });
-      }
-      aw.append(" for " + fmtMs(t.blockedMs));
-      row.append(aw);
-      if (t.blockedMs > 1000) row.append(el("span", "slow", "blocked > 1 s"));
-    }
-    if (t.inCycle) row.append(el("span", "cycle-tag", "⟳ await cycle"));
-    if (t.group) row.append(el("span", "group", "in " + t.group));
-    if (t.parent && !byId.has(t.parent)) row.append(el("span", "id", "parent #" + t.parent + " gone"));
-    if (t.err) row.append(el("div", "err", t.err));
-    if (t.spawn) row.append(el("div", "spawn", "started at " + t.spawn));
-    li.append(row);
-    const ks = (kids.get(t.id) || []).filter(vis);
-    if (ks.length) {
-      const ul = el("ul");
-      ks.forEach((k) => ul.append(build(k)));
-      li.append(ul);
-    }
-    return li;
-  };
-  const tree = $("tree");
-  tree.replaceChildren();
-  const shown = roots.filter(vis);
-  shown.forEach((t) => tree.append(build(t)));
-  if (!shown.length) tree.append(el("li", "empty", snap.tasks.length ? "no task matches the filter" : "no tasks"));
-
-  // Pools.
   const tb = $("pools").tBodies[0];
   tb.replaceChildren();
   for (const p of snap.pools) {
@@ -126,22 +418,131 @@ function render(snap) {
     tb.append(tr);
   }
   if (!snap.pools.length) { const tr = el("tr"); const td = el("td", "empty", "no pools"); td.colSpan = 6; tr.append(td); tb.append(tr); }
+}
+
+function stats(snap) {
+  const tb = $("stats-table").tBodies[0];
+  tb.replaceChildren();
+  for (const s of snap.stats || []) {
+    const tr = el("tr");
+    tr.dataset.name = s.name;
+    const rate = s.settled ? (100 * s.failed / s.settled).toFixed(1) + " %" : "–";
+    [s.name || "(unnamed)", s.live, s.settled, s.failed, rate, s.settled ? fmtMs(s.p50Ms) : "–", s.settled ? fmtMs(s.p99Ms) : "–"]
+      .forEach((v) => tr.append(el("td", "", String(v))));
+    tb.append(tr);
+  }
+}
+
+function render(snap) {
+  ui.snap = snap;
+  ui.snapTime = Date.parse(snap.time);
+  ui.ix = index(snap);
+  header(snap, ui.ix);
+  if (ui.view === "stats") stats(snap);
+  rebuild();
+  paint();
+  details();
   document.body.dataset.updates = String(Number(document.body.dataset.updates) + 1);
 }
 
-$("filter-state").addEventListener("change", () => last && render(last));
-$("filter-name").addEventListener("input", () => last && render(last));
+// update handles one snapshot's JSON and records what it cost.
+function update(json) {
+  const t0 = performance.now();
+  const snap = JSON.parse(json);
+  const t1 = performance.now();
+  render(snap);
+  const t2 = performance.now();
+  ui.timings.push({ tasks: snap.tasks.length, bytes: json.length, parseMs: t1 - t0, renderMs: t2 - t1, totalMs: t2 - t0, nodes: $("rows").childElementCount });
+  if (ui.timings.length > 50) ui.timings.shift();
+}
+window.consoleTimings = ui.timings;
+
+// ---- Interaction ----
+
+function setView(v) {
+  ui.view = v;
+  for (const b of $("tabs").querySelectorAll("button")) b.classList.toggle("on", b.dataset.view === v);
+  $("pane").hidden = v === "stats";
+  $("stats").hidden = v !== "stats";
+  $("axis").hidden = v !== "timeline";
+  $("tl-controls").hidden = v !== "timeline";
+  document.body.dataset.view = v;
+  if (ui.snap) { if (v === "stats") stats(ui.snap); paint(); }
+}
+
+$("tabs").addEventListener("click", (e) => { const v = e.target.dataset && e.target.dataset.view; if (v) setView(v); });
+$("filter-state").addEventListener("change", () => { rebuild(); paint(); });
+$("filter-name").addEventListener("input", () => { rebuild(); paint(); });
+$("pane").addEventListener("scroll", schedulePaint);
+window.addEventListener("resize", schedulePaint);
+
+function onClick(e) {
+  const goto = e.target.closest("[data-goto]");
+  if (goto) { e.preventDefault(); select(Number(goto.dataset.goto)); return; }
+  const row = e.target.closest(".row");
+  if (!row) return;
+  if (row.dataset.more) {
+    ui.more.set(row.dataset.more, Number(row.dataset.limit) + 10 * PAGE);
+  } else if (row.dataset.key) {
+    if (ui.expanded.has(row.dataset.key)) ui.expanded.delete(row.dataset.key); else ui.expanded.add(row.dataset.key);
+  } else if (row.dataset.id) {
+    const id = Number(row.dataset.id);
+    if (e.target.classList.contains("toggle") && ui.ix.kids.has(id)) {
+      if (ui.collapsed.has(id)) ui.collapsed.delete(id); else ui.collapsed.add(id);
+    } else { ui.selected = id; details(); }
+  }
+  rebuild();
+  paint();
+}
+$("pane").addEventListener("click", onClick);
+$("cycles").addEventListener("click", onClick);
+$("details").addEventListener("click", onClick);
+
+// Timeline zoom (wheel, buttons) and pan (drag).
+function zoom(f, at) {
+  const [w0, w1] = tlWindow();
+  const x = at === undefined ? w1 : at;
+  const span = Math.min(Math.max(ui.tl.span * f, 50), 24 * 3600 * 1000);
+  const end = x + (w1 - x) * span / ui.tl.span;
+  ui.tl.span = span;
+  ui.tl.end = end;
+  ui.tl.live = ui.tl.live && at === undefined;
+  paint();
+}
+$("tl-in").addEventListener("click", () => zoom(0.5));
+$("tl-out").addEventListener("click", () => zoom(2));
+$("tl-live").addEventListener("click", () => { ui.tl = { live: true, span: 60000, end: 0 }; paint(); });
+$("pane").addEventListener("wheel", (e) => {
+  if (ui.view !== "timeline" || !e.target.closest(".lane")) return;
+  e.preventDefault();
+  const r = e.target.closest(".lane").getBoundingClientRect();
+  const [w0, w1] = tlWindow();
+  zoom(e.deltaY > 0 ? 1.25 : 0.8, w0 + (w1 - w0) * (e.clientX - r.left) / r.width);
+}, { passive: false });
+let drag = null;
+$("pane").addEventListener("pointerdown", (e) => {
+  const lane = ui.view === "timeline" && e.target.closest(".lane");
+  if (!lane || e.target.dataset.goto) return;
+  drag = { x: e.clientX, end: tlWindow()[1], width: lane.getBoundingClientRect().width };
+});
+window.addEventListener("pointermove", (e) => {
+  if (!drag) return;
+  ui.tl.live = false;
+  ui.tl.end = drag.end - (e.clientX - drag.x) / drag.width * ui.tl.span;
+  schedulePaint();
+});
+window.addEventListener("pointerup", () => { drag = null; });
 
 // Live updates: server-sent events; polling if they are not available or
 // the server has as many streams as it serves (503).
 function poll() {
-  fetch("api/tasks").then((r) => r.json()).then((s) => { $("status").textContent = "polling"; render(s); return s.intervalMs; })
+  fetch("api/tasks").then((r) => r.text()).then((s) => { $("status").textContent = "polling"; update(s); return ui.snap.intervalMs; })
     .catch(() => { $("status").textContent = "disconnected"; })
     .then((ms) => setTimeout(poll, Math.max(ms || 0, 1000)));
 }
 if (window.EventSource) {
   const es = new EventSource("api/events");
-  es.addEventListener("snapshot", (e) => { $("status").className = "live"; $("status").textContent = "live"; render(JSON.parse(e.data)); });
+  es.addEventListener("snapshot", (e) => { $("status").className = "live"; $("status").textContent = "live"; update(e.data); });
   es.onerror = () => {
     $("status").className = "";
     if (es.readyState === EventSource.CLOSED) poll(); // refused: the browser will not retry
@@ -150,3 +551,4 @@ if (window.EventSource) {
 } else {
   poll();
 }
+setView("tasks");

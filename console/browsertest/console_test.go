@@ -154,19 +154,22 @@ func TestConsoleInChromium(t *testing.T) {
 
 	// The rendered tree: charge-card, running, under checkout, which is
 	// blocked awaiting it; the await cycle highlighted.
-	waitVisible(ctx, t, `li.task[data-name="charge-card"][data-state="running"]`)
-	waitVisible(ctx, t, `li.task[data-name="checkout"][data-state="blocked"]`)
+	waitVisible(ctx, t, `.task[data-name="charge-card"][data-state="running"]`)
+	waitVisible(ctx, t, `.task[data-name="checkout"][data-state="blocked"]`)
 	waitVisible(ctx, t, `.cycle-banner`)
-	if !eval[bool](ctx, t, `document.querySelector('li[data-name="checkout"] > ul > li[data-name="charge-card"]') !== null`) {
+	if !eval[bool](ctx, t, `(() => {
+		const c = document.querySelector('.task[data-name="checkout"]'), k = document.querySelector('.task[data-name="charge-card"]');
+		return k.dataset.parent === c.dataset.id && Number(k.dataset.depth) === Number(c.dataset.depth) + 1;
+	})()`) {
 		t.Error("charge-card is not rendered under checkout")
 	}
-	if row := text(ctx, t, `li[data-name="checkout"] > .row`); !strings.Contains(row, "awaits") || !strings.Contains(row, "charge-card") {
+	if row := text(ctx, t, `.task[data-name="checkout"]`); !strings.Contains(row, "awaits") || !strings.Contains(row, "charge-card") {
 		t.Errorf("checkout's row %q does not say it awaits charge-card", row)
 	}
 	if banner := text(ctx, t, `.cycle-banner`); !strings.Contains(banner, "reserve-stock") || !strings.Contains(banner, "update-ledger") || !strings.Contains(banner, "→") {
 		t.Errorf("cycle banner %q does not name both tasks", banner)
 	}
-	inCycle := eval[[]string](ctx, t, `[...document.querySelectorAll('li.task.in-cycle')].map(li => li.dataset.name + ":" + getComputedStyle(li.querySelector('.row')).outlineStyle)`)
+	inCycle := eval[[]string](ctx, t, `[...document.querySelectorAll('.task.in-cycle')].map(li => li.dataset.name + ":" + getComputedStyle(li).outlineStyle)`)
 	if fmt.Sprint(inCycle) != "[reserve-stock:solid update-ledger:solid]" {
 		t.Errorf("highlighted tasks %v; want reserve-stock and update-ledger outlined", inCycle)
 	}
@@ -175,7 +178,7 @@ func TestConsoleInChromium(t *testing.T) {
 	if f := strings.Fields(text(ctx, t, `#pools tr[data-pool="image-resizer"]`)); len(f) != 6 || f[1] != "2" || f[2] != "2" || f[3] != "1" {
 		t.Errorf("pool row %q; want image-resizer with 2 workers, 2 running, 1 queued", f)
 	}
-	if e := text(ctx, t, `li[data-name="send-email"][data-state="failed"] .err`); !strings.Contains(e, "connection refused") {
+	if e := text(ctx, t, `.task[data-name="send-email"][data-state="failed"] .err`); !strings.Contains(e, "connection refused") {
 		t.Errorf("failed task's error %q", e)
 	}
 
@@ -193,7 +196,7 @@ func TestConsoleInChromium(t *testing.T) {
 	shown := eval[[]string](ctx, t, `(() => {
 		const f = document.querySelector('#filter-state');
 		f.value = 'failed'; f.dispatchEvent(new Event('change'));
-		const names = [...document.querySelectorAll('li.task')].map(li => li.dataset.name);
+		const names = [...document.querySelectorAll('.task')].map(li => li.dataset.name);
 		f.value = ''; f.dispatchEvent(new Event('change'));
 		return names;
 	})()`)
@@ -204,8 +207,8 @@ func TestConsoleInChromium(t *testing.T) {
 	// A state change reaches the page live: releasing the card charge
 	// settles charge-card and checkout.
 	close(s.release)
-	waitVisible(ctx, t, `li.task[data-name="charge-card"][data-state="done"]`)
-	waitVisible(ctx, t, `li.task[data-name="checkout"][data-state="done"]`)
+	waitVisible(ctx, t, `.task[data-name="charge-card"][data-state="done"]`)
+	waitVisible(ctx, t, `.task[data-name="checkout"][data-state="done"]`)
 	if v := eval[[]string](ctx, t, `window.cspViolations`); len(v) != 0 {
 		t.Errorf("the page broke its own Content-Security-Policy: %v", v)
 	}

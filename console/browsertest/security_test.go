@@ -67,16 +67,16 @@ func TestHostileTextInChromium(t *testing.T) {
 	t.Cleanup(srv.Close) // after the browser has gone, with its event stream
 	ctx := browse(t, srv.URL+"/")
 
-	waitVisible(ctx, t, `li.task[data-name="panics"][data-state="failed"]`)
+	waitVisible(ctx, t, `.task[data-name="panics"][data-state="failed"]`)
 	for _, p := range payloads {
 		if !eval[bool](ctx, t, `[...document.querySelectorAll(".name")].some((e) => e.textContent === `+jsString(p)+`)`) {
 			t.Errorf("name %q is not shown as text", p)
 		}
 	}
-	if e := text(ctx, t, `li[data-name="fails"] .err`); !strings.Contains(e, `<img src=x onerror=`) {
+	if e := text(ctx, t, `.task[data-name="fails"] .err`); !strings.Contains(e, `<img src=x onerror=`) {
 		t.Errorf("error shown as %q; want its text", e)
 	}
-	if e := text(ctx, t, `li[data-name="panics"] .err`); !strings.Contains(e, `<iframe src=`) {
+	if e := text(ctx, t, `.task[data-name="panics"] .err`); !strings.Contains(e, `<iframe src=`) {
 		t.Errorf("panic value shown as %q; want its text", e)
 	}
 	if n := eval[int](ctx, t, `document.querySelectorAll("main img, main svg script, main iframe, main script").length`); n != 0 {
@@ -111,7 +111,7 @@ func TestPollingWhenStreamsAreFullInChromium(t *testing.T) {
 	t.Cleanup(func() { res.Body.Close() })
 
 	page := browse(t, srv.URL+"/")
-	waitVisible(page, t, `li.task[data-name="still-shown"]`)
+	waitVisible(page, t, `.task[data-name="still-shown"]`)
 	if st := text(page, t, `#status`); st != "polling" {
 		t.Errorf("status %q; want polling", st)
 	}
