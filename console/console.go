@@ -1,6 +1,8 @@
 // Package console serves a live web view of goasync's tasks: the tree of
 // tasks with their states and durations, what each blocked task awaits,
-// await cycles (deadlocks), spawn sites, and pool statistics. It reads
+// await cycles (deadlocks), spawn sites, a timeline (each task a bar on a
+// shared time axis, blocked spans shaded), statistics by task name (count,
+// p50/p99 duration, failure rate), and pool statistics. It reads
 // [async.Tasks] and [async.Pools], so tasks appear only in debug mode
 // ([async.SetDebug] or ASYNC_DEBUG=1); pools appear in any mode.
 //
@@ -8,7 +10,9 @@
 //	go http.ListenAndServe("127.0.0.1:6060", console.Handler())
 //
 // The page is embedded (HTML, a script and a style sheet) and loads nothing
-// from elsewhere. Serve it only to people allowed to see the program's task
+// from elsewhere. It stays fast with a hundred thousand tasks: siblings that
+// share a name are grouped, a parent shows at most 100 rows before "N
+// more", and only the rows on screen are in the DOM. Serve it only to people allowed to see the program's task
 // names, spawn sites and errors, such as on a loopback address. The console
 // answers only requests addressed to a loopback name (localhost, 127.0.0.1,
 // [::1]) unless [AllowHosts] lists more, which defeats DNS rebinding, and

@@ -42,34 +42,65 @@ function fmtMs(ms) {
 
 function label(t, id) {
   if (!t) return "#" + id;
-  return "#" + t.id + (t.name ? " " + t.name : "");
+  return "#" + idOf(t) + (nameOf(t) ? " " + nameOf(t) : "");
 }
 
-function spawnOf(t) { return t.site ? ui.snap.sites[t.site - 1] : ""; }
-function settled(t) { return t.state === "done" || t.state === "failed"; }
+// A task is the array the server sends (see the console package's
+// Snapshot): [id, name, state, parent, group, site, ageMs, durationMs,
+// extra?], with name, group and site indexes into the snapshot's tables.
+// The page keeps the arrays: a hundred thousand objects would cost more.
+const STATES = ["pending", "running", "blocked", "done", "failed"];
+const NONE = {};
+const idOf = (t) => t[0];
+const nameOf = (t) => ui.snap.names[t[1]] || "";
+const stateOf = (t) => STATES[t[2]] || "pending";
+const parentOf = (t) => t[3];
+const groupOf = (t) => ui.snap.groups[t[4]] || "";
+const spawnOf = (t) => ui.snap.sites[t[5]] || "";
+const durOf = (t) => t[7];
+const extra = (t) => t[8] || NONE;
+function settled(t) { return t[2] >= 3; }
 
-// index builds what every view needs from a snapshot, in one pass.
+// index builds what every view needs from a snapshot, in one pass. The
+// tasks come in order of id, and a parent is older than its children, so
+// a task is found by binary search: no map of a hundred thousand entries.
 function index(snap) {
-  const byId = new Map(), kids = new Map(), roots = [];
-  const counts = { pending: 0, running: 0, blocked: 0, done: 0, failed: 0 };
-  for (const t of snap.tasks) byId.set(t.id, t);
-  for (const t of snap.tasks) {
-    counts[t.state]++;
-    const p = t.parent;
-    if (p && byId.has(p)) {
-      let k = kids.get(p);
-      if (!k) kids.set(p, k = []);
-      k.push(t);
-    } else roots.push(t);
+  const tasks = snap.tasks, kids = new Map(), roots = [];
+  const find = (id) => {
+    let lo = 0, hi = tasks.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1, m = tasks[mid][0];
+      if (m === id) return tasks[mid];
+      if (m < id) lo = mid + 1; else hi = mid - 1;
+    }
+    return undefined;
+  };
+  const byId = { get: find, has: (id) => find(id) !== undefined };
+  const c = [0, 0, 0, 0, 0];
+  let lastParent = -1, lastKids = null;
+  for (let i = 0; i < tasks.length; i++) {
+    const t = tasks[i], p = t[3];
+    c[t[2]]++;
+    if (p === 0) { roots.push(t); continue; }
+    if (p === lastParent) { lastKids.push(t); continue; } // siblings often come together
+    let k = kids.get(p);
+    if (!k) {
+      if (find(p) === undefined) { roots.push(t); continue; }
+      kids.set(p, k = []);
+    }
+    lastParent = p; lastKids = k;
+    k.push(t);
   }
+  const counts = {};
+  STATES.forEach((s, i) => { counts[s] = c[i]; });
   return { byId, kids, roots, counts };
 }
 
 function matches(t, state, text) {
   if (state === "live" && settled(t)) return false;
-  if (state && state !== "live" && t.state !== state) return false;
+  if (state && state !== "live" && stateOf(t) !== state) return false;
   if (text) {
-    const hay = (t.name + " " + spawnOf(t) + " " + (t.group || "") + " #" + t.id).toLowerCase();
+    const hay = (nameOf(t) + " " + spawnOf(t) + " " + groupOf(t) + " #" + idOf(t)).toLowerCase();
     if (!hay.includes(text)) return false;
   }
   return true;
@@ -82,31 +113,31 @@ function visibleSet(ix, state, text) {
   const vis = new Set();
   for (const t of ui.snap.tasks) {
     if (!matches(t, state, text)) continue;
-    for (let x = t; x && !vis.has(x.id); x = x.parent ? ix.byId.get(x.parent) : null) vis.add(x.id);
+    for (let x = t; x && !vis.has(x[0]); x = x[3] ? ix.byId.get(x[3]) : null) vis.add(x[0]);
   }
   return vis;
 }
 
-function groupKey(parentKey, t) { return parentKey + "/" + t.name + "\u0000" + (t.group || ""); }
+function groupKey(parentKey, t) { return parentKey + "/" + t[1] + "," + t[4]; }
 
 // buildRows flattens the tree into the rows to show: tasks, groups of
 // same-name siblings, and "N more" rows.
 function buildRows(ix, vis) {
   const rows = [];
   const addTask = (t, depth) => {
-    const k = ix.kids.get(t.id);
-    const open = k && !ui.collapsed.has(t.id);
+    const k = ix.kids.get(t[0]);
+    const open = k && !ui.collapsed.has(t[0]);
     rows.push({ kind: "task", depth, t, kids: !!k, open });
     if (open) {
       if (depth + 1 > MAX_DEPTH) rows.push({ kind: "deep", depth: depth + 1 });
-      else addChildren(k, depth + 1, "t" + t.id);
+      else addChildren(k, depth + 1, "t" + t[0]);
     }
   };
   const addChildren = (list, depth, key) => {
-    const shown = vis ? list.filter((t) => vis.has(t.id)) : list;
+    const shown = vis ? list.filter((t) => vis.has(t[0])) : list;
     const groups = new Map(), units = [];
     for (const t of shown) {
-      const gk = t.name + "\u0000" + (t.group || "");
+      const gk = t[1] * 65536 + t[4];
       let g = groups.get(gk);
       if (!g) { groups.set(gk, g = []); units.push(g); }
       g.push(t);
@@ -144,12 +175,12 @@ function reveal(id) {
   const ix = ui.ix;
   let t = ix.byId.get(id);
   const chain = [];
-  while (t) { chain.unshift(t); t = t.parent ? ix.byId.get(t.parent) : null; }
+  while (t) { chain.unshift(t); t = t[3] ? ix.byId.get(t[3]) : null; }
   let key = "root";
   for (const x of chain) {
-    const parent = x.parent && ix.byId.get(x.parent);
-    const siblings = parent ? ix.kids.get(parent.id) : ix.roots;
-    const same = siblings.filter((s) => s.name === x.name && (s.group || "") === (x.group || ""));
+    const parent = x[3] && ix.byId.get(x[3]);
+    const siblings = parent ? ix.kids.get(parent[0]) : ix.roots;
+    const same = siblings.filter((s) => s[1] === x[1] && s[4] === x[4]);
     if (same.length >= GROUP_MIN) {
       const gk = groupKey(key, x);
       ui.expanded.add(gk);
@@ -159,8 +190,8 @@ function reveal(id) {
       const at = siblings.indexOf(x);
       if (at >= (ui.more.get(key) || PAGE)) ui.more.set(key, at + 1);
     }
-    if (parent) ui.collapsed.delete(parent.id);
-    key = "t" + x.id;
+    if (parent) ui.collapsed.delete(parent[0]);
+    key = "t" + x[0];
   }
 }
 
@@ -169,7 +200,7 @@ function select(id) {
   ui.selected = id;
   reveal(id);
   rebuild();
-  const i = ui.rows.findIndex((r) => r.kind === "task" && r.t.id === id);
+  const i = ui.rows.findIndex((r) => r.kind === "task" && r.t[0] === id);
   if (i >= 0) {
     const pane = $("pane");
     if (i * ROW < pane.scrollTop || (i + 1) * ROW > pane.scrollTop + pane.clientHeight) pane.scrollTop = Math.max(0, i * ROW - pane.clientHeight / 3);
@@ -189,7 +220,7 @@ function link(id, text) {
 
 function stateMix(tasks) {
   const c = {};
-  for (const t of tasks) c[t.state] = (c[t.state] || 0) + 1;
+  for (const t of tasks) c[stateOf(t)] = (c[stateOf(t)] || 0) + 1;
   return ["running", "blocked", "pending", "failed", "done"].filter((s) => c[s]).map((s) => c[s] + " " + s).join(", ");
 }
 
@@ -201,41 +232,41 @@ function toggle(r) {
 }
 
 function taskRow(r) {
-  const t = r.t, row = el("div", "row task" + (t.inCycle ? " in-cycle" : "") + (t.id === ui.selected ? " selected" : ""));
-  row.id = "task-" + t.id;
-  row.dataset.id = t.id; row.dataset.name = t.name; row.dataset.state = t.state; row.dataset.depth = r.depth;
-  if (t.parent) row.dataset.parent = t.parent;
+  const t = r.t, row = el("div", "row task" + (extra(t).inCycle ? " in-cycle" : "") + (idOf(t) === ui.selected ? " selected" : ""));
+  row.id = "task-" + idOf(t);
+  row.dataset.id = idOf(t); row.dataset.name = nameOf(t); row.dataset.state = stateOf(t); row.dataset.depth = r.depth;
+  if (parentOf(t)) row.dataset.parent = parentOf(t);
   row.title = spawnOf(t) ? "started at " + spawnOf(t) : "";
   return row;
 }
 
 function taskCells(row, r) {
-  const t = r.t, byId = ui.ix.byId;
-  row.append(toggle(r), el("span", "id", "#" + t.id), el("span", "name" + (t.name ? "" : " unnamed"), t.name || "(unnamed)"),
-    el("span", "state " + t.state, t.state), el("span", "dur", fmtMs(t.durationMs)));
-  if (t.state === "blocked" && (t.awaiting || t.waiting)) {
-    const aw = el("span", "await", t.waiting ? "in " + t.waiting : "");
-    if (t.awaiting) {
-      aw.append((t.waiting ? ", " : "") + "awaits ");
-      t.awaiting.forEach((id, i) => { if (i) aw.append(", "); aw.append(link(id)); });
+  const t = r.t, x = extra(t), name = nameOf(t), state = stateOf(t);
+  row.append(toggle(r), el("span", "id", "#" + idOf(t)), el("span", "name" + (name ? "" : " unnamed"), name || "(unnamed)"),
+    el("span", "state " + state, state), el("span", "dur", fmtMs(durOf(t))));
+  if (state === "blocked" && (x.awaiting || x.waiting)) {
+    const aw = el("span", "await", x.waiting ? "in " + x.waiting : "");
+    if (x.awaiting) {
+      aw.append((x.waiting ? ", " : "") + "awaits ");
+      x.awaiting.forEach((id, i) => { if (i) aw.append(", "); aw.append(link(id)); });
     }
-    aw.append(" for " + fmtMs(t.blockedMs || 0));
+    aw.append(" for " + fmtMs(x.blockedMs || 0));
     row.append(aw);
-    if (t.blockedMs > 1000) row.append(el("span", "slow", "blocked > 1 s"));
+    if (x.blockedMs > 1000) row.append(el("span", "slow", "blocked > 1 s"));
   }
-  if (t.inCycle) row.append(el("span", "cycle-tag", "⟳ await cycle"));
-  if (t.group) row.append(el("span", "group", "in " + t.group));
-  if (t.parent && !byId.has(t.parent)) row.append(el("span", "id", "parent #" + t.parent + " gone"));
-  if (t.err) row.append(el("span", "err", t.err));
+  if (x.inCycle) row.append(el("span", "cycle-tag", "⟳ await cycle"));
+  if (groupOf(t)) row.append(el("span", "group", "in " + groupOf(t)));
+  if (parentOf(t) && !ui.ix.byId.has(parentOf(t))) row.append(el("span", "id", "parent #" + parentOf(t) + " gone"));
+  if (x.err) row.append(el("span", "err", x.err));
 }
 
 function groupRow(r) {
-  const g = r.tasks, row = el("div", "row grp");
-  row.dataset.key = r.key; row.dataset.name = g[0].name; row.dataset.count = g.length; row.dataset.depth = r.depth;
-  row.append(toggle(r), el("span", "name" + (g[0].name ? "" : " unnamed"), g[0].name || "(unnamed)"), el("span", "count", "×" + g.length),
+  const g = r.tasks, row = el("div", "row grp"), name = nameOf(g[0]);
+  row.dataset.key = r.key; row.dataset.name = name; row.dataset.count = g.length; row.dataset.depth = r.depth;
+  row.append(toggle(r), el("span", "name" + (name ? "" : " unnamed"), name || "(unnamed)"), el("span", "count", "×" + g.length),
     el("span", "mix", stateMix(g)));
-  if (g[0].group) row.append(el("span", "group", "in " + g[0].group));
-  if (g.some((t) => t.inCycle)) { row.classList.add("in-cycle"); row.append(el("span", "cycle-tag", "⟳ await cycle")); }
+  if (groupOf(g[0])) row.append(el("span", "group", "in " + groupOf(g[0])));
+  if (g.some((t) => extra(t).inCycle)) { row.classList.add("in-cycle"); row.append(el("span", "cycle-tag", "⟳ await cycle")); }
   return row;
 }
 
@@ -259,11 +290,8 @@ function listRow(r) {
 
 // ---- Timeline ----
 
-function startMs(t) {
-  if (t._start === undefined) t._start = Date.parse(t.started);
-  return t._start;
-}
-function endMs(t) { return settled(t) ? startMs(t) + t.durationMs : ui.snapTime; }
+function startMs(t) { return ui.snapTime - t[6]; }
+function endMs(t) { return settled(t) ? startMs(t) + durOf(t) : ui.snapTime; }
 
 function tlWindow() {
   if (ui.tl.live) ui.tl.end = ui.snapTime;
@@ -281,19 +309,20 @@ function place(e, a, b, w0, w1) {
 function bars(lane, t, w0, w1) {
   const s = startMs(t), e = endMs(t);
   if (e < w0 || s > w1) return;
-  const bar = el("div", "bar " + t.state);
-  bar.dataset.id = t.id; bar.dataset.state = t.state;
-  bar.title = label(t, t.id) + ": " + t.state + ", " + fmtMs(t.durationMs);
+  const x = extra(t);
+  const bar = el("div", "bar " + stateOf(t));
+  bar.dataset.id = idOf(t); bar.dataset.state = stateOf(t);
+  bar.title = label(t, idOf(t)) + ": " + stateOf(t) + ", " + fmtMs(durOf(t));
   place(bar, s, e, w0, w1);
   lane.append(bar);
-  for (const w of t.waits || []) span(lane, t, s + w.atMs, s + w.atMs + w.ms, w.on, w.what, w0, w1);
-  if (t.state === "blocked") span(lane, t, ui.snapTime - (t.blockedMs || 0), ui.snapTime, t.awaiting, t.waiting, w0, w1);
+  for (const [at, ms, on, what] of x.waits || []) span(lane, t, s + at, s + at + ms, on, what, w0, w1);
+  if (stateOf(t) === "blocked") span(lane, t, ui.snapTime - (x.blockedMs || 0), ui.snapTime, x.awaiting, x.waiting, w0, w1);
 }
 
 function span(lane, t, a, b, on, what, w0, w1) {
   if (b < w0 || a > w1) return;
   const sp = el("div", "span");
-  sp.dataset.task = t.id;
+  sp.dataset.task = idOf(t);
   if (on && on.length) sp.dataset.goto = on[0];
   sp.title = "blocked " + fmtMs(b - a) + (what ? " in " + what : "") + (on && on.length ? " awaiting " + on.map((id) => label(ui.ix.byId.get(id), id)).join(", ") : "");
   place(sp, a, b, w0, w1);
@@ -308,16 +337,16 @@ function timelineRow(r, w0, w1) {
   lab.style.paddingLeft = (r.depth * 14) + "px";
   const lane = el("div", "lane");
   if (r.kind === "task") {
-    lab.append(toggle(r), el("span", "name" + (r.t.name ? "" : " unnamed"), r.t.name || "(unnamed)"), el("span", "id", "#" + r.t.id));
+    lab.append(toggle(r), el("span", "name" + (nameOf(r.t) ? "" : " unnamed"), nameOf(r.t) || "(unnamed)"), el("span", "id", "#" + idOf(r.t)));
     bars(lane, r.t, w0, w1);
   } else if (r.kind === "group") {
     const g = r.tasks;
-    row.dataset.key = r.key; row.dataset.name = g[0].name; row.dataset.count = g.length;
-    lab.append(toggle(r), el("span", "name", g[0].name || "(unnamed)"), el("span", "count", "×" + g.length));
+    row.dataset.key = r.key; row.dataset.name = nameOf(g[0]); row.dataset.count = g.length;
+    lab.append(toggle(r), el("span", "name", nameOf(g[0]) || "(unnamed)"), el("span", "count", "×" + g.length));
     // A group's bar spans its members, in the state most of them are in.
     let a = Infinity, b = -Infinity;
     for (const t of g) { a = Math.min(a, startMs(t)); b = Math.max(b, endMs(t)); }
-    const bar = el("div", "bar " + (g.some((t) => !settled(t)) ? "running" : g.some((t) => t.state === "failed") ? "failed" : "done"));
+    const bar = el("div", "bar " + (g.some((t) => !settled(t)) ? "running" : g.some((t) => t[2] === 4) ? "failed" : "done"));
     bar.title = stateMix(g);
     if (b >= w0 && a <= w1) { place(bar, a, b, w0, w1); lane.append(bar); }
   }
@@ -326,7 +355,9 @@ function timelineRow(r, w0, w1) {
 }
 
 function axis(w0, w1) {
-  const ax = $("axis");
+  const pane = $("pane");
+  $("axis").style.paddingRight = (6 + pane.offsetWidth - pane.clientWidth) + "px"; // lanes end where the scroll bar begins
+  const ax = $("axis-lane");
   ax.replaceChildren();
   const span = w1 - w0;
   const steps = [100, 250, 500, 1000, 2000, 5000, 10000, 15000, 30000, 60000, 120000, 300000, 600000];
@@ -380,16 +411,17 @@ function details() {
   const dl = $("details-body");
   dl.replaceChildren();
   const add = (k, v, cls) => { if (v === undefined || v === "" || v === null) return; const dd = el("dd", cls || ""); dd.append(v); dl.append(el("dt", "", k), dd); };
-  add("task", label(t, t.id));
-  add("state", t.state);
-  add("started", new Date(startMs(t)).toLocaleTimeString() + ", " + fmtMs(t.durationMs) + (settled(t) ? " long" : " ago"));
-  if (t.parent) add("parent", ui.ix.byId.has(t.parent) ? link(t.parent) : "#" + t.parent + " (gone)");
-  add("in", t.group);
-  if (t.state === "blocked") add("blocked", (t.waiting ? "in " + t.waiting + " " : "") + "for " + fmtMs(t.blockedMs || 0));
-  if (t.awaiting) { const f = document.createDocumentFragment(); t.awaiting.forEach((id, i) => { if (i) f.append(", "); f.append(link(id)); }); add("awaits", f); }
-  add("error", t.err);
+  const x = extra(t);
+  add("task", label(t, idOf(t)));
+  add("state", stateOf(t));
+  add("started", new Date(startMs(t)).toLocaleTimeString() + ", " + fmtMs(durOf(t)) + (settled(t) ? " long" : " ago"));
+  if (parentOf(t)) add("parent", ui.ix.byId.has(parentOf(t)) ? link(parentOf(t)) : "#" + parentOf(t) + " (gone)");
+  add("in", groupOf(t));
+  if (stateOf(t) === "blocked") add("blocked", (x.waiting ? "in " + x.waiting + " " : "") + "for " + fmtMs(x.blockedMs || 0));
+  if (x.awaiting) { const f = document.createDocumentFragment(); x.awaiting.forEach((id, i) => { if (i) f.append(", "); f.append(link(id)); }); add("awaits", f); }
+  add("error", x.err);
   add("started at", spawnOf(t), "mono");
-  const kids = ui.ix.kids.get(t.id);
+  const kids = ui.ix.kids.get(idOf(t));
   if (kids) add("children", kids.length + " (" + stateMix(kids) + ")");
 }
 
@@ -434,15 +466,19 @@ function stats(snap) {
 }
 
 function render(snap) {
+  const t0 = performance.now();
   ui.snap = snap;
   ui.snapTime = Date.parse(snap.time);
   ui.ix = index(snap);
+  const t1 = performance.now();
   header(snap, ui.ix);
   if (ui.view === "stats") stats(snap);
   rebuild();
+  const t2 = performance.now();
   paint();
   details();
   document.body.dataset.updates = String(Number(document.body.dataset.updates) + 1);
+  return { indexMs: t1 - t0, rowsMs: t2 - t1, paintMs: performance.now() - t2 };
 }
 
 // update handles one snapshot's JSON and records what it cost.
@@ -450,9 +486,9 @@ function update(json) {
   const t0 = performance.now();
   const snap = JSON.parse(json);
   const t1 = performance.now();
-  render(snap);
+  const parts = render(snap);
   const t2 = performance.now();
-  ui.timings.push({ tasks: snap.tasks.length, bytes: json.length, parseMs: t1 - t0, renderMs: t2 - t1, totalMs: t2 - t0, nodes: $("rows").childElementCount });
+  ui.timings.push({ tasks: snap.tasks.length, bytes: json.length, parseMs: t1 - t0, renderMs: t2 - t1, totalMs: t2 - t0, nodes: $("rows").childElementCount, view: ui.view, ...parts });
   if (ui.timings.length > 50) ui.timings.shift();
 }
 window.consoleTimings = ui.timings;

@@ -53,7 +53,7 @@ func scene(t *testing.T) (stop func()) {
 // console serves.
 func take() Snapshot {
 	var s Snapshot
-	if err := json.Unmarshal(appendSnapshot(nil, time.Now(), baseInterval, async.Tasks(), async.Pools()), &s); err != nil {
+	if err := json.Unmarshal(appendSnapshot(nil, time.Now(), baseInterval, async.Tasks(), async.Pools(), async.TaskStats()), &s); err != nil {
 		panic(err)
 	}
 	return s
@@ -98,7 +98,7 @@ func TestSnapshot(t *testing.T) {
 	if c == nil || c.Parent != p.ID || len(p.Awaiting) != 1 || p.Awaiting[0] != c.ID {
 		t.Errorf("parent %+v, child %+v: want child under parent, parent awaiting it", p, c)
 	}
-	if sp := s.Spawn(p); !strings.Contains(sp, "console.scene") {
+	if sp := p.Spawn; !strings.Contains(sp, "console.scene") {
 		t.Errorf("spawn site %q; want console.scene", sp)
 	}
 	a, b := byName(s, "cycle-a"), byName(s, "cycle-b")
