@@ -29,7 +29,24 @@
 // [All], [AllSettled], [Any], [Race], [AsCompleted], [All2] and [All3] wait on
 // several futures without a goroutine per future. None of them cancels the
 // futures it was given: they are not its to cancel. To cancel siblings when
-// one fails, start them in a [Scope].
+// one fails, start them in a [Scope]. When ctx ends first, [AllSettled]
+// still returns what has settled, marking the rest [ErrNotSettled].
+//
+// # Fan-out, retries and options
+//
+// [Map], [MapSettled] and [ForEach] run a function over a slice on a bounded
+// set of workers; [Retry] calls a function until it succeeds, with
+// exponential backoff and jitter. The per-call options ([Timeout],
+// [Attempts], [Backoff], [RetryIf]) apply to each call of Map, MapSettled,
+// ForEach, the stream package, and to the tasks of [Go] and [Func]:
+//
+//	pages, err := async.Map(ctx, urls, fetch, async.Limit(8), async.Timeout(2*time.Second), async.Attempts(3))
+//
+// Options are typed by the family of calls they configure ([TaskOption],
+// [MapOption], [StreamOption], [ScopeOption], [PoolOption], [LoopOption],
+// [CallOption]), so a misplaced option does not compile; an option shared by
+// several families, such as [Limit] or [Name], is written the same way in
+// each.
 //
 // # Failures
 //
@@ -39,6 +56,6 @@
 // observed its error is reported to the handler set with
 // [SetUnobservedHandler] (by default, logged with log/slog).
 //
-// Programmer errors (a nil context, function or future, an option that does
-// not apply) panic at the call site with a message starting "async:".
+// Programmer errors (a nil context, function or future, a bad option value
+// such as Limit(0)) panic at the call site with a message starting "async:".
 package async
