@@ -15,9 +15,9 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-// clusterTasks is how many tasks TestClusterLeaderKill runs; .ci/stress
-// runs it with 5,000.
-var clusterTasks = flag.Int("cluster.tasks", 500, "tasks in TestClusterLeaderKill")
+// clusterTasks is how many tasks TestClusterLeaderKill runs (about 45 s
+// with -race on two cores); .ci/stress runs it several times.
+var clusterTasks = flag.Int("cluster.tasks", 5000, "tasks in TestClusterLeaderKill")
 
 // A clusterProcs is a JetStream cluster of nats-server processes on
 // loopback.
