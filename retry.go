@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"time"
 
@@ -249,7 +250,11 @@ func (p *callPolicy) delay(ctx context.Context, attempt int) time.Duration {
 	if shift := attempt - 1; shift < 62 && p.initial <= p.max>>shift {
 		bound = p.initial << shift
 	}
-	return time.Duration(jitter(ctx, int64(bound)+1))
+	n := int64(bound)
+	if n < math.MaxInt64 {
+		n++ // [0, bound] inclusive
+	}
+	return time.Duration(jitter(ctx, n))
 }
 
 // jitter returns a random number in [0, n): from ctx's loop's seeded

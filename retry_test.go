@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
@@ -411,5 +412,19 @@ func TestCallTimeoutOnVirtualTime(t *testing.T) {
 	}, VirtualTime())
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// The largest durations neither overflow the bound nor the jitter.
+func TestBackoffExtremes(t *testing.T) {
+	p := &callPolicy{retry: true, attempts: 100, initial: time.Duration(math.MaxInt64), max: time.Duration(math.MaxInt64)}
+	for _, k := range []int{1, 2, 63, 64, 99} {
+		if d := p.delay(bg, k); d < 0 {
+			t.Fatalf("delay(%d) = %v", k, d)
+		}
+	}
+	p.initial, p.max = time.Nanosecond, time.Duration(math.MaxInt64)
+	if d := p.delay(bg, 70); d < 0 {
+		t.Fatalf("delay(70) = %v", d)
 	}
 }
