@@ -47,7 +47,7 @@ func (s *shop) productPage(w http.ResponseWriter, r *http.Request) {
 	ctx, span := s.tracer.Start(r.Context(), "GET /products/{id}")
 	defer span.End()
 	ctx, cancel := context.WithTimeout(ctx, s.fan.Budget)
-	defer cancel() // the parts still running when the page is answered stop
+	defer cancel()
 
 	product := async.Go(ctx, func(ctx context.Context) (Product, error) {
 		return s.db.product(ctx, id)
@@ -61,9 +61,21 @@ func (s *shop) productPage(w http.ResponseWriter, r *http.Request) {
 			return getJSON[Offer](ctx, s.http, s.downURL+"/offers/"+seller+"/"+strconv.FormatInt(id, 10))
 		})
 	}
+	// Once the page is answered, the parts still running are of no use:
+	// ending ctx stops them, and they return at once. Waiting for them
+	// here, after the answer, takes charge of their failures (the
+	// deadline's error), which would otherwise be reported as unobserved,
+	// and leaves no task behind the request.
+	defer func() {
+		cancel()
+		done := context.WithoutCancel(ctx)
+		_, _ = product.Await(done)
+		_, _ = reviews.Await(done)
+		_, _ = async.AllSettled(done, offers...)
+	}()
 
 	var page ProductPage
-	page.Product, err = settle(ctx, product)
+	page.Product, err = product.Await(ctx)
 	if err != nil {
 		s.pageError(w, err)
 		return
@@ -78,20 +90,11 @@ func (s *shop) productPage(w http.ResponseWriter, r *http.Request) {
 		}
 		page.Offers = append(page.Offers, r.Value)
 	}
-	if page.Reviews, err = settle(ctx, reviews); err != nil {
+	if page.Reviews, err = reviews.Await(ctx); err != nil {
 		page.Missing = append(page.Missing, "reviews")
 	}
 	page.Partial = len(page.Missing) > 0
 	writeJSON(w, http.StatusOK, page)
-}
-
-// settle awaits f until ctx ends, like Await, but takes charge of f's
-// outcome even when ctx ends first (AllSettled does): a part that fails
-// after the page was answered, with the deadline's error, is then not
-// reported as an unobserved failure.
-func settle[T any](ctx context.Context, f *async.Future[T]) (T, error) {
-	r, _ := async.AllSettled(ctx, f)
-	return r[0].Value, r[0].Err
 }
 
 // retry starts call as a task that makes up to f.Attempts attempts, each
@@ -122,7 +125,7 @@ func (s *shop) pageError(w http.ResponseWriter, err error) {
 	switch {
 	case errors.Is(err, errNotFound):
 		http.Error(w, err.Error(), http.StatusNotFound)
-	case errors.Is(err, async.ErrNotSettled), errors.Is(err, context.DeadlineExceeded):
+	case errors.Is(err, context.DeadlineExceeded):
 		http.Error(w, "the product did not load in time", http.StatusGatewayTimeout)
 	default:
 		s.log.Error("product page", "error", err)

@@ -1,10 +1,16 @@
 package main
 
 import (
+	"errors"
 	"net/http"
 	"reflect"
+	"runtime"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/goasync/async"
 )
 
 func TestProductPage(t *testing.T) {
@@ -52,3 +58,48 @@ func TestProductPage(t *testing.T) {
 		}
 	}
 }
+
+// TestPartialPageLeavesNothingUnobserved: the parts still running when a
+// page is answered at its deadline fail afterwards (with the deadline's
+// error); the handler takes charge of them, so no failure is reported as
+// unobserved.
+func TestPartialPageLeavesNothingUnobserved(t *testing.T) {
+	reports := make(chan async.UnobservedFailure, 64)
+	prev := async.SetUnobservedHandler(func(u async.UnobservedFailure) { reports <- u })
+	defer func() { async.SetUnobservedHandler(prev) }()
+	base, _ := startShop(t, newDownstream(testDownstream()), nil)
+	defer client.CloseIdleConnections()
+	for range 3 {
+		var page ProductPage
+		if code := call(t, "GET", base+"/products/1", "", &page); code != http.StatusOK || !page.Partial {
+			t.Fatalf("GET /products/1: %d %+v, want a partial page", code, page)
+		}
+	}
+	// Two canaries, failed futures dropped on purpose, one after the
+	// other's report: by the second, the pages' futures have long been
+	// unreachable, and any of them left unobserved has been reported.
+	for i := range 2 {
+		canary := errors.New("canary " + strconv.Itoa(i))
+		dropFailed(canary)
+		deadline := time.After(10 * time.Second)
+	wait:
+		for {
+			runtime.GC()
+			select {
+			case u := <-reports:
+				if errors.Is(u.Err, canary) {
+					break wait
+				}
+				if !strings.HasPrefix(u.Err.Error(), "canary") {
+					t.Errorf("reported as unobserved: task %q: %v", u.Task, u.Err)
+				}
+			case <-deadline:
+				t.Fatal("no report of the canary")
+			case <-time.After(time.Millisecond):
+			}
+		}
+	}
+}
+
+//go:noinline
+func dropFailed(err error) { async.Rejected[int](err) }
