@@ -23,6 +23,11 @@ const dumpBlockedAfter = time.Second
 // await cycles (A awaits B awaits A: a deadlock no goroutine dump shows) are
 // flagged on their tasks and listed at the end. With debug mode off, Dump
 // writes a line saying so. It returns w's first write error.
+//
+// Five or more siblings that share a name and a scope or pool are printed
+// as one line with their count and states (`"thumbnail" ×271 (#12…#290):
+// 3 running, 268 blocked`), and their children together under it, so that
+// a program with a hundred thousand tasks dumps in a screenful.
 func Dump(w io.Writer) error {
 	bw := bufio.NewWriter(w)
 	if Tasks() == nil && !debugMode.Load() {
@@ -68,21 +73,9 @@ func writeDump(w io.Writer, all []TaskInfo) {
 			roots = append(roots, id)
 		}
 	}
-	var walk func(id uint64, prefix, branch, next string)
-	walk = func(id uint64, prefix, branch, next string) {
-		t := live[id]
-		fmt.Fprintf(w, "%s%s%s\n", prefix, branch, dumpLine(t, live, inCycle))
-		kids := children[id]
-		for i, k := range kids {
-			if i == len(kids)-1 {
-				walk(k, prefix+next, "└── ", "    ")
-			} else {
-				walk(k, prefix+next, "├── ", "│   ")
-			}
-		}
-	}
-	for _, id := range roots {
-		walk(id, "", "", "")
+	d := &dumper{w: w, live: live, children: children, inCycle: inCycle}
+	for _, u := range d.units(roots, false) {
+		d.walk(u, "", "", "")
 	}
 	if len(cycles) > 0 {
 		fmt.Fprintf(w, "\n%d await cycle(s): each task awaits the next, so none of them can finish (deadlock):\n", len(cycles))
@@ -94,6 +87,108 @@ func writeDump(w io.Writer, all []TaskInfo) {
 			fmt.Fprintf(w, "  %s\n", strings.Join(parts, " → "))
 		}
 	}
+}
+
+// dumpGroupMin is how many siblings sharing a name and a scope or pool
+// Dump prints as one line.
+const dumpGroupMin = 5
+
+type dumper struct {
+	w        io.Writer
+	live     map[uint64]*TaskInfo
+	children map[uint64][]uint64
+	inCycle  map[uint64]bool
+}
+
+// units splits sibling tasks into what Dump prints on one line each: a
+// task, or a group of tasks sharing a name and a scope or pool (of at least
+// dumpGroupMin, or of any size under a group, whose members' children are
+// printed together).
+func (d *dumper) units(ids []uint64, underGroup bool) [][]uint64 {
+	at := map[[2]string]int{}
+	var groups [][]uint64
+	for _, id := range ids {
+		t := d.live[id]
+		k := [2]string{t.Name, t.Group}
+		if i, ok := at[k]; ok {
+			groups[i] = append(groups[i], id)
+		} else {
+			at[k] = len(groups)
+			groups = append(groups, []uint64{id})
+		}
+	}
+	var out [][]uint64
+	for _, g := range groups {
+		if len(g) >= dumpGroupMin || underGroup && len(g) > 1 {
+			out = append(out, g)
+			continue
+		}
+		for _, id := range g {
+			out = append(out, []uint64{id})
+		}
+	}
+	return out
+}
+
+func (d *dumper) walk(unit []uint64, prefix, branch, next string) {
+	var kids []uint64
+	if len(unit) == 1 {
+		fmt.Fprintf(d.w, "%s%s%s\n", prefix, branch, dumpLine(d.live[unit[0]], d.live, d.inCycle))
+		kids = d.children[unit[0]]
+	} else {
+		fmt.Fprintf(d.w, "%s%s%s\n", prefix, branch, d.groupLine(unit))
+		for _, id := range unit {
+			kids = append(kids, d.children[id]...)
+		}
+	}
+	us := d.units(kids, len(unit) > 1)
+	for i, u := range us {
+		if i == len(us)-1 {
+			d.walk(u, prefix+next, "└── ", "    ")
+		} else {
+			d.walk(u, prefix+next, "├── ", "│   ")
+		}
+	}
+}
+
+// groupLine sums up sibling tasks that share a name:
+// `"thumbnail" ×271 (#12…#290): 3 running, 268 blocked in pool "resizer"`.
+func (d *dumper) groupLine(ids []uint64) string {
+	first := d.live[ids[0]]
+	counts := map[TaskState]int{}
+	cycle, slow := 0, 0
+	for _, id := range ids {
+		t := d.live[id]
+		counts[t.State]++
+		if d.inCycle[id] {
+			cycle++
+		}
+		if t.State == TaskBlocked && t.Blocked > dumpBlockedAfter {
+			slow++
+		}
+	}
+	var b strings.Builder
+	if first.Name != "" {
+		b.WriteString(strconv.Quote(first.Name) + " ")
+	}
+	fmt.Fprintf(&b, "×%d (#%d…#%d):", len(ids), ids[0], ids[len(ids)-1])
+	sep := " "
+	for _, st := range []TaskState{TaskRunning, TaskBlocked, TaskPending} {
+		if counts[st] > 0 {
+			fmt.Fprintf(&b, "%s%d %s", sep, counts[st], st)
+			sep = ", "
+		}
+	}
+	if cycle > 0 {
+		fmt.Fprintf(&b, " [%d in AWAIT CYCLES]", cycle)
+	}
+	if slow > 0 {
+		fmt.Fprintf(&b, " [%d blocked > %v]", slow, dumpBlockedAfter)
+	}
+	if first.Group != "" {
+		b.WriteString(" in " + first.Group)
+	}
+	return b.String()
 }
 
 func taskLabel(id uint64, t *TaskInfo) string {

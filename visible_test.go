@@ -424,3 +424,39 @@ func TestTaskWaits(t *testing.T) {
 		}
 	})
 }
+
+// Dump prints five or more same-name siblings as one line, their children
+// together under it; fewer stay one line each.
+func TestDumpGroupsSiblings(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		defer SetDebug(SetDebug(true))
+		release := make(chan struct{})
+		parent := Go(bg, func(ctx context.Context) (int, error) {
+			var fs []*Future[int]
+			for range 20 {
+				fs = append(fs, Go(ctx, func(ctx context.Context) (int, error) {
+					return Go(ctx, func(context.Context) (int, error) { <-release; return 0, nil }, Name("io")).Await(ctx)
+				}, Name("thumb")))
+			}
+			for range 2 {
+				fs = append(fs, Go(ctx, func(context.Context) (int, error) { <-release; return 0, nil }, Name("pair")))
+			}
+			_, err := All(ctx, fs...)
+			return 0, err
+		}, Name("request"))
+		synctest.Wait()
+		var b bytes.Buffer
+		Dump(&b)
+		out := b.String()
+		for _, want := range []string{`"thumb" ×20 (#`, `): 20 blocked`, `"io" ×20 (#`, `): 20 running`} {
+			if !strings.Contains(out, want) {
+				t.Errorf("Dump lacks %q:\n%s", want, out)
+			}
+		}
+		if strings.Count(out, `"pair" running`) != 2 || strings.Count(out, "\n") != 6 {
+			t.Errorf("want request, the thumb group, the io group and two pair lines after the summary:\n%s", out)
+		}
+		close(release)
+		parent.Await(bg)
+	})
+}

@@ -500,6 +500,7 @@ function setView(v) {
   for (const b of $("tabs").querySelectorAll("button")) b.classList.toggle("on", b.dataset.view === v);
   $("pane").hidden = v === "stats";
   $("stats").hidden = v !== "stats";
+  document.querySelector(".filters").hidden = v === "stats";
   $("axis").hidden = v !== "timeline";
   $("tl-controls").hidden = v !== "timeline";
   document.body.dataset.view = v;

@@ -3,10 +3,11 @@
 // the library does not depend on chromedp. Its test needs /usr/bin/chromium
 // (.ci/setup-chromium.sh installs it).
 //
-// To refresh the README's screenshots, docs/console.png and
-// docs/console-timeline.png:
+// To refresh the README's screenshots (each test on its own, so that the
+// other's pools are not in the picture):
 //
-//	go test -run 'ConsoleInChromium|TimelineScreenshot' -screenshot ../../docs/console.png -timeline-screenshot ../../docs/console-timeline.png
+//	go test -run ConsoleInChromium -screenshot ../../docs/console.png
+//	go test -run TimelineScreenshot -timeline-screenshot ../../docs/console-timeline.png -stats-screenshot ../../docs/console-stats.png
 //
 // TestScaleInChromium keeps 100,000 live tasks and reports the console's
 // targets (update time, the tab's heap, the server's heap with twenty

@@ -16,7 +16,10 @@ import (
 	"github.com/goasync/async/console"
 )
 
-var timelineShot = flag.String("timeline-screenshot", "", "write a screenshot of the console's timeline to this PNG file")
+var (
+	timelineShot = flag.String("timeline-screenshot", "", "write a screenshot of the console's timeline to this PNG file")
+	statsShot    = flag.String("stats-screenshot", "", "with -timeline-screenshot, also write a screenshot of the statistics by name to this PNG file")
+)
 
 // The timeline draws a bar per task, in its state, nested under its parent,
 // with blocked spans shaded and linked to what they awaited; a state change
@@ -182,6 +185,14 @@ func TestTimelineScreenshot(t *testing.T) {
 	if _, err := product.Await(ctx); err != nil {
 		t.Fatal(err)
 	}
+	for i := range 5 {
+		async.Go(ctx, func(ctx context.Context) (string, error) {
+			if _, err := sleep(time.Duration(40+30*i) * time.Millisecond)(ctx); err != nil || i%3 == 1 {
+				return "", errors.New("smtp: connection refused")
+			}
+			return "sent", nil
+		}, async.Name("send-email")).Await(ctx)
+	}
 
 	srv := httptest.NewServer(console.Handler())
 	t.Cleanup(srv.Close)
@@ -203,5 +214,16 @@ func TestTimelineScreenshot(t *testing.T) {
 	}
 	if err := os.WriteFile(*timelineShot, png, 0o644); err != nil {
 		t.Fatal(err)
+	}
+	if *statsShot != "" {
+		eval[bool](page, t, `document.querySelector('#tabs [data-view=stats]').click(), true`)
+		waitVisible(page, t, `#stats-table tr[data-name="thumbnails"]`)
+		png, err := chromedp.Run(page, chromedp.FullScreenshot(100))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(*statsShot, png, 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
