@@ -367,7 +367,8 @@ function axis(w0, w1) {
     tick.style.left = pct(x, w0, w1) + "%";
     ax.append(tick);
   }
-  $("tl-range").textContent = "last " + fmtMs(span) + (ui.tl.live ? " (live)" : " ending " + fmtMs(ui.snapTime - w1) + " ago");
+  const ago = ui.snapTime - w1;
+  $("tl-range").textContent = "last " + fmtMs(span) + (ui.tl.live ? " (live)" : ago >= 0 ? ", ending " + fmtMs(ago) + " ago" : ", ending " + fmtMs(-ago) + " ahead");
 }
 
 // ---- Painting ----

@@ -189,6 +189,9 @@ func TestScaleInChromium(t *testing.T) {
 		t.Fatal(err)
 	}
 	nodes := eval[int](page, t, `document.getElementsByTagName("*").length`)
+	if h := eval[int](page, t, `document.documentElement.scrollHeight - window.innerHeight`); h > 100 {
+		t.Errorf("the page is %d px taller than the window: the task list is not in its own scrolled pane", h)
+	}
 
 	var render, total, parse []float64
 	for i, tm := range timings {

@@ -108,6 +108,22 @@ func TestTimelineInChromium(t *testing.T) {
 	if r := text(page, t, `#tl-range`); !strings.Contains(r, "last 30.0 s") || !(after > before) {
 		t.Errorf("after zooming in: range %q, checkout's bar %.2f%% → %.2f%%; want the last 30 s and a wider bar", r, before, after)
 	}
+	// Pan: dragging left shows later times (here the future), and the
+	// window stops following the present.
+	leftBefore := eval[float64](page, t, `parseFloat(document.querySelector('.tl.task[data-name="checkout"] .bar').style.left)`)
+	eval[bool](page, t, `(() => {
+		const lane = document.querySelector('.tl.task[data-name="checkout"] .lane'), r = lane.getBoundingClientRect();
+		lane.dispatchEvent(new PointerEvent('pointerdown', {bubbles: true, clientX: r.left + r.width / 2, clientY: r.top + 4}));
+		window.dispatchEvent(new PointerEvent('pointermove', {clientX: r.left + r.width / 4, clientY: r.top + 4}));
+		window.dispatchEvent(new PointerEvent('pointerup', {}));
+		return true;
+	})()`)
+	if err := chromedp.Do(page, chromedp.Poll[chromedp.Void](`document.querySelector('#tl-range').textContent.includes('ahead')`)); err != nil {
+		t.Fatalf("the range does not say the window was panned: %v", err)
+	}
+	if leftAfter := eval[float64](page, t, `parseFloat(document.querySelector('.tl.task[data-name="checkout"] .bar').style.left)`); !(leftAfter < leftBefore) {
+		t.Errorf("checkout's bar at %.2f%% before the drag, %.2f%% after; want it moved left", leftBefore, leftAfter)
+	}
 	eval[bool](page, t, `document.querySelector('#tl-live').click(), true`)
 
 	// A state change arrives live.
