@@ -3,9 +3,10 @@ package server
 import "fmt"
 
 // ClientPermissions are the rights a process that only calls tasks of
-// namespace ns needs ([dist.NewClient], Call, Attach, Cancel, Stats): it may
-// publish tasks and cancel requests, read stored outcomes and the workers
-// bucket, and use JetStream's API for those streams only. It cannot store an
+// namespace ns needs ([github.com/goasync/async/dist.NewClient], Call,
+// Attach, Cancel, Stats): it may publish tasks and cancel requests, read
+// stored outcomes and the workers bucket, and use JetStream's API for those
+// streams only. It cannot store an
 // outcome, advertise a worker, read other callers' requests from the queue,
 // or create or change a stream, so the namespace must be set up first by a
 // worker (or an administrator) with the same options.
@@ -49,9 +50,9 @@ func ClientPermissions(ns string) *Permissions {
 }
 
 // WorkerPermissions are the rights a worker of namespace ns needs
-// ([dist.NewWorker], Run): everything about ns's streams and buckets,
-// including storing outcomes. Workers are trusted: a worker can store any
-// outcome for any task of ns.
+// ([github.com/goasync/async/dist.NewWorker], Run): everything about ns's
+// streams and buckets, including storing outcomes. Workers are trusted: a
+// worker can store any outcome for any task of ns.
 //
 // It panics if ns is not a valid namespace (letters, digits, '-', '_').
 func WorkerPermissions(ns string) *Permissions {

@@ -9,9 +9,11 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"errors"
+	"fmt"
 	"math/big"
 	"net"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -237,5 +239,24 @@ func TestDistDoesNotImportServer(t *testing.T) {
 		if strings.HasPrefix(pkg, "github.com/nats-io/nats-server/") {
 			t.Fatalf("package dist depends on %s", pkg)
 		}
+	}
+}
+
+func TestPermissionsPanicOnBadNamespace(t *testing.T) {
+	for _, f := range []func(string) *Permissions{ClientPermissions, WorkerPermissions} {
+		func() {
+			defer func() {
+				if r := recover(); r == nil || !strings.HasPrefix(fmt.Sprint(r), "async: dist/server: namespace") {
+					t.Errorf("recovered %v; want a panic naming the namespace", r)
+				}
+			}()
+			f("a.b")
+		}()
+	}
+	if p := ClientPermissions("APP"); !slices.Contains(p.Publish.Allow, "APP.task.>") || slices.Contains(p.Publish.Allow, "$KV.APP_RESULTS.>") {
+		t.Errorf("client rules %v: want tasks, no result writes", p.Publish.Allow)
+	}
+	if p := WorkerPermissions("APP"); !slices.Contains(p.Publish.Allow, "$KV.APP_RESULTS.>") {
+		t.Errorf("worker rules %v: want result writes", p.Publish.Allow)
 	}
 }
