@@ -16,7 +16,7 @@ const MAX_DEPTH = 200;   // deeper chains are cut (a task that starts its succes
 const OVERSCAN = 8;      // rows rendered above and below the visible ones
 
 const ui = {
-  snap: null, ix: null, rows: [],
+  snap: null, ix: null, rows: [], extras: new Map(),
   view: "tasks",
   expanded: new Set(),   // open groups, by key
   collapsed: new Set(),  // closed tasks, by id
@@ -45,47 +45,59 @@ function label(t, id) {
   return "#" + idOf(t) + (nameOf(t) ? " " + nameOf(t) : "");
 }
 
-// A task is the array the server sends (see the console package's
-// Snapshot): [id, name, state, parent, group, site, ageMs, durationMs,
-// extra?], with name, group and site indexes into the snapshot's tables.
-// The page keeps the arrays: a hundred thousand objects would cost more.
+// The server sends the tasks as one flat array of numbers (see the console
+// package's Snapshot), W per task: id, name, state, parent, group, site,
+// ageMs, durationMs; name, group and site index the snapshot's tables, and
+// the few tasks with more to say (awaiting, errors...) have an object in
+// "extra". One array of numbers parses fast and leaves the garbage
+// collector one object per update, not a hundred thousand. The page calls a
+// task by its handle, its position plus one (never 0, so a handle is true).
+const W = 8;
 const STATES = ["pending", "running", "blocked", "done", "failed"];
 const NONE = {};
-const idOf = (t) => t[0];
-const nameOf = (t) => ui.snap.names[t[1]] || "";
-const stateOf = (t) => STATES[t[2]] || "pending";
-const parentOf = (t) => t[3];
-const groupOf = (t) => ui.snap.groups[t[4]] || "";
-const spawnOf = (t) => ui.snap.sites[t[5]] || "";
-const durOf = (t) => t[7];
-const extra = (t) => t[8] || NONE;
-function settled(t) { return t[2] >= 3; }
+let T = [];
+const idOf = (t) => T[(t - 1) * W];
+const nameIx = (t) => T[(t - 1) * W + 1];
+const stateIx = (t) => T[(t - 1) * W + 2];
+const parentOf = (t) => T[(t - 1) * W + 3];
+const groupIx = (t) => T[(t - 1) * W + 4];
+const ageOf = (t) => T[(t - 1) * W + 6];
+const durOf = (t) => T[(t - 1) * W + 7];
+const nameOf = (t) => ui.snap.names[nameIx(t)] || "";
+const stateOf = (t) => STATES[stateIx(t)] || "pending";
+const groupOf = (t) => ui.snap.groups[groupIx(t)] || "";
+const spawnOf = (t) => ui.snap.sites[T[(t - 1) * W + 5]] || "";
+const extra = (t) => ui.extras.get(t) || NONE;
+function settled(t) { return stateIx(t) >= 3; }
 
 // index builds what every view needs from a snapshot, in one pass. The
 // tasks come in order of id, and a parent is older than its children, so
 // a task is found by binary search: no map of a hundred thousand entries.
 function index(snap) {
-  const tasks = snap.tasks, kids = new Map(), roots = [];
+  T = snap.tasks;
+  const n = Math.floor(T.length / W), kids = new Map(), roots = [];
+  ui.extras = new Map();
+  for (const [i, x] of snap.extra || []) if (i >= 0 && i < n && x) ui.extras.set(i + 1, x);
   const find = (id) => {
-    let lo = 0, hi = tasks.length - 1;
+    let lo = 0, hi = n - 1;
     while (lo <= hi) {
-      const mid = (lo + hi) >> 1, m = tasks[mid][0];
-      if (m === id) return tasks[mid];
+      const mid = (lo + hi) >> 1, m = T[mid * W];
+      if (m === id) return mid + 1;
       if (m < id) lo = mid + 1; else hi = mid - 1;
     }
-    return undefined;
+    return 0;
   };
-  const byId = { get: find, has: (id) => find(id) !== undefined };
+  const byId = { get: find, has: (id) => find(id) !== 0 };
   const c = [0, 0, 0, 0, 0];
   let lastParent = -1, lastKids = null;
-  for (let i = 0; i < tasks.length; i++) {
-    const t = tasks[i], p = t[3];
-    c[t[2]]++;
+  for (let i = 0; i < n; i++) {
+    const t = i + 1, p = T[i * W + 3];
+    c[T[i * W + 2]]++;
     if (p === 0) { roots.push(t); continue; }
     if (p === lastParent) { lastKids.push(t); continue; } // siblings often come together
     let k = kids.get(p);
     if (!k) {
-      if (find(p) === undefined) { roots.push(t); continue; }
+      if (find(p) === 0) { roots.push(t); continue; }
       kids.set(p, k = []);
     }
     lastParent = p; lastKids = k;
@@ -93,7 +105,7 @@ function index(snap) {
   }
   const counts = {};
   STATES.forEach((s, i) => { counts[s] = c[i]; });
-  return { byId, kids, roots, counts };
+  return { byId, kids, roots, counts, n };
 }
 
 function matches(t, state, text) {
@@ -111,33 +123,33 @@ function matches(t, state, text) {
 function visibleSet(ix, state, text) {
   if (!state && !text) return null;
   const vis = new Set();
-  for (const t of ui.snap.tasks) {
+  for (let t = 1; t <= ix.n; t++) {
     if (!matches(t, state, text)) continue;
-    for (let x = t; x && !vis.has(x[0]); x = x[3] ? ix.byId.get(x[3]) : null) vis.add(x[0]);
+    for (let x = t; x && !vis.has(idOf(x)); x = parentOf(x) ? ix.byId.get(parentOf(x)) : 0) vis.add(idOf(x));
   }
   return vis;
 }
 
-function groupKey(parentKey, t) { return parentKey + "/" + t[1] + "," + t[4]; }
+function groupKey(parentKey, t) { return parentKey + "/" + nameIx(t) + "," + groupIx(t); }
 
 // buildRows flattens the tree into the rows to show: tasks, groups of
 // same-name siblings, and "N more" rows.
 function buildRows(ix, vis) {
   const rows = [];
   const addTask = (t, depth) => {
-    const k = ix.kids.get(t[0]);
-    const open = k && !ui.collapsed.has(t[0]);
+    const k = ix.kids.get(idOf(t));
+    const open = k && !ui.collapsed.has(idOf(t));
     rows.push({ kind: "task", depth, t, kids: !!k, open });
     if (open) {
       if (depth + 1 > MAX_DEPTH) rows.push({ kind: "deep", depth: depth + 1 });
-      else addChildren(k, depth + 1, "t" + t[0]);
+      else addChildren(k, depth + 1, "t" + idOf(t));
     }
   };
   const addChildren = (list, depth, key) => {
-    const shown = vis ? list.filter((t) => vis.has(t[0])) : list;
+    const shown = vis ? list.filter((t) => vis.has(idOf(t))) : list;
     const groups = new Map(), units = [];
     for (const t of shown) {
-      const gk = t[1] * 65536 + t[4];
+      const gk = nameIx(t) * 65536 + groupIx(t);
       let g = groups.get(gk);
       if (!g) { groups.set(gk, g = []); units.push(g); }
       g.push(t);
@@ -175,12 +187,12 @@ function reveal(id) {
   const ix = ui.ix;
   let t = ix.byId.get(id);
   const chain = [];
-  while (t) { chain.unshift(t); t = t[3] ? ix.byId.get(t[3]) : null; }
+  while (t) { chain.unshift(t); t = parentOf(t) ? ix.byId.get(parentOf(t)) : 0; }
   let key = "root";
   for (const x of chain) {
-    const parent = x[3] && ix.byId.get(x[3]);
-    const siblings = parent ? ix.kids.get(parent[0]) : ix.roots;
-    const same = siblings.filter((s) => s[1] === x[1] && s[4] === x[4]);
+    const parent = parentOf(x) ? ix.byId.get(parentOf(x)) : 0;
+    const siblings = parent ? ix.kids.get(idOf(parent)) : ix.roots;
+    const same = siblings.filter((s) => nameIx(s) === nameIx(x) && groupIx(s) === groupIx(x));
     if (same.length >= GROUP_MIN) {
       const gk = groupKey(key, x);
       ui.expanded.add(gk);
@@ -190,8 +202,8 @@ function reveal(id) {
       const at = siblings.indexOf(x);
       if (at >= (ui.more.get(key) || PAGE)) ui.more.set(key, at + 1);
     }
-    if (parent) ui.collapsed.delete(parent[0]);
-    key = "t" + x[0];
+    if (parent) ui.collapsed.delete(idOf(parent));
+    key = "t" + idOf(x);
   }
 }
 
@@ -200,7 +212,7 @@ function select(id) {
   ui.selected = id;
   reveal(id);
   rebuild();
-  const i = ui.rows.findIndex((r) => r.kind === "task" && r.t[0] === id);
+  const i = ui.rows.findIndex((r) => r.kind === "task" && idOf(r.t) === id);
   if (i >= 0) {
     const pane = $("pane");
     if (i * ROW < pane.scrollTop || (i + 1) * ROW > pane.scrollTop + pane.clientHeight) pane.scrollTop = Math.max(0, i * ROW - pane.clientHeight / 3);
@@ -290,7 +302,7 @@ function listRow(r) {
 
 // ---- Timeline ----
 
-function startMs(t) { return ui.snapTime - t[6]; }
+function startMs(t) { return ui.snapTime - ageOf(t); }
 function endMs(t) { return settled(t) ? startMs(t) + durOf(t) : ui.snapTime; }
 
 function tlWindow() {
@@ -346,7 +358,7 @@ function timelineRow(r, w0, w1) {
     // A group's bar spans its members, in the state most of them are in.
     let a = Infinity, b = -Infinity;
     for (const t of g) { a = Math.min(a, startMs(t)); b = Math.max(b, endMs(t)); }
-    const bar = el("div", "bar " + (g.some((t) => !settled(t)) ? "running" : g.some((t) => t[2] === 4) ? "failed" : "done"));
+    const bar = el("div", "bar " + (g.some((t) => !settled(t)) ? "running" : g.some((t) => stateIx(t) === 4) ? "failed" : "done"));
     bar.title = stateMix(g);
     if (b >= w0 && a <= w1) { place(bar, a, b, w0, w1); lane.append(bar); }
   }
@@ -394,7 +406,7 @@ function paint() {
   } else {
     for (let i = first; i < last; i++) out.push(listRow(rows[i]));
   }
-  if (!rows.length) out.push(el("div", "empty", ui.snap && ui.snap.tasks.length ? "no task matches the filter" : "no tasks"));
+  if (!rows.length) out.push(el("div", "empty", ui.ix && ui.ix.n ? "no task matches the filter" : "no tasks"));
   box.replaceChildren(...out);
 }
 
@@ -489,7 +501,7 @@ function update(json) {
   const t1 = performance.now();
   const parts = render(snap);
   const t2 = performance.now();
-  ui.timings.push({ tasks: snap.tasks.length, bytes: json.length, parseMs: t1 - t0, renderMs: t2 - t1, totalMs: t2 - t0, nodes: $("rows").childElementCount, view: ui.view, ...parts });
+  ui.timings.push({ tasks: ui.ix.n, bytes: json.length, parseMs: t1 - t0, renderMs: t2 - t1, totalMs: t2 - t0, nodes: $("rows").childElementCount, view: ui.view, ...parts });
   if (ui.timings.length > 50) ui.timings.shift();
 }
 window.consoleTimings = ui.timings;

@@ -16,20 +16,23 @@ import (
 // form that its UnmarshalJSON reads:
 //
 //	{"time": RFC 3339, "intervalMs": until the next snapshot, "debug": bool,
-//	 "tasks": [[id, name, state, parent, group, site, ageMs, durationMs, extra?], ...],
+//	 "tasks": [id, name, state, parent, group, site, ageMs, durationMs, id, ...],
+//	 "extra": [[task index, {...}], ...],
 //	 "names": [...], "groups": [...], "sites": [...],
 //	 "cycles": [[id, ...], ...], "pools": [{...}, ...],
 //	 "stats": [{"name", "live", "settled", "failed", "p50Ms", "p99Ms"}, ...]}
 //
-// A task is an array: name, group and site are indexes into the names,
-// groups and sites tables (index 0 is ""), state indexes [async.TaskState]'s
-// values (0 pending, 1 running, 2 blocked, 3 done, 4 failed), parent is 0
-// for none, ageMs is how long before the snapshot's time the task started,
-// durationMs how long it ran (until now if it is live). The optional extra
-// is an object with any of "awaiting" (ids), "blockedMs", "waiting",
-// "err", "inCycle" and "waits" ([[atMs after the start, ms, [ids], what],
-// ...]). Arrays and tables keep a snapshot of 100,000 tasks at about 6 MB,
-// quick for a browser to parse.
+// The tasks are one flat array of numbers, eight per task, in order of id:
+// name, group and site are indexes into the names, groups and sites tables
+// (index 0 is ""), state indexes [async.TaskState]'s values (0 pending, 1
+// running, 2 blocked, 3 done, 4 failed), parent is 0 for none, ageMs is how
+// long before the snapshot's time the task started, durationMs how long it
+// ran (until now if it is live). A task with more to say has an entry in
+// extra, by its index in the list (0 for the first task): an object with
+// any of "awaiting" (ids), "blockedMs", "waiting", "err", "inCycle" and
+// "waits" ([[atMs after the start, ms, [ids], what], ...]). A snapshot of
+// 100,000 tasks is about 4 MB, and one array of numbers is quick for a
+// browser to parse and cheap for its garbage collector.
 type Snapshot struct {
 	Time     time.Time
 	Interval time.Duration // until the next snapshot
@@ -175,12 +178,12 @@ func appendSnapshot(b []byte, now time.Time, iv time.Duration, infos []async.Tas
 	b = append(b, `,"debug":`...)
 	b = strconv.AppendBool(b, infos != nil)
 	b = append(b, `,"tasks":[`...)
+	var extras []int // indexes of the tasks with an extra
 	for i := range infos {
 		if i > 0 {
 			b = append(b, ',')
 		}
 		t := &infos[i]
-		b = append(b, '[')
 		b = strconv.AppendUint(b, t.ID, 10)
 		b = append(b, ',')
 		b = strconv.AppendInt(b, int64(names.id(t.Name)), 10)
@@ -196,7 +199,19 @@ func appendSnapshot(b []byte, now time.Time, iv time.Duration, infos []async.Tas
 		b = appendMS(b, now.Sub(t.Started))
 		b = append(b, ',')
 		b = appendMS(b, t.Duration)
-		b = appendExtra(b, t, inCycle[t.ID])
+		if hasExtra(t, inCycle[t.ID]) {
+			extras = append(extras, i)
+		}
+	}
+	b = append(b, `],"extra":[`...)
+	for j, i := range extras {
+		if j > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '[')
+		b = strconv.AppendInt(b, int64(i), 10)
+		b = append(b, ',')
+		b = appendExtra(b, &infos[i], inCycle[infos[i].ID])
 		b = append(b, ']')
 	}
 	b = append(b, ']')
@@ -240,13 +255,17 @@ func appendSnapshot(b []byte, now time.Time, iv time.Duration, infos []async.Tas
 	return append(b, "]}"...)
 }
 
-// appendExtra appends a task's optional fields as an object, if it has any.
+// hasExtra reports whether a task has optional fields.
+func hasExtra(t *async.TaskInfo, inCycle bool) bool {
+	return len(t.Awaiting) > 0 || t.Blocked > 0 || t.Waiting != "" || t.Err != nil || inCycle || len(t.Waits) > 0
+}
+
+// appendExtra appends a task's optional fields as an object.
 func appendExtra(b []byte, t *async.TaskInfo, inCycle bool) []byte {
+	b = append(b, '{')
 	start := len(b)
 	sep := func() {
-		if len(b) == start {
-			b = append(b, ",{"...)
-		} else {
+		if len(b) > start {
 			b = append(b, ',')
 		}
 	}
@@ -295,10 +314,7 @@ func appendExtra(b []byte, t *async.TaskInfo, inCycle bool) []byte {
 		}
 		b = append(b, ']')
 	}
-	if len(b) > start {
-		b = append(b, '}')
-	}
-	return b
+	return append(b, '}')
 }
 
 func appendIDs(b []byte, ids []uint64) []byte {

@@ -86,13 +86,17 @@ func normal(s Snapshot) string { return fmt.Sprintf("%+v", s) }
 // a panic.
 func TestDecodeRejectsBadTasks(t *testing.T) {
 	for _, in := range []string{
-		`{"tasks":[[1]]}`,
-		`{"tasks":[[1,5,0,0,0,0,0,0]],"names":[""]}`,
-		`{"tasks":[[1,-1,0,0,0,0,0,0]]}`,
-		`{"tasks":[[1,0,9,0,0,0,0,0]]}`,
-		`{"tasks":[[1,0,0,0,0,3,0,0]],"sites":["","a"]}`,
-		`{"tasks":[[1,0,0,0,0,0,0,0,{"waits":[[1]]}]]}`,
-		`{"tasks":[["x",0,0,0,0,0,0,0]]}`,
+		`{"tasks":[1]}`,
+		`{"tasks":[1,5,0,0,0,0,0,0],"names":[""]}`,
+		`{"tasks":[1,-1,0,0,0,0,0,0]}`,
+		`{"tasks":[1,0,9,0,0,0,0,0]}`,
+		`{"tasks":[1,0,0,0,0,3,0,0],"sites":["","a"]}`,
+		`{"tasks":[1.5,0,0,0,0,0,0,0]}`,
+		`{"tasks":[1,0,0,0,0,0,0,0],"extra":[[0,{"waits":[[1]]}]]}`,
+		`{"tasks":[1,0,0,0,0,0,0,0],"extra":[[1,{}]]}`,
+		`{"tasks":[1,0,0,0,0,0,0,0],"extra":[[-1,{}]]}`,
+		`{"tasks":[1,0,0,0,0,0,0,0],"extra":[[0]]}`,
+		`{"tasks":["x",0,0,0,0,0,0,0]}`,
 	} {
 		var s Snapshot
 		if err := json.Unmarshal([]byte(in), &s); err == nil {
@@ -102,7 +106,7 @@ func TestDecodeRejectsBadTasks(t *testing.T) {
 }
 
 func FuzzSnapshotDecode(f *testing.F) {
-	f.Add([]byte(`{"tasks":[[1,1,0,0,0,0,1.5,2,{"awaiting":[2],"waits":[[0,1,[],"x"]]}]],"names":["","a"]}`))
+	f.Add([]byte(`{"tasks":[1,1,0,0,0,0,1.5,2],"extra":[[0,{"awaiting":[2],"waits":[[0,1,[],"x"]]}]],"names":["","a"]}`))
 	f.Add(appendSnapshot(nil, time.Unix(0, 0), time.Second, []async.TaskInfo{{ID: 1, Name: "a", Spawn: "s"}}, nil, nil))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var s Snapshot
