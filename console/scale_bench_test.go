@@ -14,6 +14,7 @@ func liveTasks(n int) (stop func()) {
 	prev := async.SetDebug(true)
 	ctx := context.Background()
 	release := make(chan struct{})
+	started := make(chan struct{}, n/100)
 	var fs []*async.Future[int]
 	for p := 0; p < n/100; p++ {
 		fs = append(fs, async.Go(ctx, func(ctx context.Context) (int, error) {
@@ -21,11 +22,13 @@ func liveTasks(n int) (stop func()) {
 			for i := range kids {
 				kids[i] = async.Go(ctx, func(context.Context) (int, error) { <-release; return 0, nil }, async.Name(fmt.Sprintf("thumbnail-%d", i%3)))
 			}
+			started <- struct{}{}
 			_, err := async.All(ctx, kids...)
 			return 0, err
 		}, async.Name("request")))
 	}
-	for len(async.Tasks()) < n+n/100 {
+	for range n / 100 {
+		<-started
 	}
 	return func() {
 		close(release)
