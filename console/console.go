@@ -23,6 +23,8 @@ package console
 import (
 	_ "embed"
 	"net/http"
+	"net/url"
+	"strings"
 	"sync/atomic"
 	"time"
 )
@@ -64,7 +66,9 @@ const csp = "default-src 'none'; script-src 'self'; style-src 'self'; connect-sr
 //
 // A request whose Host header is not a loopback name (localhost,
 // 127.0.0.1 or [::1], with any port) or a name given to [AllowHosts] gets
-// 403 Forbidden. Every response carries X-Content-Type-Options: nosniff,
+// 403 Forbidden, and so does a request a browser makes for a page of
+// another origin (its Origin or Sec-Fetch-Site header says so). Every
+// response carries X-Content-Type-Options: nosniff,
 // X-Frame-Options: DENY and a Content-Security-Policy that allows only the
 // console's own script, style sheet and API.
 func Handler(opts ...Option) http.Handler {
@@ -105,7 +109,27 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "console: this host name is not allowed (see console.AllowHosts)", http.StatusForbidden)
 		return
 	}
+	if crossOrigin(r) {
+		// A page of another origin may not even start a stream: it
+		// could not read it, but it could hold the streams' slots.
+		http.Error(w, "console: cross-origin requests are not served", http.StatusForbidden)
+		return
+	}
 	h.mux.ServeHTTP(w, r)
+}
+
+// crossOrigin reports whether a browser made r for a page of another
+// origin: its Origin header names another host, or Sec-Fetch-Site says so.
+func crossOrigin(r *http.Request) bool {
+	if site := r.Header.Get("Sec-Fetch-Site"); site == "cross-site" || site == "same-site" {
+		return true
+	}
+	o := r.Header.Get("Origin")
+	if o == "" {
+		return false
+	}
+	u, err := url.Parse(o)
+	return err != nil || !strings.EqualFold(u.Host, r.Host)
 }
 
 func asset(contentType string, b []byte) http.HandlerFunc {

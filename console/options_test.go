@@ -121,3 +121,37 @@ func TestOptionsPanicOnMistakes(t *testing.T) {
 		}()
 	}
 }
+
+// A browser's request for a page of another origin is refused, even to a
+// loopback Host; the page's own requests are served.
+func TestCrossOriginRefused(t *testing.T) {
+	h := Handler()
+	for _, tc := range []struct {
+		origin, site string
+		want         int
+	}{
+		{"", "", 200},
+		{"http://127.0.0.1:6060", "same-origin", 200},
+		{"", "none", 200}, // typed in the address bar
+		{"http://evil.example", "", 403},
+		{"http://evil.example", "cross-site", 403},
+		{"", "cross-site", 403},
+		{"http://localhost:6060", "same-site", 403}, // another port of the same site
+		{"null", "", 403},
+		{"http://127.0.0.1:6061", "", 403},
+	} {
+		req := httptest.NewRequest("GET", "/api/tasks", nil)
+		req.Host = "127.0.0.1:6060"
+		if tc.origin != "" {
+			req.Header.Set("Origin", tc.origin)
+		}
+		if tc.site != "" {
+			req.Header.Set("Sec-Fetch-Site", tc.site)
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		if w.Code != tc.want {
+			t.Errorf("Origin %q, Sec-Fetch-Site %q: %d; want %d", tc.origin, tc.site, w.Code, tc.want)
+		}
+	}
+}

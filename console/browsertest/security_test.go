@@ -3,9 +3,11 @@ package browsertest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -115,4 +117,90 @@ func TestPollingWhenStreamsAreFullInChromium(t *testing.T) {
 	if st := text(page, t, `#status`); st != "polling" {
 		t.Errorf("status %q; want polling", st)
 	}
+}
+
+// statusLog records the status of each request a handler answers.
+type statusLog struct {
+	h    http.Handler
+	mu   sync.Mutex
+	seen []string // "path status Sec-Fetch-Site"
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	code int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.code == 0 {
+		w.code = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.code == 0 {
+		w.code = 200
+	}
+	return w.ResponseWriter.Write(b)
+}
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+func (l *statusLog) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	sw := &statusWriter{ResponseWriter: w}
+	defer func() {
+		l.mu.Lock()
+		l.seen = append(l.seen, fmt.Sprintf("%s %d %s", r.URL.Path, sw.code, r.Header.Get("Sec-Fetch-Site")))
+		l.mu.Unlock()
+	}()
+	l.h.ServeHTTP(sw, r)
+}
+
+func (l *statusLog) log() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]string(nil), l.seen...)
+}
+
+// A page of another origin cannot start the console's streams (which it
+// could not read, but which would take the slots) nor fetch its API: the
+// console refuses cross-site requests.
+func TestCrossOriginInChromium(t *testing.T) {
+	defer async.SetDebug(async.SetDebug(true))
+	log := &statusLog{h: console.Handler()}
+	srv := httptest.NewServer(log)
+	t.Cleanup(srv.Close)
+	port := srv.URL[strings.LastIndexByte(srv.URL, ':')+1:]
+	target := "http://localhost:" + port
+	attacker := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		fmt.Fprintf(w, `<!doctype html><script>
+			window.es = new EventSource(%[1]q + "/api/events");
+			fetch(%[1]q + "/api/tasks", {mode: "no-cors"}).catch(() => {});
+		</script>`, target)
+	}))
+	t.Cleanup(attacker.Close)
+	page := browse(t, strings.Replace(attacker.URL, "127.0.0.1", "evil.example", 1),
+		chromedp.Flag("host-resolver-rules", "MAP evil.example 127.0.0.1"))
+
+	// Wait, in the page, until the event source gave up.
+	if err := chromedp.Do(page, chromedp.Poll[chromedp.Void](`window.es && window.es.readyState === EventSource.CLOSED`)); err != nil {
+		t.Fatalf("the cross-origin event source did not fail: %v", err)
+	}
+	var events, tasks bool
+	for _, l := range log.log() {
+		f := strings.Fields(l)
+		if len(f) != 3 || f[2] != "cross-site" {
+			t.Errorf("unexpected request %q", l)
+			continue
+		}
+		if f[1] != "403" {
+			t.Errorf("cross-site request %q was served", l)
+		}
+		events = events || f[0] == "/api/events"
+		tasks = tasks || f[0] == "/api/tasks"
+	}
+	if !events {
+		t.Errorf("the console saw no cross-site stream request: %v", log.log())
+	}
+	_ = tasks // the no-cors fetch may still be in flight; its status is checked if it arrived
 }
