@@ -34,15 +34,15 @@ type Client struct {
 	tasks   jetstream.Stream
 	results jetstream.KeyValue
 	workers jetstream.KeyValue
-	own     jetstream.ConsumeContext // results of this client's tasks
-	started *nats.Subscription       // which worker runs a task, for calls made in debug mode
+	own     func()             // stops the watch of this client's tasks' results
+	started *nats.Subscription // which worker runs a task, for calls made in debug mode
 
 	startForeign sync.Mutex // held while the watch of every result starts
 
 	mu      sync.Mutex
-	pending map[string]*call         // by task id: calls awaiting an outcome
-	foreign jetstream.ConsumeContext // results of every task, for keyed calls and Attach; nil until needed
-	live    map[string]time.Time     // function names seen served, and when
+	pending map[string]*call     // by task id: calls awaiting an outcome
+	foreign func()               // stops the watch of every task's result (for keyed calls and Attach); nil until needed
+	live    map[string]time.Time // function names seen served, and when
 	checks  map[string]*workerCheck
 	closed  bool
 	done    chan struct{} // closed by Close
@@ -96,34 +96,45 @@ func NewClient(nc *nats.Conn, opts ...ClientOption) (*Client, error) {
 	if c.tasks, err = js.Stream(ctx, c.l.tasksStream); err != nil {
 		return nil, fmt.Errorf("async: dist.NewClient: %w", err)
 	}
-	if c.own, err = c.watchResults(ctx, c.l.resultSubject(c.id+".>")); err != nil {
+	if c.own, err = c.watchResults(ctx, c.id+".>"); err != nil {
 		return nil, fmt.Errorf("async: dist.NewClient: %w", err)
 	}
 	if c.started, err = nc.Subscribe(c.l.startedPrefix()+c.id+".>", c.onStarted); err != nil {
-		c.own.Stop()
+		c.own()
 		return nil, fmt.Errorf("async: dist.NewClient: %w", err)
 	}
 	return c, nil
 }
 
-// watchResults starts a watch of the results stored on subject (a
-// wildcard) from the stream's current end. An explicit start sequence
-// (rather than "new messages only") lets the ordered consumer resume without
-// a gap if the server restarts before the first result.
-func (c *Client) watchResults(ctx context.Context, subject string) (jetstream.ConsumeContext, error) {
+// watchResults starts a watch of the results stored under keys (a
+// wildcard), from the results stream's current end, and returns its stop.
+// The watch is an ordered push consumer: the server sends results as they
+// are stored, with no pull requests, and the watch resumes by itself after
+// a reconnect or a server restart. An explicit start sequence (rather than
+// "new messages only") leaves no gap if the server restarts before the
+// first result.
+func (c *Client) watchResults(ctx context.Context, keys string) (stop func(), err error) {
 	rs, err := c.js.Stream(ctx, c.l.resultsStream())
 	if err != nil {
 		return nil, err
 	}
-	cons, err := c.js.OrderedConsumer(ctx, c.l.resultsStream(), jetstream.OrderedConsumerConfig{
-		FilterSubjects: []string{subject},
-		DeliverPolicy:  jetstream.DeliverByStartSequencePolicy,
-		OptStartSeq:    rs.CachedInfo().State.LastSeq + 1,
-	})
+	// Not ctx: the watch would end with it.
+	w, err := c.results.Watch(context.Background(), keys, jetstream.ResumeFromRevision(rs.CachedInfo().State.LastSeq+1), jetstream.IgnoreDeletes())
 	if err != nil {
 		return nil, err
 	}
-	return cons.Consume(c.onResult)
+	var done sync.WaitGroup
+	done.Go(func() {
+		for e := range w.Updates() {
+			if e != nil && e.Operation() == jetstream.KeyValuePut {
+				c.onResult(e.Key(), e.Value())
+			}
+		}
+	})
+	return func() {
+		_ = w.Stop()
+		done.Wait()
+	}, nil
 }
 
 // needForeign starts the watch of every task's result, which keyed calls
@@ -140,14 +151,14 @@ func (c *Client) needForeign(ctx context.Context) error {
 	}
 	wctx, cancel := context.WithTimeout(ctx, apiTimeout)
 	defer cancel()
-	w, err := c.watchResults(wctx, c.l.resultSubject(">"))
+	w, err := c.watchResults(wctx, ">")
 	if err != nil {
 		return fmt.Errorf("async: dist: watching results: %w", err)
 	}
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
-		w.Stop()
+		w()
 		return ErrClosed
 	}
 	c.foreign = w
@@ -156,17 +167,13 @@ func (c *Client) needForeign(ctx context.Context) error {
 }
 
 // onResult receives a stored outcome; the calls awaiting it settle.
-func (c *Client) onResult(m jetstream.Msg) {
-	if m.Headers().Get("KV-Operation") != "" {
-		return // a delete or purge (expiry), not an outcome
-	}
-	id := strings.TrimPrefix(m.Subject(), "$KV."+c.l.results+".")
+func (c *Client) onResult(id string, rec []byte) {
 	c.mu.Lock()
 	k := c.pending[id]
 	delete(c.pending, id)
 	c.mu.Unlock()
 	for ; k != nil; k = k.next {
-		k.settleWith(m.Data())
+		k.settleWith(rec)
 	}
 }
 
@@ -292,10 +299,10 @@ func (c *Client) Close() {
 	pending, foreign := c.pending, c.foreign
 	c.pending = map[string]*call{}
 	c.mu.Unlock()
-	c.own.Stop()
+	c.own()
 	_ = c.started.Unsubscribe()
 	if foreign != nil {
-		foreign.Stop()
+		foreign()
 	}
 	for _, k := range pending {
 		for ; k != nil; k = k.next {
