@@ -1,7 +1,6 @@
 package dist
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -543,7 +542,9 @@ func (w *Worker) handle(base context.Context, name string, m jetstream.Msg) {
 	}
 	fail := func(f *wireError) {
 		f.Task, f.Worker, f.Attempt = name, w.cfg.name, j.attempt
-		w.finish(j, errorRecord(f))
+		if w.finish(j, errorRecord(f)) && f.Kind == kindDead {
+			_ = w.nc.Publish(w.l.deadSubject(name), []byte(j.id)) // counted by Stats
+		}
 	}
 	if err != nil {
 		fail(&wireError{Kind: kindError, Message: "malformed task: " + err.Error()})
@@ -640,12 +641,12 @@ func (w *Worker) handle(base context.Context, name string, m jetstream.Msg) {
 const recordOverhead = 256
 
 // finish stores a task's outcome, unless one is stored already, and then
-// acknowledges the task. An outcome too large to store is replaced by an
+// acknowledges the task; it reports whether it did. An outcome too large to store is replaced by an
 // error saying so. If no outcome can be stored because the server refuses
 // it for good (permissions, say), the task is dropped (Term, logged); if
 // the connection is closed, or stays down long after Run was asked to stop,
 // the task is left unacknowledged, to be delivered again.
-func (w *Worker) finish(j job, rec []byte) {
+func (w *Worker) finish(j job, rec []byte) (stored bool) {
 	limit := w.nc.MaxPayload()
 	if limit > 0 && int64(len(rec))+recordOverhead > limit {
 		rec = w.tooLarge(j, len(rec), limit)
@@ -657,14 +658,13 @@ func (w *Worker) finish(j job, rec []byte) {
 	}
 	switch {
 	case err == nil:
-		if rec[0] == recError && bytes.Contains(rec, []byte(`"kind":"dead"`)) {
-			_ = w.nc.Publish(w.l.deadSubject(j.name), []byte(j.id)) // counted by Stats
-		}
 		_ = j.m.Ack()
+		return true
 	case errors.Is(err, errGaveUp):
 	default:
 		w.drop(j.m, "cannot store the outcome of a task", "function", j.name, "id", j.id, "error", err)
 	}
+	return false
 }
 
 func (w *Worker) tooLarge(j job, size int, limit int64) []byte {
