@@ -45,13 +45,7 @@ func BenchmarkDistThroughput(b *testing.B) {
 		reportThroughput(b, start, cpu)
 	})
 	b.Run("async-dist", func(b *testing.B) {
-		s := testServer(b)
-		for range benchWorkers {
-			runWorker(b, s.URL(), func(w *Worker) {
-				Register(w, "echo", func(ctx context.Context, s string) (string, error) { return s, nil })
-			})
-		}
-		c := newClient(b, connect(b, s.URL()))
+		c := echoFleet(b)
 		futures := make([]*async.Future[string], b.N)
 		b.ReportAllocs()
 		b.ResetTimer()
@@ -64,6 +58,18 @@ func BenchmarkDistThroughput(b *testing.B) {
 		}
 		reportThroughput(b, start, cpu)
 	})
+}
+
+// echoFleet starts a server and benchWorkers workers serving "echo", and
+// returns a client of theirs.
+func echoFleet(b *testing.B) *Client {
+	s := testServer(b)
+	for range benchWorkers {
+		runWorker(b, s.URL(), func(w *Worker) {
+			Register(w, "echo", func(ctx context.Context, s string) (string, error) { return s, nil })
+		})
+	}
+	return newClient(b, connect(b, s.URL()))
 }
 
 // reportThroughput reports tasks a second and the process's CPU time per
@@ -101,13 +107,7 @@ func BenchmarkDistLatency(b *testing.B) {
 		reportLatency(b, lat)
 	})
 	b.Run("async-dist", func(b *testing.B) {
-		s := testServer(b)
-		for range benchWorkers {
-			runWorker(b, s.URL(), func(w *Worker) {
-				Register(w, "echo", func(ctx context.Context, s string) (string, error) { return s, nil })
-			})
-		}
-		c := newClient(b, connect(b, s.URL()))
+		c := echoFleet(b)
 		lat := make([]time.Duration, b.N)
 		var wg sync.WaitGroup
 		b.ResetTimer()

@@ -196,15 +196,7 @@ func TestForgedCancelsAreBounded(t *testing.T) {
 		t.Fatal(err)
 	}
 	Register(w, "echo", func(ctx context.Context, s string) (string, error) { return s, nil })
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- w.Run(ctx) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
-	}()
+	serve(t, w)
 	<-w.Ready()
 	forger := connect(t, url)
 	const n = 3 * maxCanceled

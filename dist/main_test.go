@@ -122,6 +122,14 @@ func runWorker(t testing.TB, url string, register func(*Worker), opts ...WorkerO
 		t.Fatal(err)
 	}
 	register(w)
+	stop = serve(t, w)
+	waitAdvertised(t, nc, w)
+	return stop
+}
+
+// serve runs w until cleanup, or until the returned stop is called, and
+// reports an error from Run.
+func serve(t testing.TB, w *Worker) (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- w.Run(ctx) }()
@@ -135,7 +143,6 @@ func runWorker(t testing.TB, url string, register func(*Worker), opts ...WorkerO
 		})
 	}
 	t.Cleanup(stop)
-	waitAdvertised(t, nc, w)
 	return stop
 }
 

@@ -23,15 +23,7 @@ func TestReady(t *testing.T) {
 		t.Fatal("Ready before Run")
 	default:
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- w.Run(ctx) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
-	}()
+	serve(t, w)
 	<-w.Ready()
 	c := newClient(t, connect(t, url))
 	if v, err := await[string](t, Call[string, string](context.Background(), c, "echo", "hi")); err != nil || v != "hi" {
