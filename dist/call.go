@@ -114,7 +114,7 @@ func Call[Req, Resp any](ctx context.Context, c *Client, name string, req Req, o
 	f := p.Future()
 	registerID(f, id)
 	k := newCall(c, p, name, id)
-	k.msg = msg
+	k.sent, k.msg = msg, msg
 	if debug {
 		k.awaits = p.Awaits
 		p.Awaits("dist: queued for a worker of " + name)
@@ -225,6 +225,7 @@ type call struct {
 	reject   func(error) bool // settles the future with an error
 	deliver  func(rec []byte) // settles the future with a stored outcome
 	awaits   func(string)     // in debug mode: says what the future waits on
+	sent     *nats.Msg        // the task's message, set once: publication callbacks name it
 
 	mu       sync.Mutex
 	ended    bool

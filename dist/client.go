@@ -238,7 +238,7 @@ func (c *Client) find(msg *nats.Msg) *call {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for k := c.pending[id]; k != nil; k = k.next {
-		if k.msg == msg {
+		if k.sent == msg {
 			return k
 		}
 	}
