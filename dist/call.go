@@ -1,6 +1,8 @@
 package dist
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"context"
 	"errors"
 	"fmt"
@@ -72,7 +74,7 @@ func Call[Req, Resp any](ctx context.Context, c *Client, name string, req Req, o
 	if cfg.key != "" {
 		id = keyedID(name, cfg.key)
 	} else {
-		id = c.id + "." + strconv.FormatUint(c.seq.Add(1), 36)
+		id = c.id + "." + randomToken()
 	}
 	msg := nats.NewMsg(c.l.taskSubject(name))
 	msg.Data = data
@@ -137,6 +139,15 @@ func Call[Req, Resp any](ctx context.Context, c *Client, name string, req Req, o
 		k.published(err)
 	}
 	return f
+}
+
+// randomToken returns 96 random bits as 24 hex digits: a plain call's id
+// ends with one, so that nobody can guess the id of another caller's next
+// task and submit a task under it first.
+func randomToken() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:]) // never fails (crypto/rand)
+	return hex.EncodeToString(b[:])
 }
 
 // msgSize is how much of the server's maximum payload msg takes: its data

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/goasync/async/internal/ctxerr"
@@ -30,7 +29,6 @@ type Client struct {
 	cfg     clientConfig
 	l       layout
 	id      string // prefix of this client's task ids
-	seq     atomic.Uint64
 	tasks   jetstream.Stream
 	results jetstream.KeyValue
 	workers jetstream.KeyValue

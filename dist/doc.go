@@ -48,8 +48,9 @@
 // on a namespace's subjects is a participant, and NATS decides who may.
 // With one NATS user for everyone, every participant can read every request
 // and outcome, cancel any task, advertise a fake worker, and store any
-// outcome under any task id (ids are predictable: a client prefix and a
-// counter, or a hash of a [Key]), which the caller would take as the result.
+// outcome under any task id it has seen or can compute (the id of a call
+// with a [Key] is a hash of the key), which the caller would take as the
+// result.
 //
 // Give clients and workers separate NATS users with the permissions of
 // [github.com/goasync/async/dist/server.ClientPermissions] and
@@ -62,9 +63,10 @@
 //   - clients submit tasks, send cancel requests (a worker stores
 //     "canceled"), and read outcomes and the workers bucket;
 //   - a client still reads every outcome of the namespace, may cancel any
-//     task, and may submit a task under an id another caller is about to use
-//     (a predictable id, or a shared [Key]), which then gets the outcome of
-//     the first submitter's request, computed by a real worker. Clients of
+//     task, and may submit a task with a [Key] another caller uses, whose
+//     calls then get the outcome of the first submitter's request, computed
+//     by a real worker (a plain call's id ends with 96 random bits, so it
+//     cannot be taken first). Clients of
 //     one namespace must therefore trust each other; give callers that do
 //     not a namespace (and users) each;
 //   - workers are trusted with everything in their namespace.

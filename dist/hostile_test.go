@@ -169,21 +169,64 @@ func TestDecodePanic(t *testing.T) {
 // the caller hears ErrCanceled instead of waiting forever.
 func TestForgedCancelSettles(t *testing.T) {
 	url := realServer(t)
-	runWorker(t, url, func(w *Worker) {
-		Register(w, "echo", func(ctx context.Context, s string) (string, error) { return s, nil })
+	busy, release := make(chan struct{}), make(chan struct{})
+	w, err := NewWorker(connect(t, url), Concurrency(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	Register(w, "echo", func(ctx context.Context, s string) (string, error) {
+		if s == "first" {
+			close(busy)
+			<-release
+		}
+		return s, nil
 	})
+	serve(t, w)
+	<-w.Ready()
 	c := newClient(t, connect(t, url))
-	// Task ids are predictable: the client's prefix and a counter.
+	first := Call[string, string](context.Background(), c, "echo", "first")
+	<-busy // the worker's one slot is taken: the next task waits in the queue
+	f := Call[string, string](context.Background(), c, "echo", "x")
+	id, _ := TaskID(f)
 	forger := connect(t, url)
-	if err := forger.Publish(c.l.cancelPrefix()+c.id+".1", nil); err != nil {
+	if err := forger.Publish(c.l.cancelPrefix()+id, nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := forger.Flush(); err != nil {
 		t.Fatal(err)
 	}
-	_, err := await[string](t, Call[string, string](context.Background(), c, "echo", "x"))
-	if !errors.Is(err, async.ErrCanceled) {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		w.mu.Lock()
+		heard := w.canceled.has(id)
+		w.mu.Unlock()
+		if heard {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the worker never heard the forged cancel")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	close(release)
+	if v, err := await[string](t, first); err != nil || v != "first" {
+		t.Fatalf("first: %q, %v", v, err)
+	}
+	if _, err := await[string](t, f); !errors.Is(err, async.ErrCanceled) {
 		t.Fatalf("err = %v, want ErrCanceled (the forged cancel)", err)
+	}
+}
+
+// Plain calls' ids cannot be guessed: two calls share nothing but the
+// client's prefix.
+func TestTaskIDsAreRandom(t *testing.T) {
+	url := realServer(t)
+	c := newClient(t, connect(t, url))
+	a, _ := TaskID(Call[int, int](context.Background(), c, "x", 1, WaitForWorker()))
+	b, _ := TaskID(Call[int, int](context.Background(), c, "x", 2, WaitForWorker()))
+	pa, pb := strings.TrimPrefix(a, c.id+"."), strings.TrimPrefix(b, c.id+".")
+	if len(pa) != 24 || len(pb) != 24 || pa == pb || !validTaskID(a) {
+		t.Fatalf("ids %q and %q: want the client's prefix and 24 distinct random hex digits", a, b)
 	}
 }
 
