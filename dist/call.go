@@ -1,9 +1,9 @@
 package dist
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"context"
 	"errors"
 	"fmt"
 	"runtime"
