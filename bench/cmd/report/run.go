@@ -41,6 +41,9 @@ var settings = []setting{
 	{prefix: "BenchmarkH_", benchtime: "300ms"},
 	{prefix: "BenchmarkI_", benchtime: "1x"}, // 1M records: seconds per op
 	{prefix: "BenchmarkX_", benchtime: "300ms"},
+	// dist on a 3-node cluster: a fixed count of tasks, enough to outlast
+	// the cluster's first moments after the streams are made.
+	{prefix: "BenchmarkDistCluster", benchtime: "5000x"},
 	{prefix: "Benchmark", benchtime: "300ms"}, // everything else
 }
 
