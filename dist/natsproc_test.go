@@ -115,13 +115,12 @@ func (p *serverProc) start() {
 	}()
 	p.cmd, p.exited = cmd, exited
 	// Ready when a connection gets the server's INFO line; fail at once if
-	// the process ends (bad flags, port taken).
+	// the process ends (bad flags, port taken). The cleanup prints the log.
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		select {
 		case <-exited:
 			p.cmd = nil
-			p.dumpLog()
 			p.t.Fatalf("%s exited while starting (%s)", p.name, cmd.ProcessState)
 		default:
 		}
@@ -130,7 +129,6 @@ func (p *serverProc) start() {
 		}
 		if time.Now().After(deadline) {
 			p.kill()
-			p.dumpLog()
 			p.t.Fatalf("%s not accepting connections after 30s", p.name)
 		}
 		time.Sleep(20 * time.Millisecond)
