@@ -236,6 +236,7 @@ type call struct {
 	reject   func(error) bool // settles the future with an error
 	deliver  func(rec []byte) // settles the future with a stored outcome
 	awaits   func(string)     // in debug mode: says what the future waits on
+	since    time.Time        // when the call was made
 	sent     *nats.Msg        // the task's message, set once: publication callbacks name it
 
 	mu       sync.Mutex
@@ -255,6 +256,7 @@ type call struct {
 // closed (k is rejected).
 func (k *call) start(ctx context.Context, afterSettle func(func()) func() bool, dl time.Time) bool {
 	c := k.c
+	k.since = time.Now()
 	if !c.add(k) {
 		k.fail(ErrClosed)
 		return false

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/goasync/async/internal/ctxerr"
@@ -32,14 +33,14 @@ type Client struct {
 	tasks   jetstream.Stream
 	results jetstream.KeyValue
 	workers jetstream.KeyValue
-	own     func()             // stops the watch of this client's tasks' results
+	own     *resultWatch       // results of this client's tasks
 	started *nats.Subscription // which worker runs a task, for calls made in debug mode
 
 	startForeign sync.Mutex // held while the watch of every result starts
 
 	mu      sync.Mutex
 	pending map[string]*call     // by task id: calls awaiting an outcome
-	foreign func()               // stops the watch of every task's result (for keyed calls and Attach); nil until needed
+	foreign *resultWatch         // every task's result, for keyed calls and Attach; nil until needed
 	live    map[string]time.Time // function names seen served, and when
 	checks  map[string]*workerCheck
 	closed  bool
@@ -94,45 +95,139 @@ func NewClient(nc *nats.Conn, opts ...ClientOption) (*Client, error) {
 	if c.tasks, err = js.Stream(ctx, c.l.tasksStream); err != nil {
 		return nil, fmt.Errorf("async: dist.NewClient: %w", err)
 	}
-	if c.own, err = c.watchResults(ctx, c.id+".>"); err != nil {
+	if c.own, err = c.watchResults(ctx, c.id+".>", 0); err != nil {
 		return nil, fmt.Errorf("async: dist.NewClient: %w", err)
 	}
 	if c.started, err = nc.Subscribe(c.l.startedPrefix()+c.id+".>", c.onStarted); err != nil {
-		c.own()
+		c.own.stop()
 		return nil, fmt.Errorf("async: dist.NewClient: %w", err)
 	}
+	c.bg.Go(c.sweep)
 	return c, nil
 }
 
+// A resultWatch delivers the results stored under some keys to onResult.
+type resultWatch struct {
+	keys string
+	seen atomic.Uint64 // the results stream's sequence of the last result delivered
+	stop func()
+}
+
 // watchResults starts a watch of the results stored under keys (a
-// wildcard), from the results stream's current end, and returns its stop.
+// wildcard), from sequence from, or from the results stream's current end
+// if from is 0.
 // The watch is an ordered push consumer: the server sends results as they
 // are stored, with no pull requests, and the watch resumes by itself after
 // a reconnect or a server restart. An explicit start sequence (rather than
 // "new messages only") leaves no gap if the server restarts before the
 // first result.
-func (c *Client) watchResults(ctx context.Context, keys string) (stop func(), err error) {
-	rs, err := c.js.Stream(ctx, c.l.resultsStream())
-	if err != nil {
-		return nil, err
+func (c *Client) watchResults(ctx context.Context, keys string, from uint64) (*resultWatch, error) {
+	if from == 0 {
+		rs, err := c.js.Stream(ctx, c.l.resultsStream())
+		if err != nil {
+			return nil, err
+		}
+		from = rs.CachedInfo().State.LastSeq + 1
 	}
 	// Not ctx: the watch would end with it.
-	w, err := c.results.Watch(context.Background(), keys, jetstream.ResumeFromRevision(rs.CachedInfo().State.LastSeq+1), jetstream.IgnoreDeletes())
+	w, err := c.results.Watch(context.Background(), keys, jetstream.ResumeFromRevision(from), jetstream.IgnoreDeletes())
 	if err != nil {
 		return nil, err
 	}
+	rw := &resultWatch{keys: keys}
+	rw.seen.Store(from - 1)
 	var done sync.WaitGroup
 	done.Go(func() {
 		for e := range w.Updates() {
 			if e != nil && e.Operation() == jetstream.KeyValuePut {
+				rw.seen.Store(e.Revision())
 				c.onResult(e.Key(), e.Value())
 			}
 		}
 	})
-	return func() {
+	rw.stop = func() {
 		_ = w.Stop()
 		done.Wait()
-	}, nil
+	}
+	return rw, nil
+}
+
+// sweepEvery is how often a client looks for outcomes its watches missed;
+// sweepBatch bounds the calls it looks up each time.
+var sweepEvery = 10 * time.Second
+
+const sweepBatch = 32
+
+// sweep is a safety net under the results watches: every sweepEvery it
+// reads the stored outcome of a few calls pending for longer than that.
+// One found means a watch missed it (a stream leader change on a cluster
+// has been seen to stall one): the call settles, and the watches start
+// again after the last result they delivered, which replays what they
+// missed.
+func (c *Client) sweep() {
+	t := time.NewTicker(sweepEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-c.done:
+			return
+		case <-t.C:
+		}
+		cutoff := time.Now().Add(-sweepEvery)
+		var old []string
+		c.mu.Lock()
+		for id, k := range c.pending {
+			if k.since.Before(cutoff) {
+				old = append(old, id)
+				if len(old) == sweepBatch {
+					break
+				}
+			}
+		}
+		c.mu.Unlock()
+		missed := false
+		for _, id := range old {
+			ctx, cancel := context.WithTimeout(context.Background(), apiTimeout)
+			e, err := c.results.Get(ctx, id)
+			cancel()
+			if err == nil {
+				missed = true
+				c.onResult(id, e.Value())
+			}
+		}
+		if missed {
+			c.rewatch()
+		}
+	}
+}
+
+// rewatch starts the watches again after the last result each delivered.
+func (c *Client) rewatch() {
+	c.startForeign.Lock() // no foreign watch starts meanwhile
+	defer c.startForeign.Unlock()
+	for _, w := range []**resultWatch{&c.own, &c.foreign} {
+		c.mu.Lock()
+		old := *w
+		c.mu.Unlock()
+		if old == nil {
+			continue
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), apiTimeout)
+		nw, err := c.watchResults(ctx, old.keys, old.seen.Load()+1)
+		cancel()
+		if err != nil {
+			continue // the next sweep tries again
+		}
+		c.mu.Lock()
+		if c.closed {
+			c.mu.Unlock()
+			nw.stop()
+			return
+		}
+		*w = nw
+		c.mu.Unlock()
+		old.stop()
+	}
 }
 
 // needForeign starts the watch of every task's result, which keyed calls
@@ -149,14 +244,14 @@ func (c *Client) needForeign(ctx context.Context) error {
 	}
 	wctx, cancel := context.WithTimeout(ctx, apiTimeout)
 	defer cancel()
-	w, err := c.watchResults(wctx, ">")
+	w, err := c.watchResults(wctx, ">", 0)
 	if err != nil {
 		return fmt.Errorf("async: dist: watching results: %w", err)
 	}
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
-		w()
+		w.stop()
 		return ErrClosed
 	}
 	c.foreign = w
@@ -294,13 +389,18 @@ func (c *Client) Close() {
 	}
 	c.closed = true
 	close(c.done)
-	pending, foreign := c.pending, c.foreign
+	pending := c.pending
 	c.pending = map[string]*call{}
 	c.mu.Unlock()
-	c.own()
+	c.startForeign.Lock() // a rewatch under way has finished
+	c.mu.Lock()
+	own, foreign := c.own, c.foreign
+	c.mu.Unlock()
+	c.startForeign.Unlock()
+	own.stop()
 	_ = c.started.Unsubscribe()
 	if foreign != nil {
-		foreign()
+		foreign.stop()
 	}
 	for _, k := range pending {
 		for ; k != nil; k = k.next {

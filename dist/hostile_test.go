@@ -333,3 +333,50 @@ func TestRunEndsWhenConnectionCloses(t *testing.T) {
 // realServer starts a separate nats-server process for one test and
 // returns its URL: these failures were found against one.
 func realServer(t *testing.T) string { return startServerProc(t).URL() }
+
+// A results watch that stops delivering (seen once on a cluster after a
+// stream leader change) loses no call: the client's sweep finds the stored
+// outcome of a call pending too long, settles it, and restarts its watches
+// after the last result they delivered, which settles the others too.
+func TestSweepRecoversMissedResults(t *testing.T) {
+	prev := sweepEvery
+	sweepEvery = 50 * time.Millisecond
+	t.Cleanup(func() { sweepEvery = prev })
+	url := realServer(t)
+	release := make(chan struct{})
+	runWorker(t, url, func(w *Worker) {
+		Register(w, "echo", func(ctx context.Context, s string) (string, error) {
+			<-release
+			return s, nil
+		})
+	})
+	c := newClient(t, connect(t, url))
+	fs := make([]*async.Future[string], 5)
+	for i := range fs {
+		fs[i] = Call[string, string](context.Background(), c, "echo", strconv.Itoa(i))
+	}
+	c.mu.Lock()
+	dead := c.own
+	c.mu.Unlock()
+	dead.stop() // the watch delivers nothing more
+	close(release)
+	for i, f := range fs {
+		if v, err := await[string](t, f); err != nil || v != strconv.Itoa(i) {
+			t.Fatalf("call %d: %q, %v", i, v, err)
+		}
+	}
+	// The sweep settles what it finds, then replaces the watch.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c.mu.Lock()
+		replaced := c.own != dead
+		c.mu.Unlock()
+		if replaced {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the stalled watch was not replaced")
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
