@@ -272,3 +272,23 @@ func ExampleAllSettled_deadline() {
 	// fast <nil>
 	//  async: not settled
 }
+
+// TaskStats sums up the tasks of each name, as a console's statistics do.
+func ExampleTaskStats() {
+	defer async.SetDebug(async.SetDebug(false))
+	async.SetDebug(true) // a fresh count
+	ctx := context.Background()
+	for i := range 4 {
+		async.Go(ctx, func(context.Context) (int, error) {
+			if i == 3 {
+				return 0, errors.New("upstream: 503")
+			}
+			return i, nil
+		}, async.Name("fetch")).Await(ctx)
+	}
+	for _, s := range async.TaskStats() {
+		fmt.Printf("%s: %d settled, %d failed (%.0f%%)\n", s.Name, s.Settled, s.Failed, 100*s.FailureRate())
+	}
+	// Output:
+	// fetch: 4 settled, 1 failed (25%)
+}

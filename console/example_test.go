@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"runtime"
 
@@ -44,4 +45,29 @@ func ExampleHandler() {
 	// Output:
 	// A blocked in an await cycle
 	// B blocked in an await cycle
+}
+
+// Reached under another name than localhost (an SSH tunnel to a machine's
+// name, a container's address), the console must be told that name; and it
+// can be mounted under a path.
+func ExampleAllowHosts() {
+	mux := http.NewServeMux()
+	mux.Handle("/debug/async/", http.StripPrefix("/debug/async", console.Handler(console.AllowHosts("build-box"), console.MaxStreams(8))))
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+
+	for _, host := range []string{"localhost", "build-box", "attacker.example"} {
+		req, _ := http.NewRequest("GET", srv.URL+"/debug/async/api/tasks", nil)
+		req.Host = host
+		res, err := srv.Client().Do(req)
+		if err != nil {
+			panic(err)
+		}
+		res.Body.Close()
+		fmt.Println(host, res.StatusCode)
+	}
+	// Output:
+	// localhost 200
+	// build-box 200
+	// attacker.example 403
 }
