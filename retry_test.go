@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
@@ -266,10 +267,17 @@ func TestGoAndFuncRetry(t *testing.T) {
 			t.Fatalf("Go with Timeout and Attempts = %v, %v", v, err)
 		}
 		calls.Store(0)
-		var fcalls atomic.Int32
+		// Each argument's first call fails: the two calls run at once, so a
+		// counter shared between them would decide by their order.
+		var mu sync.Mutex
+		tries := map[int]int{}
 		get := Func(func(ctx context.Context, x int) (int, error) {
-			if fcalls.Add(1)%2 == 1 {
-				return 0, errors.New("odd call")
+			mu.Lock()
+			tries[x]++
+			first := tries[x] == 1
+			mu.Unlock()
+			if first {
+				return 0, errors.New("first call")
 			}
 			return x, nil
 		}, Attempts(2), Backoff(0, 0))
