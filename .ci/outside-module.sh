@@ -101,20 +101,7 @@ get() {
 		"github.com/goasync/async/asyncotel@$version"
 	go get -tool "github.com/goasync/async/cmd/asyncvet@$version"
 }
-mkdir -p "$base/prime" && cd "$base/prime"
-go mod init example.com/prime >/dev/null 2>&1
-export GOPROXY="file://$proxy,file://$realcache/cache/download,https://proxy.golang.org"
-get
-go mod download all
-forget_ours
-
-user="$base/user"
-mkdir -p "$user/buggy"
-export GOPROXY="file://$proxy,off"
-cd "$user"
-go mod init example.com/user >/dev/null 2>&1
-grep -v '^github.com/goasync/' "$base/prime/go.sum" >go.sum # third-party hashes checked above
-get
+program() { # the user's program, using each published module the way a user would
 cat >main.go <<'EOF'
 // A program that uses each published module the way a user would.
 package main
@@ -153,6 +140,24 @@ func main() {
 	fmt.Println(sum, call != nil && start != nil)
 }
 EOF
+}
+mkdir -p "$base/prime" && cd "$base/prime"
+go mod init example.com/prime >/dev/null 2>&1
+export GOPROXY="file://$proxy,file://$realcache/cache/download,https://proxy.golang.org"
+get
+program
+go mod tidy # everything the program's imports need, go.mod files of the whole graph included
+go mod download all
+forget_ours
+
+user="$base/user"
+mkdir -p "$user/buggy"
+export GOPROXY="file://$proxy,off"
+cd "$user"
+go mod init example.com/user >/dev/null 2>&1
+grep -v '^github.com/goasync/' "$base/prime/go.sum" >go.sum # third-party hashes checked above
+get
+program
 cat >buggy/buggy.go <<'EOF'
 package buggy
 
