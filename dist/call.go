@@ -107,9 +107,7 @@ func Call[Req, Resp any](ctx context.Context, c *Client, name string, req Req, o
 		}
 	}
 	if cfg.key != "" {
-		if err := c.needForeign(ctx); err != nil {
-			return async.Rejected[Resp](err)
-		}
+		c.needForeign(ctx)
 	}
 
 	p := newPromise[Resp](debug, name)
@@ -164,7 +162,9 @@ func msgSize(msg *nats.Msg) int64 {
 
 // Attach returns a future for the outcome of the task with id taskID, made
 // by a [Call] of this client or of any other, possibly before a restart (see
-// [TaskID]). Resp must be the type the task's handler returns. If ctx ends
+// [TaskID]). Resp must be the type the task's handler returns. Attach blocks
+// while it looks for a stored outcome (at most a few seconds if the server
+// is away; the future then waits for the server). If ctx ends
 // first, the future rejects with ctx's error and the task goes on; the
 // future's Cancel cancels the task. Outcomes are kept for [ResultTTL]:
 // attaching to an older or unknown id waits until ctx ends. An id that
@@ -180,9 +180,7 @@ func Attach[Resp any](ctx context.Context, c *Client, taskID string) *async.Futu
 	if !validTaskID(taskID) {
 		return async.Rejected[Resp](fmt.Errorf("%w: task id %q", ErrInvalidName, taskID))
 	}
-	if err := c.needForeign(ctx); err != nil {
-		return async.Rejected[Resp](err)
-	}
+	c.needForeign(ctx)
 	debug := async.Debugging()
 	p := newPromise[Resp](debug, "dist.Attach")
 	if debug {

@@ -36,7 +36,8 @@ type Client struct {
 	own     *resultWatch       // results of this client's tasks
 	started *nats.Subscription // which worker runs a task, for calls made in debug mode
 
-	startForeign sync.Mutex // held while the watch of every result starts
+	startForeign sync.Mutex  // held while the watch of every result starts
+	retrying     atomic.Bool // a goroutine tries to start it again
 
 	mu      sync.Mutex
 	pending map[string]*call     // by task id: calls awaiting an outcome
@@ -232,8 +233,28 @@ func (c *Client) rewatch() {
 
 // needForeign starts the watch of every task's result, which keyed calls
 // and Attach need (their task ids are not this client's), unless it runs.
-// It stays on until Close: starting it costs a round trip.
-func (c *Client) needForeign(ctx context.Context) error {
+// It stays on until Close: starting it costs a round trip. If the server
+// cannot start it now (it is away, or electing a leader), the call waits
+// all the same: the watch is started again in the background, and the
+// sweep finds outcomes stored meanwhile.
+func (c *Client) needForeign(ctx context.Context) {
+	if c.startWatch(ctx) != nil && c.retrying.CompareAndSwap(false, true) {
+		c.background(func() {
+			defer c.retrying.Store(false)
+			b := newBackoff()
+			for c.startWatch(context.Background()) != nil {
+				select {
+				case <-c.done:
+					return
+				case <-time.After(b.next()):
+				}
+			}
+		})
+	}
+}
+
+// startWatch starts the watch of every task's result unless it runs.
+func (c *Client) startWatch(ctx context.Context) error {
 	c.startForeign.Lock()
 	defer c.startForeign.Unlock()
 	c.mu.Lock()
@@ -246,7 +267,7 @@ func (c *Client) needForeign(ctx context.Context) error {
 	defer cancel()
 	w, err := c.watchResults(wctx, ">", 0)
 	if err != nil {
-		return fmt.Errorf("async: dist: watching results: %w", err)
+		return err
 	}
 	c.mu.Lock()
 	if c.closed {

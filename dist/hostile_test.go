@@ -380,3 +380,38 @@ func TestSweepRecoversMissedResults(t *testing.T) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// An Attach made while the server is away waits instead of failing: the
+// watch of every result starts once the server is back, and the outcome
+// stored then settles the future.
+func TestAttachWhileServerAway(t *testing.T) {
+	proc := startServerProc(t)
+	c := newClient(t, connect(t, proc.URL()))
+	proc.Kill()
+	f := Attach[string](context.Background(), c, "some.task")
+	proc.Restart()
+	nc := connect(t, proc.URL())
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if time.Now().After(deadline) {
+			t.Fatal("could not store an outcome within 30s of the restart")
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), apiTimeout)
+		stored, err := storeOutcome(ctx, js, c.l, "some.task", valueRecord([]byte(`"later"`)))
+		cancel()
+		if stored {
+			break
+		}
+		if err == nil {
+			t.Fatal("an outcome was stored for some.task before this test stored one")
+		}
+		time.Sleep(50 * time.Millisecond) // the server's JetStream is still starting
+	}
+	if v, err := await[string](t, f); err != nil || v != "later" {
+		t.Fatalf("Attach = %q, %v; want the outcome stored after the server came back", v, err)
+	}
+}
