@@ -66,9 +66,8 @@
 //     task, and may submit a task with a [Key] another caller uses, whose
 //     calls then get the outcome of the first submitter's request, computed
 //     by a real worker (a plain call's id ends with 96 random bits, so it
-//     cannot be taken first). Clients of
-//     one namespace must therefore trust each other; give callers that do
-//     not a namespace (and users) each;
+//     cannot be taken first). Clients of one namespace must therefore trust
+//     each other; give callers that do not a namespace (and users) each;
 //   - workers are trusted with everything in their namespace.
 //
 // Use TLS on any network you do not control: credentials and payloads

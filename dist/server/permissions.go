@@ -12,10 +12,9 @@ import "fmt"
 // worker (or an administrator) with the same options.
 //
 // Every client of ns can still read every outcome, cancel any task, and
-// submit a task under an id another caller will use (ids of calls with a
-// Key are predictable), so its outcome is computed from the submitter's
-// request: clients of one namespace trust each other; give mutually
-// distrusting callers different namespaces.
+// submit a task with a Key another caller uses, whose calls then get the
+// outcome of the first submitter's request: clients of one namespace trust
+// each other; give mutually distrusting callers different namespaces.
 //
 // It panics if ns is not a valid namespace (letters, digits, '-', '_').
 func ClientPermissions(ns string) *Permissions {
