@@ -278,14 +278,16 @@ func ExampleTaskStats() {
 	defer async.SetDebug(async.SetDebug(false))
 	async.SetDebug(true) // a fresh count
 	ctx := context.Background()
-	for i := range 4 {
-		async.Go(ctx, func(context.Context) (int, error) {
+	fs := make([]*async.Future[int], 4)
+	for i := range fs {
+		fs[i] = async.Go(ctx, func(context.Context) (int, error) {
 			if i == 3 {
 				return 0, errors.New("upstream: 503")
 			}
 			return i, nil
-		}, async.Name("fetch")).Await(ctx)
+		}, async.Name("fetch"))
 	}
+	async.AllSettled(ctx, fs...)
 	for _, s := range async.TaskStats() {
 		fmt.Printf("%s: %d settled, %d failed (%.0f%%)\n", s.Name, s.Settled, s.Failed, 100*s.FailureRate())
 	}
