@@ -116,12 +116,11 @@ type resultWatch struct {
 
 // watchResults starts a watch of the results stored under keys (a
 // wildcard), from sequence from, or from the results stream's current end
-// if from is 0.
-// The watch is an ordered push consumer: the server sends results as they
-// are stored, with no pull requests, and the watch resumes by itself after
-// a reconnect or a server restart. An explicit start sequence (rather than
-// "new messages only") leaves no gap if the server restarts before the
-// first result.
+// if from is 0. The watch is an ordered pull consumer, which recreates
+// itself after a reconnect or a server restart, resuming after the last
+// result it delivered; an explicit start sequence (rather than "new
+// messages only") leaves no gap if the server restarts before the first
+// result.
 func (c *Client) watchResults(ctx context.Context, keys string, from uint64) (*resultWatch, error) {
 	if from == 0 {
 		rs, err := c.js.Stream(ctx, c.l.resultsStream())
@@ -130,26 +129,30 @@ func (c *Client) watchResults(ctx context.Context, keys string, from uint64) (*r
 		}
 		from = rs.CachedInfo().State.LastSeq + 1
 	}
-	// Not ctx: the watch would end with it.
-	w, err := c.results.Watch(context.Background(), keys, jetstream.ResumeFromRevision(from), jetstream.IgnoreDeletes())
+	cons, err := c.js.OrderedConsumer(ctx, c.l.resultsStream(), jetstream.OrderedConsumerConfig{
+		FilterSubjects: []string{c.l.resultSubject(keys)},
+		DeliverPolicy:  jetstream.DeliverByStartSequencePolicy,
+		OptStartSeq:    from,
+	})
 	if err != nil {
 		return nil, err
 	}
 	rw := &resultWatch{keys: keys}
 	rw.seen.Store(from - 1)
-	var done sync.WaitGroup
-	done.Go(func() {
-		for e := range w.Updates() {
-			if e != nil && e.Operation() == jetstream.KeyValuePut {
-				rw.seen.Store(e.Revision())
-				c.onResult(e.Key(), e.Value())
-			}
+	prefix := len(c.l.resultSubject(""))
+	cc, err := cons.Consume(func(m jetstream.Msg) {
+		if md, err := m.Metadata(); err == nil {
+			rw.seen.Store(md.Sequence.Stream)
 		}
+		if m.Headers().Get("KV-Operation") != "" || len(m.Subject()) < prefix {
+			return // a delete or purge (expiry), not an outcome
+		}
+		c.onResult(m.Subject()[prefix:], m.Data())
 	})
-	rw.stop = func() {
-		_ = w.Stop()
-		done.Wait()
+	if err != nil {
+		return nil, err
 	}
+	rw.stop = cc.Stop
 	return rw, nil
 }
 

@@ -244,6 +244,11 @@ func buildNatsServer() (string, error) {
 // reconnecting client and worker serve a call made while it was down, and a
 // task queued before the kill.
 func TestServerProcKillRestart(t *testing.T) {
+	// Only the results watch may deliver here (no sweep): it must resume
+	// by itself once the server is back.
+	prev := sweepEvery
+	sweepEvery = time.Hour
+	t.Cleanup(func() { sweepEvery = prev })
 	s := startServerProc(t)
 	stop := runWorker(t, s.URL(), func(w *Worker) {
 		Register(w, "double", func(ctx context.Context, n int) (int, error) { return 2 * n, nil })

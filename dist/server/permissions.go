@@ -43,7 +43,6 @@ func ClientPermissions(ns string) *Permissions {
 			"$JS.API.CONSUMER.MSG.NEXT." + workers + ".*",
 			"$JS.API.CONSUMER.DELETE." + workers + ".*",
 			"$JS.FC." + workers + ".>",
-			"$JS.FC." + results + ".>", // flow control of the results watch
 		}},
 		Subscribe: Rules{Allow: []string{"_INBOX.>", ns + ".started.>"}}, // which worker runs a task, in debug mode
 	}
