@@ -42,3 +42,33 @@ func Example() {
 	fmt.Println(got, err)
 	// Output: [2 4] <nil>
 }
+
+// Ready says when a worker serves, so calls made then need no
+// WaitForWorker; Stats counts a function's tasks.
+func ExampleWorker_Ready() {
+	srv, err := server.Start(server.Options{})
+	if err != nil {
+		panic(err)
+	}
+	defer srv.Close()
+	wconn, _ := nats.Connect(srv.URL())
+	defer wconn.Close()
+	w, _ := dist.NewWorker(wconn)
+	dist.Register(w, "greet", func(ctx context.Context, name string) (string, error) { return "hello " + name, nil })
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- w.Run(ctx) }()
+	defer func() { stop(); <-done }()
+	<-w.Ready()
+
+	cconn, _ := nats.Connect(srv.URL())
+	defer cconn.Close()
+	c, _ := dist.NewClient(cconn)
+	defer c.Close()
+	fmt.Println(dist.Call[string, string](ctx, c, "greet", "dist").Await(ctx))
+	st, err := c.Stats(ctx, "greet")
+	fmt.Println(st.Queued, st.DeadLettered, err)
+	// Output:
+	// hello dist <nil>
+	// 0 0 <nil>
+}
