@@ -406,6 +406,14 @@ func (k *call) requestCancel() {
 	k.mu.Lock()
 	seq := k.seq
 	k.mu.Unlock()
+	if seq == 0 && k.sent != nil {
+		// Its acknowledgment has not reached the call yet: publishing the
+		// task again within the duplicate window returns the first
+		// publication's place (or stores it now, if that one was lost).
+		if ack, err := c.js.PublishMsg(ctx, k.sent); err == nil {
+			seq = ack.Sequence
+		}
+	}
 	if seq != 0 {
 		_ = c.tasks.DeleteMsg(ctx, seq)
 	}
