@@ -36,8 +36,9 @@ type Client struct {
 	own     *resultWatch       // results of this client's tasks
 	started *nats.Subscription // which worker runs a task, for calls made in debug mode
 
-	startForeign sync.Mutex  // held while the watch of every result starts
-	retrying     atomic.Bool // a goroutine tries to start it again
+	startForeign sync.Mutex   // held while the watch of every result starts
+	retrying     atomic.Bool  // a goroutine tries to start it again
+	swept        atomic.Int64 // outcomes the sweep found that the watches had missed
 
 	mu      sync.Mutex
 	pending map[string]*call     // by task id: calls awaiting an outcome
@@ -196,6 +197,7 @@ func (c *Client) sweep() {
 			cancel()
 			if err == nil {
 				missed = true
+				c.swept.Add(1)
 				c.onResult(id, e.Value())
 			}
 		}

@@ -365,6 +365,9 @@ func TestSweepRecoversMissedResults(t *testing.T) {
 			t.Fatalf("call %d: %q, %v", i, v, err)
 		}
 	}
+	if c.swept.Load() == 0 {
+		t.Fatal("the calls settled, but not through the sweep")
+	}
 	// The sweep settles what it finds, then replaces the watch.
 	deadline := time.Now().Add(10 * time.Second)
 	for {
