@@ -195,19 +195,11 @@ func TestForgedCancelSettles(t *testing.T) {
 	if err := forger.Flush(); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	eventually(t, func() bool {
 		w.mu.Lock()
-		heard := w.canceled.has(id)
-		w.mu.Unlock()
-		if heard {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the worker never heard the forged cancel")
-		}
-		time.Sleep(time.Millisecond)
-	}
+		defer w.mu.Unlock()
+		return w.canceled.has(id)
+	}, func() string { return "the worker never heard the forged cancel" })
 	close(release)
 	if v, err := await[string](t, first); err != nil || v != "first" {
 		t.Fatalf("first: %q, %v", v, err)
@@ -258,22 +250,15 @@ func TestForgedCancelsAreBounded(t *testing.T) {
 		t.Fatal(err)
 	}
 	_ = forger.Flush()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	eventually(t, func() bool {
 		w.mu.Lock()
 		seen, size := w.canceled.has(last), w.canceled.len()
 		w.mu.Unlock()
 		if size > maxCanceled {
 			t.Fatalf("worker remembers %d cancels, want at most %d", size, maxCanceled)
 		}
-		if seen {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the last cancel never arrived")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		return seen
+	}, func() string { return "the last cancel never arrived" })
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
@@ -369,19 +354,11 @@ func TestSweepRecoversMissedResults(t *testing.T) {
 		t.Fatal("the calls settled, but not through the sweep")
 	}
 	// The sweep settles what it finds, then replaces the watch.
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	eventually(t, func() bool {
 		c.mu.Lock()
-		replaced := c.own != dead
-		c.mu.Unlock()
-		if replaced {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the stalled watch was not replaced")
-		}
-		time.Sleep(time.Millisecond)
-	}
+		defer c.mu.Unlock()
+		return c.own != dead
+	}, func() string { return "the stalled watch was not replaced" })
 }
 
 // An Attach made while the server is away waits instead of failing: the

@@ -146,6 +146,19 @@ func serve(t testing.TB, w *Worker) (stop func()) {
 	return stop
 }
 
+// eventually polls cond until it holds; if it does not within 10 seconds,
+// the test fails with failure's message, which may read what cond saw.
+func eventually(t testing.TB, cond func() bool, failure func() string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal(failure())
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
 // waitAdvertised waits until the worker's functions are in the workers
 // bucket, so calls do not fail with ErrNoWorker.
 func waitAdvertised(t testing.TB, nc *nats.Conn, w *Worker) {

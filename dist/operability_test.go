@@ -3,6 +3,7 @@ package dist
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -96,17 +97,10 @@ func TestStats(t *testing.T) {
 	if !errors.Is(err, ErrDeadLetter) || !strings.Contains(err.Error(), "dead-lettered after 2 attempts") {
 		t.Fatalf("err = %v, want a dead letter that says after how many attempts", err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	eventually(t, func() bool {
 		st, err = c.Stats(context.Background(), "flaky")
-		if err == nil && st.DeadLettered == 1 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("Stats = %+v, %v; want 1 dead-lettered", st, err)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return err == nil && st.DeadLettered == 1
+	}, func() string { return fmt.Sprintf("Stats = %+v, %v; want 1 dead-lettered", st, err) })
 	if _, err := c.Stats(context.Background(), "bad name"); !errors.Is(err, ErrInvalidName) {
 		t.Fatalf("Stats(bad name) = %v, want ErrInvalidName", err)
 	}
@@ -162,18 +156,14 @@ func TestCallInTaskRegistry(t *testing.T) {
 	f := Call[int, int](context.Background(), c, "traced", 1, WaitForWorker())
 	waiting := func(want string) {
 		t.Helper()
-		deadline := time.Now().Add(10 * time.Second)
-		for {
+		eventually(t, func() bool {
 			for _, ti := range async.Tasks() {
 				if ti.Name == "traced" && strings.Contains(ti.Waiting, want) {
-					return
+					return true
 				}
 			}
-			if time.Now().After(deadline) {
-				t.Fatalf("no task named traced waiting on %q in %+v", want, async.Tasks())
-			}
-			time.Sleep(5 * time.Millisecond)
-		}
+			return false
+		}, func() string { return fmt.Sprintf("no task named traced waiting on %q in %+v", want, async.Tasks()) })
 	}
 	waiting("queued for a worker of traced")
 	runWorker(t, url, func(w *Worker) {
