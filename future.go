@@ -2,7 +2,6 @@ package async
 
 import (
 	"context"
-	"sync"
 
 	"github.com/goasync/async/internal/option"
 )
@@ -77,8 +76,8 @@ func spawn[T any](ctx context.Context, fn func(context.Context) (T, error), c *c
 			return spawnLoop(l, ctx, fn, c)
 		}
 	}
-	f := newLatched[T]()
-	f.t.start(ctx, c, nil, stLatch)
+	f := new(Future[T])
+	f.t.start(ctx, c, nil, 0)
 	go f.run(fn)
 	return f
 }
@@ -173,23 +172,21 @@ func spawnCall[A, T any](ctx context.Context, fn func(context.Context, A) (T, er
 			return &b.f
 		}
 	}
-	x := &latchedCall[A, T]{fn: fn, a: a}
-	x.f.t.start(ctx, c, nil, stLatch)
+	x := &goCall[A, T]{fn: fn, a: a}
+	x.f.t.start(ctx, c, nil, 0)
 	go x.run()
 	return &x.f
 }
 
-// latchedCall is a call of an async function made by Func outside a loop:
-// its future (preceded by its latch), the function and its argument.
-type latchedCall[A, T any] struct {
-	//lint:ignore U1000 used through task.latch, by address
-	wg sync.WaitGroup
-	f  Future[T] // right after wg (see latched)
+// goCall is a call of an async function made by Func outside a loop: its
+// future, the function and its argument, in one allocation.
+type goCall[A, T any] struct {
+	f  Future[T]
 	fn func(context.Context, A) (T, error)
 	a  A
 }
 
-func (x *latchedCall[A, T]) run() {
+func (x *goCall[A, T]) run() {
 	fn, a := x.fn, x.a
 	x.fn, x.a = nil, *new(A) // the future does not keep them alive
 	x.f.run(func(ctx context.Context) (T, error) { return fn(ctx, a) })

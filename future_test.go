@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"runtime"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
@@ -418,9 +417,9 @@ func TestProgrammerErrorsPanicAtCallSite(t *testing.T) {
 	mustPanic(t, "nil Context", func() { Sleep(nilCtx, 0) })
 }
 
-// The latch or loop membership that precedes a task is found by address
-// (task.latch, task.loopTask, loopTask.task): each must sit right before the
-// future, whatever T is.
+// The loop membership that precedes a loop task is found by address
+// (task.loopTask, loopTask.task): it must sit right before the future,
+// whatever T is.
 func TestTaskPrefixes(t *testing.T) {
 	checkPrefixes[int](t)
 	checkPrefixes[struct{}](t)
@@ -434,8 +433,8 @@ func TestTaskPrefixes(t *testing.T) {
 			what      string
 			got, want uintptr
 		}{
-			{"Future[int]", unsafe.Sizeof(Future[int]{}), 96},
-			{"latched[int]", unsafe.Sizeof(latched[int]{}), 112},
+			{"task", unsafe.Sizeof(task{}), 72},
+			{"Future[int]", unsafe.Sizeof(Future[int]{}), 80},
 			{"loopFuture[int]", unsafe.Sizeof(loopFuture[int]{}), 144},
 			{"loopCall[int, int]", unsafe.Sizeof(loopCall[int, int]{}), 144},
 		} {
@@ -448,13 +447,11 @@ func TestTaskPrefixes(t *testing.T) {
 
 func checkPrefixes[T any](t *testing.T) {
 	t.Helper()
-	wg, lt := unsafe.Sizeof(sync.WaitGroup{}), unsafe.Sizeof(loopTask{})
+	lt := unsafe.Sizeof(loopTask{})
 	for _, c := range []struct {
 		what      string
 		got, want uintptr
 	}{
-		{"latched.f", unsafe.Offsetof(latched[T]{}.f), wg},
-		{"latchedSpawn.c", unsafe.Offsetof(latchedSpawn[T]{}.c), wg},
 		{"loopFuture.f", unsafe.Offsetof(loopFuture[T]{}.f), lt},
 		{"loopFuture.lt", unsafe.Offsetof(loopFuture[T]{}.lt), 0}, // its body finds it from lt
 		{"loopCall.f", unsafe.Offsetof(loopCall[T, T]{}.f), lt},
@@ -466,10 +463,6 @@ func checkPrefixes[T any](t *testing.T) {
 		if c.got != c.want {
 			t.Errorf("%T: offset of %s is %d, want %d", *new(T), c.what, c.got, c.want)
 		}
-	}
-	f := newLatched[T]()
-	if l := f.t.latch(); uintptr(unsafe.Pointer(&f.t))-uintptr(unsafe.Pointer(l)) != wg {
-		t.Errorf("%T: latch not right before the task", *new(T))
 	}
 	b := new(loopFuture[T])
 	b.f.t.state.Store(stLoop)

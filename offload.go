@@ -18,8 +18,8 @@ func Offload[T any](ctx context.Context, fn func(context.Context) (T, error)) *F
 	if l == nil {
 		return spawn(ctx, fn, nil)
 	}
-	f := newLatched[T]()
-	f.t.start(ctx, nil, nil, stLatch)
+	f := new(Future[T])
+	f.t.start(ctx, nil, nil, 0)
 	f.t.state.Or(stOffload) // before anyone sees f: its context is not the loop's
 	l.mu.Lock()
 	l.externals++

@@ -114,7 +114,7 @@ func Submit[T any](ctx context.Context, p *Pool, fn func(context.Context) (T, er
 		panic("async: Submit with nil function")
 	}
 	j := new(poolTask[T])
-	j.f.t.start(ctx, p.cfg, nil, stLatch)
+	j.f.t.start(ctx, p.cfg, nil, 0)
 	noteGroup(&j.f.t, "pool", p.name)
 	p.prog.Grow()
 	if err := p.put(ctx, poolItem{j, fn}); err != nil {
@@ -410,7 +410,7 @@ type poolJob interface {
 }
 
 // poolTask is a task from Submit.
-type poolTask[T any] struct{ latched[T] }
+type poolTask[T any] struct{ f Future[T] }
 
 func (j *poolTask[T]) run(_ *Pool, fn any) (failed, panicked bool) {
 	t := &j.f.t

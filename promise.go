@@ -19,7 +19,7 @@ type Promise[T any] struct {
 // pending promise is listed like a task not yet started (see
 // [Promise.Awaits]).
 func NewPromise[T any](opts ...NameOption) *Promise[T] {
-	f := newLatched[T]()
+	f := new(Future[T])
 	if len(opts) > 0 {
 		if c := option.Parse("NewPromise", opts); c.Name != "" {
 			f.t.ext().name = c.Name
@@ -28,7 +28,7 @@ func NewPromise[T any](opts ...NameOption) *Promise[T] {
 	if debugMode.Load() {
 		f.t.ext().created = callers(2) // from NewPromise's caller
 	}
-	f.t.startPromise(stLatch)
+	f.t.startPromise(0)
 	return &Promise[T]{f: f}
 }
 

@@ -267,9 +267,8 @@ func Spawn[T any](s *Scope, fn func(context.Context) (T, error)) *Future[T] {
 		}, func() { c.drop(s) }}, true)
 		return &c.f
 	}
-	x := &latchedSpawn[T]{c: spawnChild[T]{fn: fn}}
-	c := &x.c
-	c.f.t.start(s.ctx, s.cfg, nil, stLatch)
+	c := &spawnChild[T]{fn: fn}
+	c.f.t.start(s.ctx, s.cfg, nil, 0)
 	noteGroup(&c.f.t, "scope", s.name)
 	c.f.t.observe() // the scope reports the failure
 	if s.lim == nil {
@@ -675,15 +674,8 @@ type spawnChild[T any] struct {
 	endedFirst bool // fn returned an error after its context had ended
 }
 
-// latchedSpawn and loopSpawn are the allocations that hold a spawned child:
-// its future preceded by a latch, or by its loop membership (see latched and
-// loopTask).
-type latchedSpawn[T any] struct {
-	//lint:ignore U1000 used through task.latch, by address
-	wg sync.WaitGroup
-	c  spawnChild[T]
-}
-
+// loopSpawn is the allocation that holds a child spawned in a loop: its
+// future preceded by its loop membership (see loopTask).
 type loopSpawn[T any] struct {
 	lt loopTask
 	c  spawnChild[T]

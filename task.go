@@ -3,6 +3,7 @@ package async
 import (
 	"context"
 	"errors"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -16,7 +17,9 @@ import (
 // Done or derives a context from it (see inner).
 //
 // The fields a combinator touches on each of many futures (state, mu, w1,
-// x) come first, to share as few cache lines as possible.
+// x) come first, to share as few cache lines as possible. A plain task is
+// 72 bytes, so that a Future of a word is 80: what only some tasks need
+// lives in taskExt.
 type task struct {
 	state    atomic.Uint32 // st* bits
 	ctxState atomic.Uint32 // ctx* reason the task's context ended
@@ -25,13 +28,6 @@ type task struct {
 	x        atomic.Pointer[taskExt]
 	err      error           // the settlement error; written before stSettled
 	parent   context.Context // nil for promises and resolved futures
-	done     chan struct{}   // made by Future.Done on demand
-	// inner is a standard child of parent, made on the first Done, Cause or
-	// derived context (at start for a Timeout). It makes those behave
-	// exactly as the standard library's do, without a goroutine per derived
-	// context. Until then the parent's end is read lazily (see Err), so a
-	// task under a request's context costs no registration. Made under mu.
-	inner atomic.Pointer[innerCtx]
 }
 
 type innerCtx struct {
@@ -41,15 +37,22 @@ type innerCtx struct {
 
 // taskExt holds what most tasks never need, so that a plain task stays small.
 type taskExt struct {
-	name      string      // set before the task is shared
-	created   []uintptr   // debug mode: where the task was started
-	more      []waiter    // waiters beyond the first
-	parentErr error       // the parent's Err when it ended this task's context
-	stop      func() bool // unregisters from a standard parent context
-	abort     func(error) // settles a task that has not started (Then, Catch)
-	fail      *failure    // watches a failed future for unobserved errors
-	deadline  time.Time   // a Timeout on a loop's virtual clock
-	dbg       *taskDebug  // debug mode, profiling and observers (debug.go); set before the task is shared
+	// inner is a standard child of parent, made on the first Done, Cause or
+	// derived context (at start for a Timeout). It makes those behave
+	// exactly as the standard library's do, without a goroutine per derived
+	// context. Until then the parent's end is read lazily (see Err), so a
+	// task under a request's context costs no registration. Made under mu.
+	inner     atomic.Pointer[innerCtx]
+	done      chan struct{} // made by Future.Done on demand
+	name      string        // set before the task is shared
+	created   []uintptr     // debug mode: where the task was started
+	more      []waiter      // waiters beyond the first
+	parentErr error         // the parent's Err when it ended this task's context
+	stop      func() bool   // unregisters from a standard parent context
+	abort     func(error)   // settles a task that has not started (Then, Catch)
+	fail      *failure      // watches a failed future for unobserved errors
+	deadline  time.Time     // a Timeout on a loop's virtual clock
+	dbg       *taskDebug    // debug mode, profiling and observers (debug.go); set before the task is shared
 }
 
 // Task states.
@@ -61,7 +64,6 @@ const (
 	stPromise                     // settled by a Promise; Cancel rejects it
 	stWaiting                     // a Then/Catch task not started yet; Cancel settles it
 	stOffload                     // started by Offload: its context is not its loop's
-	stLatch                       // a latch precedes the task in its allocation (see latched)
 	stLoop                        // its loop membership precedes it (see loopFuture)
 	stReturned                    // the task returned, which ended its context (see ctxReason)
 )
@@ -122,16 +124,13 @@ func (t *task) mustBeMade(op string) {
 // It must be called before t is shared with another goroutine. A non-nil abort
 // marks a task that starts later (Then, Catch): ending its context before then
 // settles it through abort. layout says what precedes t in its allocation
-// (stLatch, stLoop or 0).
+// (stLoop or 0).
 func (t *task) start(parent context.Context, c *config, abort func(error), layout uint32) {
 	if abort != nil {
 		t.initState(layout | stInit | stWaiting)
 		t.ext().abort = abort
 	} else {
 		t.initState(layout | stInit)
-	}
-	if layout&stLatch != 0 {
-		t.latch().Add(1)
 	}
 	t.parent = parent
 	if c != nil && c.Name != "" {
@@ -146,7 +145,7 @@ func (t *task) start(parent context.Context, c *config, abort func(error), layou
 		// cause layer lets Cancel end it with ErrCanceled.
 		causeCtx, cancelCause := context.WithCancelCause(parent)
 		deadlineCtx, cancel := context.WithDeadlineCause(causeCtx, time.Now().Add(c.Timeout), ErrTimeout)
-		t.inner.Store(&innerCtx{deadlineCtx, cancelCause})
+		t.ext().inner.Store(&innerCtx{deadlineCtx, cancelCause})
 		_ = cancel // released through cancelInner, which ends the deadline's parent
 	} else {
 		// A loop task must hear of its parent's end itself, to wake
@@ -162,9 +161,6 @@ func (t *task) start(parent context.Context, c *config, abort func(error), layou
 // context, and Cancel rejects it.
 func (t *task) startPromise(layout uint32) {
 	t.initState(layout | stInit | stPromise)
-	if layout&stLatch != 0 {
-		t.latch().Add(1)
-	}
 	if h := hooks.Load(); h != nil {
 		h.h.taskStarted(t, nil)
 	}
@@ -198,8 +194,10 @@ func (t *task) link(parent context.Context, needCallback bool) {
 
 // innerNow returns t's inner context, or nil if none has been made.
 func (t *task) innerNow() context.Context {
-	if in := t.inner.Load(); in != nil {
-		return in.ctx
+	if x := t.x.Load(); x != nil {
+		if in := x.inner.Load(); in != nil {
+			return in.ctx
+		}
 	}
 	return nil
 }
@@ -226,10 +224,10 @@ func (t *task) cancel(reason uint32, err error) {
 		stop        func() bool
 		abort       func(error)
 	)
-	if in := t.inner.Load(); in != nil {
-		cancelInner = in.cancel
-	}
 	if x != nil {
+		if in := x.inner.Load(); in != nil {
+			cancelInner = in.cancel
+		}
 		stop = x.stop
 		abort, x.abort = x.abort, nil
 	}
@@ -344,22 +342,25 @@ func (t *task) finish() {
 		bits |= stFailed
 	}
 	// The task returned, so its context ends. A plain task (no extension,
-	// no standard context made) has nothing else to release: its context
+	// so no standard context made) has nothing else to release: its context
 	// ends with the settlement (stReturned), instead of in cancel.
 	x := t.x.Load()
-	ended := t.parent != nil && x == nil && t.inner.Load() == nil && t.ctxState.Load() == ctxLive
+	ended := t.parent != nil && x == nil && t.ctxState.Load() == ctxLive
 	if ended {
 		bits |= stReturned
 	}
 	s := t.state.Or(bits) | bits
-	d := t.done // doneChan makes none once stSettled is set
 	w1 := t.w1
 	if w1 != nil {
 		t.w1 = nil
 	}
-	var more []waiter
+	var (
+		more []waiter
+		d    chan struct{} // doneChan makes none once stSettled is set
+	)
 	if x != nil {
 		more, x.more = x.more, nil
+		d = x.done
 	}
 	t.mu.Unlock()
 
@@ -369,19 +370,29 @@ func (t *task) finish() {
 	if h := hooks.Load(); h != nil {
 		h.h.taskSettled(t)
 	}
-	// Waiters first: once an Await returns, every combinator waiting on t
-	// has been told, so completion order is the same for everyone.
+	// Combinators first, blocked Awaits and Done last: once an Await
+	// returns, every combinator waiting on t has been told, so completion
+	// order is the same for everyone.
 	if w1 != nil {
-		w1.notify(t)
+		if _, late := w1.(awaiter); !late {
+			w1.notify(t)
+		}
 	}
 	for _, w := range more {
+		if _, late := w.(awaiter); !late {
+			w.notify(t)
+		}
+	}
+	if w, late := w1.(awaiter); late {
 		w.notify(t)
+	}
+	for _, w := range more {
+		if w, late := w.(awaiter); late {
+			w.notify(t)
+		}
 	}
 	if d != nil {
 		close(d)
-	}
-	if s&stLatch != 0 {
-		t.latch().Done()
 	}
 	if s&stFailed != 0 && s&stHandled == 0 {
 		t.watchUnobserved()
@@ -454,32 +465,49 @@ func (t *task) wait(ctx context.Context) error {
 		return t.waitInLoop(lt, ctx)
 	}
 	cd := ctx.Done()
+	if cd != nil {
+		select {
+		case <-cd:
+			if t.state.Load()&stSettled != 0 {
+				return nil
+			}
+			return ctxError(ctx)
+		default:
+		}
+	}
+	// A task that has just been started has usually not run yet: yielding
+	// once lets it run, and settle, before we park, which spares a park and
+	// a wake-up (and the channel to wake us). This is only a yield: the
+	// task still runs on its own goroutine.
+	runtime.Gosched()
+	if t.state.Load()&stSettled != 0 {
+		return nil
+	}
+	w := make(awaiter)
+	if !t.subscribe(w) {
+		return nil // settled since
+	}
 	if cd == nil {
-		if t.state.Load()&stLatch != 0 {
-			t.latch().Wait()
-		} else {
-			<-t.doneChan()
-		}
+		<-w
 		return nil
 	}
 	select {
-	case <-cd:
-		if t.state.Load()&stSettled != 0 {
-			return nil
-		}
-		return ctxError(ctx)
-	default:
-	}
-	select {
-	case <-t.doneChan():
+	case <-w:
 		return nil
 	case <-cd:
+		t.unsubscribe(w)
 		if t.state.Load()&stSettled != 0 {
 			return nil
 		}
 		return ctxError(ctx)
 	}
 }
+
+// An awaiter is a blocked Await: closed when its task settles, after every
+// other kind of waiter has been told.
+type awaiter chan struct{}
+
+func (w awaiter) notify(*task) { close(w) }
 
 func (t *task) doneChan() <-chan struct{} {
 	if t.state.Load()&stSettled != 0 {
@@ -490,10 +518,11 @@ func (t *task) doneChan() <-chan struct{} {
 		t.mu.Unlock()
 		return closedChan
 	}
-	if t.done == nil {
-		t.done = make(chan struct{})
+	x := t.ext()
+	if x.done == nil {
+		x.done = make(chan struct{})
 	}
-	d := t.done
+	d := x.done
 	t.mu.Unlock()
 	return d
 }
@@ -581,13 +610,13 @@ func (t *task) String() string {
 
 // innerCtx returns the standard context mirroring t's, making it on first use.
 func (t *task) innerCtx() context.Context {
-	if in := t.inner.Load(); in != nil {
-		return in.ctx
+	if in := t.innerNow(); in != nil {
+		return in
 	}
 	t.mu.Lock()
-	if in := t.inner.Load(); in != nil {
+	if in := t.innerNow(); in != nil {
 		t.mu.Unlock()
-		return in.ctx
+		return in
 	}
 	parent := t.parent
 	if parent == nil {
@@ -600,7 +629,7 @@ func (t *task) innerCtx() context.Context {
 		parent = context.WithoutCancel(parent)
 	}
 	ctx, cancel := context.WithCancelCause(parent)
-	t.inner.Store(&innerCtx{ctx, cancel})
+	t.ext().inner.Store(&innerCtx{ctx, cancel})
 	t.mu.Unlock()
 	if reason != ctxLive && reason != ctxParent {
 		cancel(causeOf(reason, nil))
@@ -634,24 +663,6 @@ func (t *task) loopTask() *loopTask {
 		return nil
 	}
 	return (*loopTask)(unsafe.Add(unsafe.Pointer(t), -int(unsafe.Sizeof(loopTask{}))))
-}
-
-// latched is a future preceded by a latch, released when it settles:
-// awaiting with a context that can never end blocks on it, which needs no
-// channel. Neither the latch nor a loop membership is a field of task, so
-// that each future carries only the one it uses.
-type latched[T any] struct {
-	//lint:ignore U1000 used through task.latch, by address
-	wg sync.WaitGroup
-	f  Future[T] // right after wg: the task finds its latch by its own address
-}
-
-// newLatched returns a new future with a latch, to be started with stLatch.
-func newLatched[T any]() *Future[T] { return &new(latched[T]).f }
-
-// latch returns the latch that precedes t; t must have stLatch.
-func (t *task) latch() *sync.WaitGroup {
-	return (*sync.WaitGroup)(unsafe.Add(unsafe.Pointer(t), -int(unsafe.Sizeof(sync.WaitGroup{}))))
 }
 
 // keepsContext reports whether t's context outlives t: RunLoop's main task,

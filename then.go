@@ -70,8 +70,8 @@ func checkChain[T any](op string, ctx context.Context, f *Future[T], nilFn bool)
 // chain makes a future g that waits on f without a goroutine and calls next(g)
 // once f has settled, unless g was canceled first.
 func chain[T, U any](ctx context.Context, f *Future[T], next func(g *Future[U])) *Future[U] {
-	g := newLatched[U]()
-	g.t.start(ctx, nil, func(err error) { g.settle(*new(U), err) }, stLatch)
+	g := new(Future[U])
+	g.t.start(ctx, nil, func(err error) { g.settle(*new(U), err) }, 0)
 	f.t.observe()
 	w := &chainWaiter[U]{g: g, next: next}
 	if !f.t.subscribe(w) {
