@@ -76,6 +76,15 @@ var workloadA = register(workload{
 				v, _ := async.Go(ctx, func(context.Context) (int, error) { return work(x), nil }).Await(ctx)
 				return v
 			}),
+			{"async-func", func(testing.TB) func() int {
+				// An async function: its argument is kept with the future,
+				// not captured in a closure per call.
+				f := async.Func(func(_ context.Context, x int) (int, error) { return work(x), nil })
+				return func() int {
+					v, _ := f(ctx, input).Await(ctx)
+					return v
+				}
+			}},
 		}
 	},
 }, 1)
