@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"runtime"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
@@ -482,4 +483,44 @@ func TestInitStateLayout(t *testing.T) {
 	if tk.state.Load() != stInit|stLoop {
 		t.Fatalf("state %b", tk.state.Load())
 	}
+}
+
+// Many Awaits on one pending future: the first has a channel of its own,
+// the others share the future's done channel, so none is added to a list of
+// waiters, and those whose context ends leave nothing behind.
+func TestAwaitersShareOneChannel(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := NewPromise[int]()
+		f := p.Future()
+		ctx, cancel := context.WithCancel(context.Background())
+		const n = 100
+		vals, errs := make([]int, n), make([]error, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() {
+				c := context.Background()
+				if i%2 == 0 {
+					c = ctx
+				}
+				vals[i], errs[i] = f.Await(c)
+			})
+		}
+		synctest.Wait() // every Await is blocked
+		if x := f.t.x.Load(); x == nil || x.done == nil || len(x.more) != 0 {
+			t.Fatalf("waiters: want one own channel and the shared done channel, got ext %+v", x)
+		}
+		cancel()
+		synctest.Wait()
+		p.Resolve(7)
+		wg.Wait()
+		for i := range n {
+			if i%2 == 0 {
+				if !errors.Is(errs[i], context.Canceled) {
+					t.Errorf("Await %d with a canceled context: %v", i, errs[i])
+				}
+			} else if vals[i] != 7 || errs[i] != nil {
+				t.Errorf("Await %d: %d, %v; want 7, nil", i, vals[i], errs[i])
+			}
+		}
+	})
 }

@@ -483,10 +483,7 @@ func (t *task) wait(ctx context.Context) error {
 	if t.state.Load()&stSettled != 0 {
 		return nil
 	}
-	w := make(awaiter)
-	if !t.subscribe(w) {
-		return nil // settled since
-	}
+	w, own := t.awaitChan()
 	if cd == nil {
 		<-w
 		return nil
@@ -495,7 +492,9 @@ func (t *task) wait(ctx context.Context) error {
 	case <-w:
 		return nil
 	case <-cd:
-		t.unsubscribe(w)
+		if own != nil {
+			t.unsubscribe(own)
+		}
 		if t.state.Load()&stSettled != 0 {
 			return nil
 		}
@@ -508,6 +507,27 @@ func (t *task) wait(ctx context.Context) error {
 type awaiter chan struct{}
 
 func (w awaiter) notify(*task) { close(w) }
+
+// awaitChan returns a channel closed when t settles, for a blocked Await.
+// If t has no waiter yet, the channel is the Await's own, registered as t's
+// first waiter (own: to unsubscribe if the Await gives up); otherwise it is
+// the task's done channel, shared, so that many Awaits on one future cost
+// one channel and no list to search when they give up.
+func (t *task) awaitChan() (c <-chan struct{}, own awaiter) {
+	t.mu.Lock()
+	if t.state.Load()&stSettled != 0 {
+		t.mu.Unlock()
+		return closedChan, nil
+	}
+	if t.w1 == nil {
+		w := make(awaiter)
+		t.w1 = w
+		t.mu.Unlock()
+		return w, w
+	}
+	t.mu.Unlock()
+	return t.doneChan(), nil
+}
 
 func (t *task) doneChan() <-chan struct{} {
 	if t.state.Load()&stSettled != 0 {
