@@ -371,18 +371,12 @@ func TestAttachWhileServerAway(t *testing.T) {
 	f := Attach[string](context.Background(), c, "some.task")
 	proc.Restart()
 	nc := connect(t, proc.URL())
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		if time.Now().After(deadline) {
 			t.Fatal("could not store an outcome within 30s of the restart")
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), apiTimeout)
-		stored, err := storeOutcome(ctx, js, c.l, "some.task", valueRecord([]byte(`"later"`)))
-		cancel()
+		stored, err := storeOutcome(nc, c.l, "some.task", valueRecord([]byte(`"later"`)), apiTimeout)
 		if stored {
 			break
 		}

@@ -1,6 +1,7 @@
 package dist
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -240,21 +241,55 @@ func validTaskID(id string) bool {
 }
 
 // storeOutcome writes rec as the outcome of task id unless one is stored
-// already: a create-only write to the results bucket (kv.Create without its
-// per-call key check; ids are checked when they are made). It reports
-// whether this write won; err is set when the server did not answer.
-func storeOutcome(ctx context.Context, js jetstream.JetStream, l layout, id string, rec []byte) (bool, error) {
-	msg := &nats.Msg{Subject: l.resultSubject(id), Data: rec, Header: nats.Header{}}
-	_, err := js.PublishMsg(ctx, msg, jetstream.WithExpectLastSequencePerSubject(0))
-	if err == nil {
-		return true, nil
+// already: a create-only write to the results bucket (what kv.Create
+// does, without its per-call key check; ids are checked when they are
+// made). It reports whether this write won; err is set when the server did
+// not answer or refused the write for another reason.
+//
+// It is a plain request rather than a JetStream publish: the header is
+// shared and the server's answer is only decoded when it reports an error,
+// which keeps a worker's per-task cost down.
+func storeOutcome(nc *nats.Conn, l layout, id string, rec []byte, timeout time.Duration) (bool, error) {
+	resp, err := nc.RequestMsg(&nats.Msg{Subject: l.resultSubject(id), Data: rec, Header: createOnly}, timeout)
+	if err != nil {
+		if errors.Is(err, nats.ErrNoResponders) {
+			return false, jetstream.ErrNoStreamResponse // no stream leader right now
+		}
+		return false, err
 	}
-	var apiErr *jetstream.APIError
-	if errors.As(err, &apiErr) && (apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence ||
-		apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant) {
-		return false, nil // first writer wins
+	if err := pubAckError(resp.Data); err != nil {
+		var apiErr *jetstream.APIError
+		if errors.As(err, &apiErr) && (apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence ||
+			apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant) {
+			return false, nil // first writer wins
+		}
+		return false, err
 	}
-	return false, err
+	return true, nil
+}
+
+// createOnly is the header of a create-only write: the subject must have
+// no message yet. Shared by every write, never modified.
+var createOnly = nats.Header{"Nats-Expected-Last-Subject-Sequence": []string{"0"}}
+
+// pubAckError returns the error in a JetStream publication's answer, or
+// nil if it acknowledges the message. An acknowledgment names the stream
+// and the sequence and, as stream names hold no quotes, never contains
+// the text "error" in quotes; only other answers are decoded.
+func pubAckError(data []byte) error {
+	if !bytes.Contains(data, []byte(`"error"`)) {
+		if bytes.Contains(data, []byte(`"stream"`)) && bytes.Contains(data, []byte(`"seq"`)) {
+			return nil
+		}
+		return jetstream.ErrInvalidJSAck
+	}
+	var ack struct {
+		Error *jetstream.APIError `json:"error"`
+	}
+	if err := json.Unmarshal(data, &ack); err != nil || ack.Error == nil {
+		return jetstream.ErrInvalidJSAck
+	}
+	return ack.Error
 }
 
 // Outcome records, stored in the results bucket under the task id: 'v'

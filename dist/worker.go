@@ -683,9 +683,7 @@ func (w *Worker) store(id string, rec []byte) error {
 	b := newBackoff()
 	var stopAt time.Time
 	for {
-		ctx, cancel := context.WithTimeout(context.Background(), apiTimeout)
-		_, err := storeOutcome(ctx, w.js, w.l, id, rec)
-		cancel()
+		_, err := storeOutcome(w.nc, w.l, id, rec, apiTimeout)
 		if err == nil {
 			return nil
 		}
@@ -752,9 +750,7 @@ func (w *Worker) onCancelRequest(m jetstream.Msg) {
 		return
 	}
 	rec := errorRecord(&wireError{Kind: kindCanceled, Task: name, Message: "canceled by the caller", Worker: w.cfg.name})
-	ctx, cancel := context.WithTimeout(context.Background(), apiTimeout)
-	defer cancel()
-	_, err := storeOutcome(ctx, w.js, w.l, id, rec)
+	_, err := storeOutcome(w.nc, w.l, id, rec, apiTimeout)
 	switch fe := finalError(w.nc, w.l.resultSubject(id), err); {
 	case err == nil:
 		_ = m.Ack()
