@@ -142,7 +142,9 @@ func (c *Client) watchResults(ctx context.Context, keys string, from uint64) (*r
 	rw.seen.Store(from - 1)
 	prefix := len(c.l.resultSubject(""))
 	cc, err := cons.Consume(func(m jetstream.Msg) {
-		if md, err := m.Metadata(); err == nil {
+		if _, seq, ok := ackPosition(m.Reply()); ok {
+			rw.seen.Store(seq)
+		} else if md, err := m.Metadata(); err == nil {
 			rw.seen.Store(md.Sequence.Stream)
 		}
 		if m.Headers().Get("KV-Operation") != "" || len(m.Subject()) < prefix {

@@ -292,6 +292,49 @@ func pubAckError(data []byte) error {
 	return ack.Error
 }
 
+// ackPosition reads a JetStream delivery's delivery count and stream
+// sequence from its reply subject, as Metadata does (both the old
+// 9-token form and the newer one of 11 or more), without allocating; ok is
+// false for any other subject.
+func ackPosition(reply string) (delivered, streamSeq uint64, ok bool) {
+	rest, found := strings.CutPrefix(reply, "$JS.ACK.")
+	if !found {
+		return 0, 0, false
+	}
+	var skip int // tokens between "$JS.ACK." and the delivery count
+	switch n := strings.Count(reply, ".") + 1; {
+	case n == 9:
+		skip = 2 // <stream>.<consumer>
+	case n >= 11:
+		skip = 4 // <domain>.<account hash>.<stream>.<consumer>
+	default:
+		return 0, 0, false
+	}
+	for range skip {
+		_, rest, _ = strings.Cut(rest, ".")
+	}
+	d, rest, _ := strings.Cut(rest, ".")
+	sq, _, _ := strings.Cut(rest, ".")
+	delivered, streamSeq = parseUint(d), parseUint(sq)
+	return delivered, streamSeq, delivered > 0 && streamSeq > 0
+}
+
+// parseUint parses a decimal number of at most 19 digits; 0 if s is not one.
+func parseUint(s string) uint64 {
+	if len(s) == 0 || len(s) > 19 {
+		return 0
+	}
+	var n uint64
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0
+		}
+		n = n*10 + uint64(c-'0')
+	}
+	return n
+}
+
 // Outcome records, stored in the results bucket under the task id: 'v'
 // followed by the codec-encoded value, or 'e' followed by a JSON wireError.
 const (

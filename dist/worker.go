@@ -528,12 +528,16 @@ func (w *Worker) handle(base context.Context, name string, m jetstream.Msg) {
 		}
 	}()
 
-	md, err := m.Metadata()
-	if err != nil {
-		w.drop(m, "task message without metadata", "error", err)
-		return
+	delivered, _, ok := ackPosition(m.Reply())
+	if !ok {
+		md, err := m.Metadata()
+		if err != nil {
+			w.drop(m, "task message without metadata", "error", err)
+			return
+		}
+		delivered = md.NumDelivered
 	}
-	j := job{m: m, name: name, attempt: int(md.NumDelivered)}
+	j := job{m: m, name: name, attempt: int(delivered)}
 	meta, err := parseMeta(m.Headers(), name)
 	j.id = meta.id
 	if errors.Is(err, errInvalidID) {
