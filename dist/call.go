@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -74,13 +75,13 @@ func Call[Req, Resp any](ctx context.Context, c *Client, name string, req Req, o
 	if cfg.key != "" {
 		id = keyedID(name, cfg.key)
 	} else {
-		id = c.id + "." + randomToken()
+		id = randomID(c.id)
 	}
 	msg := nats.NewMsg(c.l.taskSubject(name))
 	msg.Data = data
 	h := msg.Header
 	h[hdrID] = []string{id}
-	h[hdrCodec] = []string{c.cfg.codec.Name()}
+	h[hdrCodec] = c.codecHdr
 	if !dl.IsZero() {
 		h[hdrDeadline] = []string{strconv.FormatInt(dl.UnixNano(), 10)}
 	}
@@ -139,13 +140,20 @@ func Call[Req, Resp any](ctx context.Context, c *Client, name string, req Req, o
 	return f
 }
 
-// randomToken returns 96 random bits as 24 hex digits: a plain call's id
-// ends with one, so that nobody can guess the id of another caller's next
+// randomID returns a plain call's id: prefix, a dot, and 96 random bits as
+// 24 hex digits, so that nobody can guess the id of another caller's next
 // task and submit a task under it first.
-func randomToken() string {
+func randomID(prefix string) string {
 	var b [12]byte
 	_, _ = rand.Read(b[:]) // never fails (crypto/rand)
-	return hex.EncodeToString(b[:])
+	var sb strings.Builder
+	sb.Grow(len(prefix) + 1 + hex.EncodedLen(len(b)))
+	sb.WriteString(prefix)
+	sb.WriteByte('.')
+	var x [24]byte
+	hex.Encode(x[:], b[:])
+	sb.Write(x[:])
+	return sb.String()
 }
 
 // msgSize is how much of the server's maximum payload msg takes: its data
@@ -206,20 +214,33 @@ func newPromise[Resp any](debug bool, name string) *async.Promise[Resp] {
 }
 
 func newCall[Resp any](c *Client, p *async.Promise[Resp], name, id string) *call {
-	codec := c.cfg.codec
-	return &call{
-		c: c, name: name, id: id,
-		reject: p.Reject,
-		deliver: func(rec []byte) {
-			v, err := decodeOutcome[Resp](codec, name, id, rec)
-			if err != nil {
-				p.Reject(err)
-			} else {
-				p.Resolve(v)
-			}
-		},
+	t := &typedCall[Resp]{p: p}
+	t.c, t.name, t.id, t.out = c, name, id, t
+	return &t.call
+}
+
+// A settler settles a call's future.
+type settler interface {
+	deliver(rec []byte) // with a stored outcome
+	reject(err error)
+}
+
+// typedCall is a call and its typed promise, in one allocation.
+type typedCall[Resp any] struct {
+	call
+	p *async.Promise[Resp]
+}
+
+func (t *typedCall[Resp]) deliver(rec []byte) {
+	v, err := decodeOutcome[Resp](t.c.cfg.codec, t.name, t.id, rec)
+	if err != nil {
+		t.p.Reject(err)
+	} else {
+		t.p.Resolve(v)
 	}
 }
+
+func (t *typedCall[Resp]) reject(err error) { t.p.Reject(err) }
 
 // call is the client side of one pending future. It has no goroutine: the
 // client's results watch, the publication handlers, a timer, the context and
@@ -231,11 +252,10 @@ type call struct {
 	attach   bool   // ending ctx stops waiting, cancels nothing
 	next     *call  // another call awaiting the same task id (guarded by c.mu)
 	claimed  atomic.Bool
-	reject   func(error) bool // settles the future with an error
-	deliver  func(rec []byte) // settles the future with a stored outcome
-	awaits   func(string)     // in debug mode: says what the future waits on
-	since    time.Time        // when the call was made
-	sent     *nats.Msg        // the task's message, set once: publication callbacks name it
+	out      settler      // its typed future
+	awaits   func(string) // in debug mode: says what the future waits on
+	since    time.Time    // when the call was made
+	sent     *nats.Msg    // the task's message, set once: publication callbacks name it
 
 	mu       sync.Mutex
 	ended    bool
@@ -279,7 +299,7 @@ func (k *call) start(ctx context.Context, afterSettle func(func()) func() bool, 
 		if !k.take() {
 			return
 		}
-		k.reject(ctxerr.Of(ctx))
+		k.out.reject(ctxerr.Of(ctx))
 		// A deadline travels with the task: workers end it themselves.
 		if !k.attach && !errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			c.background(func() { k.requestCancel() })
@@ -315,13 +335,13 @@ func (k *call) take() bool {
 
 func (k *call) settleWith(rec []byte) {
 	if k.take() {
-		k.deliver(rec)
+		k.out.deliver(rec)
 	}
 }
 
 func (k *call) fail(err error) {
 	if k.take() {
-		k.reject(err)
+		k.out.reject(err)
 	}
 }
 

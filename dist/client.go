@@ -25,16 +25,19 @@ import (
 // results. A pending call is an entry in a map, a timer if it has a
 // deadline, and its message until the server has stored it.
 type Client struct {
-	nc      *nats.Conn
-	js      jetstream.JetStream
-	cfg     clientConfig
-	l       layout
-	id      string // prefix of this client's task ids
-	tasks   jetstream.Stream
-	results jetstream.KeyValue
-	workers jetstream.KeyValue
-	own     *resultWatch       // results of this client's tasks
-	started *nats.Subscription // which worker runs a task, for calls made in debug mode
+	nc  *nats.Conn
+	js  jetstream.JetStream
+	cfg clientConfig
+	l   layout
+	id  string // prefix of this client's task ids
+	// codecHdr is the codec header's value, shared by every task
+	// message (the client never modifies it, nor does the nats client).
+	codecHdr []string
+	tasks    jetstream.Stream
+	results  jetstream.KeyValue
+	workers  jetstream.KeyValue
+	own      *resultWatch       // results of this client's tasks
+	started  *nats.Subscription // which worker runs a task, for calls made in debug mode
 
 	startForeign sync.Mutex   // held while the watch of every result starts
 	retrying     atomic.Bool  // a goroutine tries to start it again
@@ -78,7 +81,7 @@ func NewClient(nc *nats.Conn, opts ...ClientOption) (*Client, error) {
 		o.applyClient(&cfg)
 	}
 	c := &Client{
-		nc: nc, cfg: cfg, l: newLayout(cfg.ns), id: nuid.Next(),
+		nc: nc, cfg: cfg, l: newLayout(cfg.ns), id: nuid.Next(), codecHdr: []string{cfg.codec.Name()},
 		pending: map[string]*call{}, live: map[string]time.Time{}, checks: map[string]*workerCheck{}, done: make(chan struct{}),
 	}
 	// Publications are confirmed through these handlers rather than by a

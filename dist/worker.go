@@ -38,7 +38,7 @@ type Worker struct {
 	sem      chan struct{} // one token per running (or being fetched) task
 	storing  chan struct{} // one token per outcome being stored
 	work     chan delivery // to the handler goroutines
-	running  map[string]*runningTask
+	running  map[string]*taskRun
 	canceled recentIDs      // cancel requests for tasks not running here
 	tasks    sync.WaitGroup // handlers in flight
 	stopping chan struct{}  // closed when Run's context ends
@@ -48,10 +48,23 @@ type Worker struct {
 // encoded response, or a failure; it may call runtime.Goexit through fn.
 type handler func(ctx context.Context, codec Codec, data []byte) ([]byte, *wireError)
 
-type runningTask struct {
+// A taskRun is a task whose handler runs here: it is the handler's context
+// (ended by the task's deadline or its caller's cancel, and carrying the
+// Task that Current reads), and what cancel requests and heartbeats need.
+// One allocation per task holds both.
+type taskRun struct {
+	context.Context
+	task     Task
 	msg      jetstream.Msg
 	cancel   context.CancelCauseFunc
-	lastBeat time.Time
+	lastBeat time.Time // guarded by the worker's mu
+}
+
+func (r *taskRun) Value(key any) any {
+	if _, ok := key.(taskKey); ok {
+		return &r.task
+	}
+	return r.Context.Value(key)
 }
 
 // NewWorker returns a worker that talks to NATS through nc. It returns an
@@ -172,8 +185,10 @@ type taskKey struct{}
 // Current returns the task that a handler's context belongs to; ok is false
 // for any other context.
 func Current(ctx context.Context) (t Task, ok bool) {
-	t, ok = ctx.Value(taskKey{}).(Task)
-	return t, ok
+	if p, ok := ctx.Value(taskKey{}).(*Task); ok && p != nil {
+		return *p, true
+	}
+	return Task{}, false
 }
 
 // Ready returns a channel that is closed once Run serves: its consumers
@@ -244,7 +259,7 @@ func (w *Worker) Run(ctx context.Context) error {
 
 	w.sem = make(chan struct{}, w.cfg.concurrency)
 	w.storing = make(chan struct{}, 4*w.cfg.concurrency)
-	w.running = map[string]*runningTask{}
+	w.running = map[string]*taskRun{}
 	w.stopping = make(chan struct{})
 	sub, err := w.nc.Subscribe(w.l.cancelPrefix()+">", w.onCancel)
 	if err != nil {
@@ -589,14 +604,16 @@ func (w *Worker) handle(base context.Context, name string, m jetstream.Msg) {
 	h := w.handlers[name]
 	w.mu.Unlock()
 
-	ctx := context.WithValue(base, taskKey{}, Task{ID: id, Name: name, Attempt: j.attempt, Deadline: meta.deadline})
+	parent := base
 	var cancelDeadline context.CancelFunc = func() {}
 	if !meta.deadline.IsZero() {
-		ctx, cancelDeadline = context.WithDeadline(ctx, meta.deadline)
+		parent, cancelDeadline = context.WithDeadline(parent, meta.deadline)
 	}
-	ctx, cancel := context.WithCancelCause(ctx)
+	cctx, cancel := context.WithCancelCause(parent)
+	run := &taskRun{Context: cctx, task: Task{ID: id, Name: name, Attempt: j.attempt, Deadline: meta.deadline}, msg: m, cancel: cancel, lastBeat: time.Now()}
+	var ctx context.Context = run
 	w.mu.Lock()
-	w.running[id] = &runningTask{msg: m, cancel: cancel, lastBeat: time.Now()}
+	w.running[id] = run
 	w.mu.Unlock()
 	if meta.notify {
 		_ = w.nc.Publish(w.l.startedPrefix()+id, []byte(w.cfg.name))
