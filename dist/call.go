@@ -255,7 +255,10 @@ type call struct {
 	out      settler      // its typed future
 	awaits   func(string) // in debug mode: says what the future waits on
 	since    time.Time    // when the call was made
-	sent     *nats.Msg    // the task's message, set once: publication callbacks name it
+	// sent is the task's message until the server acknowledges it
+	// (guarded by c.mu): publication callbacks name it. Dropped then, so
+	// that a pending call does not keep its message.
+	sent *nats.Msg
 
 	mu       sync.Mutex
 	ended    bool
@@ -426,11 +429,19 @@ func (k *call) requestCancel() {
 	k.mu.Lock()
 	seq := k.seq
 	k.mu.Unlock()
-	if seq == 0 && k.sent != nil {
-		// Its acknowledgment has not reached the call yet: publishing the
-		// task again within the duplicate window returns the first
-		// publication's place (or stores it now, if that one was lost).
-		if ack, err := c.js.PublishMsg(ctx, k.sent); err == nil {
+	if seq == 0 {
+		c.mu.Lock()
+		sent := k.sent
+		c.mu.Unlock()
+		if sent == nil { // acknowledged meanwhile: seq is set before sent is dropped
+			k.mu.Lock()
+			seq = k.seq
+			k.mu.Unlock()
+		} else if ack, err := c.js.PublishMsg(ctx, sent); err == nil {
+			// Its acknowledgment has not reached the call yet: publishing
+			// the task again within the duplicate window returns the
+			// first publication's place (or stores it now, if that one
+			// was lost).
 			seq = ack.Sequence
 		}
 	}

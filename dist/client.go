@@ -376,6 +376,9 @@ func (c *Client) onPubAck(_ jetstream.JetStream, msg *nats.Msg, ack *jetstream.P
 		k.mu.Lock()
 		k.seq, k.msg = ack.Sequence, nil
 		k.mu.Unlock()
+		c.mu.Lock()
+		k.sent = nil // after seq: see requestCancel
+		c.mu.Unlock()
 	}
 }
 
