@@ -47,11 +47,8 @@ func Call[Req, Resp any](ctx context.Context, c *Client, name string, req Req, o
 		panic("async: dist.Call with nil *Client")
 	}
 	var cfg callConfig
-	for _, o := range opts {
-		if o == nil {
-			panic("async: dist.Call: nil CallOption")
-		}
-		o(&cfg)
+	if len(opts) > 0 {
+		cfg = callOptions(opts)
 	}
 	if !validName(name) {
 		return async.Rejected[Resp](fmt.Errorf("%w: %q", ErrInvalidName, name))
@@ -138,6 +135,19 @@ func Call[Req, Resp any](ctx context.Context, c *Client, name string, req Req, o
 		k.published(err)
 	}
 	return f
+}
+
+// callOptions applies opts to a config of their own, so that a call
+// without options does not move its config to the heap.
+func callOptions(opts []CallOption) callConfig {
+	var cfg callConfig
+	for _, o := range opts {
+		if o == nil {
+			panic("async: dist.Call: nil CallOption")
+		}
+		o(&cfg)
+	}
+	return cfg
 }
 
 // randomID returns a plain call's id: prefix, a dot, and 96 random bits as
