@@ -80,16 +80,30 @@ func spawn[T any](ctx context.Context, fn func(context.Context) (T, error), c *c
 	f := new(Future[T])
 	f.t.start(ctx, c, nil, 0)
 	f.t.err = pendingFn[T](fn)
-	go startTask(&f.t)
+	goTask(&f.t)
 	return f
 }
 
-// pendingFn is a Go task's function, kept in the task's err field from spawn
-// until the task's goroutine takes it. So the goroutine starts from a plain
-// function of one pointer (a 16-byte closure; one of f and fn, in generic
-// code, would be 32), and the future needs no field of its own for it.
-// Nothing reads err before the task settles, and a func is stored in an
+// goTask starts t's goroutine, from outside generic code: the runtime reads
+// the name of a goroutine's first function when it starts and when it ends,
+// and a generic one's name spells out its type argument.
+//
+//go:noinline
+func goTask(t *task) { go startTask(t) }
+
+// A starter is what a task started by Go or by an async function runs,
+// kept in the task's err field from spawn until the task's goroutine takes
+// it. So the goroutine starts from a plain function of one pointer (a
+// 16-byte closure; one of the future and the function, in generic code,
+// would be 32), and the future needs no field of its own for it. Nothing
+// reads err before the task settles, and a func or a pointer is stored in an
 // interface without an allocation.
+type starter interface {
+	error
+	start(t *task)
+}
+
+// pendingFn is a Go task's function, as a starter.
 type pendingFn[T any] func(context.Context) (T, error)
 
 func (pendingFn[T]) Error() string { return "async: task not started" }
@@ -101,9 +115,9 @@ func (fn pendingFn[T]) start(t *task) {
 
 // startTask runs a task made by spawn, on its own goroutine.
 func startTask(t *task) {
-	fn := t.err.(interface{ start(*task) })
+	s := t.err.(starter)
 	t.err = nil
-	fn.start(t)
+	s.start(t)
 }
 
 // run calls fn on the current goroutine and settles f with its outcome,
@@ -198,19 +212,23 @@ func spawnCall[A, T any](ctx context.Context, fn func(context.Context, A) (T, er
 	}
 	x := &goCall[A, T]{fn: fn, a: a}
 	x.f.t.start(ctx, c, nil, 0)
-	go x.run()
+	x.f.t.err = x
+	goTask(&x.f.t)
 	return &x.f
 }
 
 // goCall is a call of an async function made by Func outside a loop: its
-// future, the function and its argument, in one allocation.
+// future, the function and its argument, in one allocation. It is its own
+// starter.
 type goCall[A, T any] struct {
-	f  Future[T]
+	f  Future[T] // first field: the task's address is the call's
 	fn func(context.Context, A) (T, error)
 	a  A
 }
 
-func (x *goCall[A, T]) run() {
+func (*goCall[A, T]) Error() string { return "async: task not started" }
+
+func (x *goCall[A, T]) start(*task) {
 	fn, a := x.fn, x.a
 	x.fn, x.a = nil, *new(A) // the future does not keep them alive
 	x.f.run(func(ctx context.Context) (T, error) { return fn(ctx, a) })
