@@ -238,7 +238,9 @@ func (x *goCall[A, T]) start(*task) {
 // Await returns its value and error. If ctx ends first, Await returns an error
 // matching ctx.Err() (and its cause) and leaves f untouched: the task keeps
 // running and f can be awaited again. Awaiting a settled future does not block
-// and does not allocate.
+// and does not allocate. An Await that has to wait yields the processor once
+// first (as runtime.Gosched does), so that a task started just before, which
+// has usually not run yet, can run and settle without the awaiter parking.
 func (f *Future[T]) Await(ctx context.Context) (T, error) {
 	if f == nil {
 		panic("async: Await on nil *Future")
