@@ -77,19 +77,19 @@ func spawn[T any](ctx context.Context, fn func(context.Context) (T, error), c *c
 			return spawnLoop(l, ctx, fn, c)
 		}
 	}
-	f := new(Future[T])
-	f.t.start(ctx, c, nil, 0)
-	f.t.err = pendingFn[T](fn)
-	goTask(&f.t)
-	return f
+	x := new(goFuture[T])
+	x.f.t.start(ctx, c, nil, 0)
+	x.f.t.err = pendingFn[T](fn)
+	goTask(&x.f.t, &x.s)
+	return &x.f
 }
 
-// goTask starts t's goroutine, from outside generic code: the runtime reads
-// the name of a goroutine's first function when it starts and when it ends,
-// and a generic one's name spells out its type argument.
-//
-//go:noinline
-func goTask(t *task) { go startTask(t) }
+// goFuture is the allocation of a task started by Go: its future, and what
+// starts its goroutine.
+type goFuture[T any] struct {
+	f Future[T]
+	s goStart
+}
 
 // A starter is what a task started by Go or by an async function runs,
 // kept in the task's err field from spawn until the task's goroutine takes
@@ -213,7 +213,7 @@ func spawnCall[A, T any](ctx context.Context, fn func(context.Context, A) (T, er
 	x := &goCall[A, T]{fn: fn, a: a}
 	x.f.t.start(ctx, c, nil, 0)
 	x.f.t.err = x
-	goTask(&x.f.t)
+	goTask(&x.f.t, &x.s)
 	return &x.f
 }
 
@@ -222,6 +222,7 @@ func spawnCall[A, T any](ctx context.Context, fn func(context.Context, A) (T, er
 // starter.
 type goCall[A, T any] struct {
 	f  Future[T] // first field: the task's address is the call's
+	s  goStart
 	fn func(context.Context, A) (T, error)
 	a  A
 }
