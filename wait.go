@@ -32,17 +32,7 @@ func (g *group) notify(t *task) {
 	if g.fired.Load() {
 		return
 	}
-	failed := t.state.Load()&stFailed != 0
-	decisive := false
-	switch g.mode {
-	case waitAll:
-		decisive = failed
-	case waitAny:
-		decisive = !failed
-	case waitFirst:
-		decisive = true
-	}
-	if decisive {
+	if g.decides(t.state.Load()&stFailed != 0) {
 		if g.first.CompareAndSwap(nil, t) {
 			g.fire()
 		}
@@ -51,6 +41,20 @@ func (g *group) notify(t *task) {
 	if g.remaining.Add(-1) == 0 {
 		g.fire()
 	}
+}
+
+// decides reports whether a task that settled (failed or not) decides the
+// group's outcome.
+func (g *group) decides(failed bool) bool {
+	switch g.mode {
+	case waitAll:
+		return failed
+	case waitAny:
+		return !failed
+	case waitFirst:
+		return true
+	}
+	return false
 }
 
 func (g *group) fire() {
@@ -83,21 +87,34 @@ func waitTasks(ctx context.Context, op string, mode waitMode, ts []*task) (*task
 	// tasks of its own loop subscribes to them in the same pass, as none can
 	// settle while it holds the loop; the others pending are collected for
 	// a second pass.
-	var pending []*task // pending and not subscribed in the first pass
+	// Nothing else notifies g during this pass (nothing is subscribed but
+	// loop tasks, which cannot settle meanwhile), so the settled tasks that
+	// decide nothing are counted here and taken off g.remaining at once, and
+	// a settled success needs no mark: only failures are ever reported.
+	var (
+		pending []*task // pending and not subscribed in the first pass
+		counted int64
+	)
 	for i, t := range ts {
 		if t == nil {
 			panicNilFuture(op, i)
 		}
-		if t.state.Load()&stInit == 0 {
+		s := t.state.Load()
+		if s&stInit == 0 {
 			panicZeroFuture(op, i)
 		}
-		if mode != waitSettled {
+		if mode != waitSettled && s&(stSettled|stFailed) != stSettled {
 			t.observe()
 		}
 		switch {
-		case t.state.Load()&stSettled != 0:
-			if !g.fired.Load() {
+		case s&stSettled != 0:
+			if g.fired.Load() {
+				break
+			}
+			if g.decides(s&stFailed != 0) {
 				g.notify(t)
+			} else {
+				counted++
 			}
 		case lt != nil && !g.fired.Load() && t.inLoop(lt.l):
 			if !t.subscribe(g) {
@@ -106,6 +123,9 @@ func waitTasks(ctx context.Context, op string, mode waitMode, ts []*task) (*task
 		default:
 			pending = append(pending, t)
 		}
+	}
+	if counted > 0 && g.remaining.Add(-counted) == 0 {
+		g.fire()
 	}
 	if !g.fired.Load() && g.remaining.Load() > 0 {
 		if h := hooks.Load(); h != nil {
