@@ -272,7 +272,8 @@ func Spawn[T any](s *Scope, fn func(context.Context) (T, error)) *Future[T] {
 	noteGroup(&c.f.t, "scope", s.name)
 	c.f.t.observe() // the scope reports the failure
 	if s.lim == nil {
-		go c.spawn(s)
+		c.s, c.f.t.err = s, c // c is its own starter (see goTask)
+		goTask(&c.f.t, &c.g)
 	} else {
 		s.lim.dispatch(s, c, true)
 	}
@@ -669,6 +670,8 @@ func (c *shadowGo) drop(s *Scope) {
 // spawned child is one allocation.
 type spawnChild[T any] struct {
 	f          Future[T] // first field: its address is the allocation's
+	g          goStart   // starts its goroutine, in a scope without Limit
+	s          *Scope    // the scope, for the goroutine
 	fn         func(context.Context) (T, error)
 	abnormal   bool // fn panicked or called runtime.Goexit
 	endedFirst bool // fn returned an error after its context had ended
@@ -716,6 +719,15 @@ func (c *spawnChild[T]) call(ctx context.Context) (T, error) {
 func (c *spawnChild[T]) spawn(s *Scope) {
 	c.run(s)
 	s.exit()
+}
+
+func (*spawnChild[T]) Error() string { return "async: task not started" }
+
+// start runs the child on its own goroutine (goTask).
+func (c *spawnChild[T]) start(*task) {
+	s := c.s
+	c.s = nil
+	c.spawn(s)
 }
 
 func (c *spawnChild[T]) finish(s *Scope) {
