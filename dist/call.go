@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -471,13 +470,43 @@ func (c *Client) isClosed() bool {
 }
 
 // taskIDs maps futures made by Call and Attach to their task ids, without
-// keeping the futures alive.
-var taskIDs sync.Map // weak.Pointer[async.Future[T]] -> string
+// keeping the futures alive: keys are weak pointers, and the entries of
+// collected futures are dropped whenever the map has doubled since the
+// last sweep (amortized constant time per call, and no cleanup function
+// per future for the garbage collector to run).
+var taskIDs struct {
+	sync.Mutex
+	m    map[weakFuture]string
+	kept int // entries left by the last sweep
+}
+
+// A weakFuture is a weak pointer to a future of some type; as an interface
+// holding a one-pointer struct it costs no allocation.
+type weakFuture interface{ gone() bool }
+
+type weakFutureOf[T any] struct{ p weak.Pointer[async.Future[T]] }
+
+func (w weakFutureOf[T]) gone() bool { return w.p.Value() == nil }
+
+// minSweep is the map size below which registerID does not sweep.
+const minSweep = 1024
 
 func registerID[T any](f *async.Future[T], id string) {
-	key := weak.Make(f)
-	taskIDs.Store(key, id)
-	runtime.AddCleanup(f, func(key weak.Pointer[async.Future[T]]) { taskIDs.Delete(key) }, key)
+	key := weakFutureOf[T]{weak.Make(f)}
+	taskIDs.Lock()
+	defer taskIDs.Unlock()
+	if taskIDs.m == nil {
+		taskIDs.m = map[weakFuture]string{}
+	}
+	taskIDs.m[key] = id
+	if n := len(taskIDs.m); n >= minSweep && n >= 2*taskIDs.kept {
+		for k := range taskIDs.m {
+			if k.gone() {
+				delete(taskIDs.m, k)
+			}
+		}
+		taskIDs.kept = len(taskIDs.m)
+	}
 }
 
 // TaskID returns the id of the task behind a future made by [Call] or
@@ -487,9 +516,8 @@ func TaskID[T any](f *async.Future[T]) (id string, ok bool) {
 	if f == nil {
 		return "", false
 	}
-	v, ok := taskIDs.Load(weak.Make(f))
-	if !ok {
-		return "", false
-	}
-	return v.(string), true
+	taskIDs.Lock()
+	defer taskIDs.Unlock()
+	id, ok = taskIDs.m[weakFutureOf[T]{weak.Make(f)}]
+	return id, ok
 }
