@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/goasync/async"
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -22,7 +23,11 @@ import (
 // sub-benchmark doing the same work with JetStream directly (work queue,
 // 4 workers each with its own connection and 16 tasks in flight, each
 // task's result written to a KV bucket and the write confirmed before the
-// task's ack; the caller watches the results bucket).
+// task's ack; the caller watches the results bucket). BenchmarkDistThroughput
+// also runs /raw-guarded: raw with the two guarantees dist adds, each task
+// published with a message id (the duplicate window drops a publication
+// made again) and each result written create-only (kv.Create), so that
+// their cost on the server is visible.
 
 // benchWorkers run with the default options (Concurrency 16); the raw
 // baseline's workers keep as many tasks in flight.
@@ -37,6 +42,15 @@ var payload = strings.Repeat("x", 62)
 func BenchmarkDistThroughput(b *testing.B) {
 	b.Run("raw", func(b *testing.B) {
 		r := newRawQueue(b)
+		b.ReportAllocs()
+		b.ResetTimer()
+		start, cpu := time.Now(), cpuTime()
+		r.submitAll(b, b.N)
+		r.waitResults(b, b.N)
+		reportThroughput(b, start, cpu)
+	})
+	b.Run("raw-guarded", func(b *testing.B) {
+		r := newRawQueueWith(b, testServer(b).URL(), 0, true)
 		b.ReportAllocs()
 		b.ResetTimer()
 		start, cpu := time.Now(), cpuTime()
@@ -187,6 +201,7 @@ func reportLatency(b *testing.B, lat []time.Duration) {
 
 // rawQueue is the baseline: JetStream used directly for the same work.
 type rawQueue struct {
+	guarded bool // message ids on tasks, create-only result writes
 	js      jetstream.JetStream
 	mu      sync.Mutex
 	sent    []time.Time
@@ -203,6 +218,11 @@ func newRawQueue(b *testing.B) *rawQueue { return newRawQueueOn(b, testServer(b)
 // are deleted at cleanup, so that the next run on a shared cluster starts
 // afresh.
 func newRawQueueOn(b *testing.B, url string, replicas int) *rawQueue {
+	return newRawQueueWith(b, url, replicas, false)
+}
+
+// newRawQueueWith is newRawQueueOn, with dist's guarantees if guarded.
+func newRawQueueWith(b *testing.B, url string, replicas int, guarded bool) *rawQueue {
 	ctx := context.Background()
 	nc := connect(b, url)
 	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(4096))
@@ -223,7 +243,7 @@ func newRawQueueOn(b *testing.B, url string, replicas int) *rawQueue {
 	if err != nil {
 		b.Fatal(err)
 	}
-	r := &rawQueue{js: js, sent: make([]time.Time, b.N), done: make([]time.Time, b.N), all: make(chan struct{})}
+	r := &rawQueue{guarded: guarded, js: js, sent: make([]time.Time, b.N), done: make([]time.Time, b.N), all: make(chan struct{})}
 	r.want.Store(int64(b.N))
 	w, err := kv.WatchAll(ctx, jetstream.UpdatesOnly())
 	if err != nil {
@@ -268,7 +288,13 @@ func newRawQueueOn(b *testing.B, url string, replicas int) *rawQueue {
 				handlers.Go(func() {
 					for m := range msgs {
 						id := string(m.Data()[:7])
-						if _, err := wkv.Put(ctx, id, m.Data()); err != nil {
+						var err error
+						if guarded {
+							_, err = wkv.Create(ctx, id, m.Data())
+						} else {
+							_, err = wkv.Put(ctx, id, m.Data())
+						}
+						if err != nil {
 							b.Error(err)
 						}
 						_ = m.Ack()
@@ -308,7 +334,11 @@ func (r *rawQueue) submit(b *testing.B, i int) {
 	r.sent[i] = time.Now()
 	r.mu.Unlock()
 	for {
-		_, err := r.js.PublishAsync("tasks.default", data)
+		msg := &nats.Msg{Subject: "tasks.default", Data: data}
+		if r.guarded {
+			msg.Header = nats.Header{"Nats-Msg-Id": []string{string(data[:7])}}
+		}
+		_, err := r.js.PublishMsgAsync(msg)
 		if err == nil {
 			return
 		}
