@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/goasync/async/internal/option"
 	"github.com/goasync/async/internal/progress"
@@ -36,24 +38,30 @@ const poolIdleTimeout = time.Second
 type Pool struct {
 	_ noCopy
 
+	// Read by every Submit, written rarely: kept off the cache line of mu,
+	// which the workers take for every task. alive and idle are written
+	// under mu and read without it by submitters adding to the queue (see
+	// put).
 	n       int                // most workers
 	backlog int                // most queued tasks; -1: unbounded
 	name    string             // the pool's name, for Go tasks' errors
 	cfg     *config            // for tasks' futures: the name; nil when unnamed
 	prog    *progress.Reporter // nil without Progress
+	wake    chan poolItem      // parked workers receive work here; no job means exit
+	alive   atomic.Int32       // worker goroutines
+	idle    atomic.Int32       // parked workers that nothing was handed to yet
+	active  atomic.Bool        // work arrived since the reaper last looked
+	_       [64]byte
 
+	// mu guards what follows, except the queue's adding end (its own lock).
 	mu      sync.Mutex
-	queue   jobRing
 	waiters []*poolWaiter // submitters blocked on a full queue, first come first served
-	alive   int           // worker goroutines
-	idle    int           // parked workers that nothing was handed to yet
-	wake    chan poolItem // parked workers receive work here; no job means exit
 	closed  bool
-	active  bool        // work arrived since the reaper last looked
 	reaper  *time.Timer // armed while workers are alive
 	armed   bool
 	stats   PoolStats // Running, Completed, Failed, Panicked
 	goErrs  []error   // failures of tasks started with Go, for Close
+	queue   poolQueue
 
 	wg        sync.WaitGroup // worker goroutines
 	closeOnce sync.Once
@@ -117,7 +125,7 @@ func Submit[T any](ctx context.Context, p *Pool, fn func(context.Context) (T, er
 	j.f.t.start(ctx, p.cfg, nil, 0)
 	noteGroup(&j.f.t, "pool", p.name)
 	p.prog.Grow()
-	if err := p.put(ctx, poolItem{j, fn}); err != nil {
+	if err := p.put(ctx, poolItem{j, funcPointer(fn)}); err != nil {
 		j.f.settle(*new(T), err)
 		p.prog.Add()
 	}
@@ -138,7 +146,7 @@ func (p *Pool) Go(ctx context.Context, fn func(context.Context) error) error {
 	}
 	p.prog.Grow()
 	sh := newShadow(ctx, p.name, "pool", p.name) // debug mode: listed in Tasks
-	err := p.put(ctx, poolItem{&poolGo{ctx: ctx, sh: sh}, fn})
+	err := p.put(ctx, poolItem{&poolGo{ctx: ctx, sh: sh}, funcPointer(fn)})
 	if err != nil {
 		sh.discard()
 		p.prog.Add()
@@ -151,8 +159,8 @@ func (p *Pool) Stats() PoolStats {
 	p.check("Stats")
 	p.mu.Lock()
 	st := p.stats
-	st.Workers = p.alive
-	st.Queued = p.queue.n
+	st.Workers = int(p.alive.Load())
+	st.Queued = p.queue.len()
 	p.mu.Unlock()
 	return st
 }
@@ -171,6 +179,7 @@ func (p *Pool) Close() error {
 }
 
 func (p *Pool) close() {
+	p.queue.shutDown() // submitters now take mu, and see closed
 	p.mu.Lock()
 	p.closed = true
 	waiters := p.waiters
@@ -178,8 +187,9 @@ func (p *Pool) close() {
 	for _, w := range waiters {
 		w.settled = true
 	}
-	for ; p.idle > 0; p.idle-- {
-		p.alive--
+	p.dispatch() // tasks added just before, whose submitters have not yet looked for a worker
+	for ; p.idle.Load() > 0; p.idle.Add(-1) {
+		p.alive.Add(-1)
 		p.wake <- poolItem{}
 	}
 	if p.reaper != nil {
@@ -223,31 +233,42 @@ type poolWaiter struct {
 
 // put hands j to an idle worker, to a new one, or to the queue, and blocks
 // while the queue is full. It returns nil once j is accepted.
+//
+// Once every worker has started, an unbounded pool's submitters add to the
+// queue under the queue's own lock, not mu, which the workers take for every
+// task; then they look for a parked worker. A worker about to park counts
+// itself idle before it looks at the queue a last time, so one of the two
+// sees the other (both sides use sequentially consistent atomics).
 func (p *Pool) put(ctx context.Context, j poolItem) error {
+	if p.backlog < 0 && int(p.alive.Load()) == p.n && p.queue.tryPush(j) {
+		if h := poolHookAdded.Load(); h != nil {
+			(*h)()
+		}
+		if !p.active.Load() {
+			p.active.Store(true)
+		}
+		if p.idle.Load() > 0 || int(p.alive.Load()) < p.n {
+			p.mu.Lock()
+			p.dispatch()
+			p.mu.Unlock()
+		}
+		return nil
+	}
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()
 		return ErrClosed
 	}
-	p.active = true
-	if p.idle > 0 {
-		p.idle--
+	p.active.Store(true)
+	if p.queue.len() == 0 && (p.idle.Load() > 0 || int(p.alive.Load()) < p.n) {
 		p.stats.Running++
+		p.handOff(j)
 		p.mu.Unlock()
-		p.wake <- j // never blocks: it has room for every parked worker
 		return nil
 	}
-	if p.alive < p.n {
-		p.alive++
-		p.stats.Running++
-		p.wg.Add(1)
-		p.arm()
-		p.mu.Unlock()
-		go p.worker(j)
-		return nil
-	}
-	if p.backlog < 0 || p.queue.n < p.backlog {
+	if p.backlog < 0 || p.queue.len() < p.backlog {
 		p.queue.push(j)
+		p.dispatch() // a worker may have parked since the queue was last empty
 		p.mu.Unlock()
 		return nil
 	}
@@ -278,6 +299,38 @@ func (p *Pool) put(ctx context.Context, j poolItem) error {
 	return <-w.ch // accepted or refused just as ctx ended
 }
 
+// Tests pause a submitter or a worker at the two sides of that handshake.
+var (
+	poolHookAdded   atomic.Pointer[func()] // a submitter has added to the queue without mu
+	poolHookParking atomic.Pointer[func()] // a worker found the queue empty, holding mu
+)
+
+// handOff gives j, counted as running, to a parked worker or to a new one;
+// there must be one or room for one. Called with p.mu held.
+func (p *Pool) handOff(j poolItem) {
+	if p.idle.Load() > 0 {
+		p.idle.Add(-1)
+		p.wake <- j // never blocks: it has room for every parked worker
+		return
+	}
+	p.alive.Add(1)
+	p.wg.Add(1)
+	p.arm()
+	go p.worker(j)
+}
+
+// dispatch hands queued tasks to parked workers, or to new ones while there
+// is room, until one or the other runs out. Called with p.mu held.
+func (p *Pool) dispatch() {
+	for p.idle.Load() > 0 || int(p.alive.Load()) < p.n {
+		j := p.next()
+		if j.job == nil {
+			return
+		}
+		p.handOff(j)
+	}
+}
+
 // arm starts the idle check if it is not running. Called with p.mu held.
 func (p *Pool) arm() {
 	if p.armed {
@@ -299,14 +352,16 @@ func (p *Pool) reap() {
 	if !p.armed { // Close stopped it
 		return
 	}
-	if !p.active {
-		for ; p.idle > 0; p.idle-- {
-			p.alive--
+	if !p.active.Load() {
+		for ; p.idle.Load() > 0; p.idle.Add(-1) {
+			p.alive.Add(-1)
 			p.wake <- poolItem{}
 		}
+		p.dispatch() // a task added as the workers were told to go
+		p.queue.release()
 	}
-	p.active = false
-	if p.alive == 0 {
+	p.active.Store(false)
+	if p.alive.Load() == 0 {
 		p.armed = false
 		return
 	}
@@ -333,11 +388,19 @@ func (p *Pool) worker(j poolItem) {
 			continue
 		}
 		if p.closed {
-			p.alive--
+			p.alive.Add(-1)
 			p.mu.Unlock()
 			break
 		}
-		p.idle++
+		if h := poolHookParking.Load(); h != nil {
+			(*h)()
+		}
+		p.idle.Add(1)
+		if j = p.next(); j.job != nil { // added before the submitter could see us idle
+			p.idle.Add(-1)
+			p.mu.Unlock()
+			continue
+		}
 		p.mu.Unlock()
 		j = <-p.wake
 	}
@@ -350,12 +413,8 @@ func (p *Pool) goexited() {
 	p.prog.Add()
 	p.mu.Lock()
 	p.record(true, false)
-	if j := p.next(); j.job != nil {
-		p.wg.Add(1)
-		go p.worker(j)
-	} else {
-		p.alive--
-	}
+	p.alive.Add(-1)
+	p.dispatch() // a replacement, if work is waiting
 	p.mu.Unlock()
 }
 
@@ -393,32 +452,24 @@ func (p *Pool) next() poolItem {
 	return j
 }
 
-// A poolItem is an accepted task: what runs it, and its function. Keeping
-// the function here rather than in the job keeps a queued Submit task to one
-// allocation of exactly a Future.
-type poolItem struct {
-	job poolJob
-	fn  any // a func, which is pointer-shaped: storing it does not allocate
-}
-
 // A poolJob runs an accepted task.
 type poolJob interface {
 	// run runs the task's function fn on the current goroutine, or
 	// settles the task without running it if its context has ended, and
 	// reports how it ended.
-	run(p *Pool, fn any) (failed, panicked bool)
+	run(p *Pool, fn unsafe.Pointer) (failed, panicked bool)
 }
 
 // poolTask is a task from Submit.
 type poolTask[T any] struct{ f Future[T] }
 
-func (j *poolTask[T]) run(_ *Pool, fn any) (failed, panicked bool) {
+func (j *poolTask[T]) run(_ *Pool, fn unsafe.Pointer) (failed, panicked bool) {
 	t := &j.f.t
 	// Lock-free: Cancel marks ctxState, and the parent's Err is atomic.
 	if t.ctxReason() != ctxLive || t.parent.Err() != nil {
 		j.f.settle(*new(T), t.outcome(ctxError(t)))
 	} else {
-		j.f.run(fn.(func(context.Context) (T, error)))
+		j.f.run(pointerFunc[func(context.Context) (T, error)](fn))
 	}
 	err := t.err
 	_, panicked = err.(*PanicError)
@@ -432,12 +483,12 @@ type poolGo struct {
 	sh  *shadow
 }
 
-func (j *poolGo) run(p *Pool, fn any) (failed, panicked bool) {
+func (j *poolGo) run(p *Pool, fn unsafe.Pointer) (failed, panicked bool) {
 	var err error
 	if j.ctx.Err() != nil {
 		err = ctxError(j.ctx)
 	} else {
-		err, panicked = j.call(p, fn.(func(context.Context) error))
+		err, panicked = j.call(p, pointerFunc[func(context.Context) error](fn))
 	}
 	j.sh.end(err)
 	if err == nil {
@@ -480,35 +531,4 @@ func (j *poolGo) call(p *Pool, fn func(context.Context) error) (err error, panic
 	err = fn(j.sh.begin(j.ctx))
 	returned = true
 	return err, false
-}
-
-// jobRing is a first-in first-out queue of jobs in a ring buffer that grows
-// by doubling.
-type jobRing struct {
-	buf  []poolItem // len is 0 or a power of two
-	head int
-	n    int
-}
-
-func (r *jobRing) push(j poolItem) {
-	if r.n == len(r.buf) {
-		buf := make([]poolItem, max(8, 2*len(r.buf)))
-		for i := range r.n {
-			buf[i] = r.buf[(r.head+i)&(len(r.buf)-1)]
-		}
-		r.buf, r.head = buf, 0
-	}
-	r.buf[(r.head+r.n)&(len(r.buf)-1)] = j
-	r.n++
-}
-
-func (r *jobRing) pop() (poolItem, bool) {
-	if r.n == 0 {
-		return poolItem{}, false
-	}
-	j := r.buf[r.head]
-	r.buf[r.head] = poolItem{}
-	r.head = (r.head + 1) & (len(r.buf) - 1)
-	r.n--
-	return j, true
 }

@@ -497,3 +497,207 @@ func TestPoolBadInput(t *testing.T) {
 	mustPanic(t, "Pool.Close on nil *Pool", func() { _ = nilPool.Close() })
 	mustPanic(t, "zero Pool", func() { zero.Stats() })
 }
+
+// Submitters racing Close on an unbounded pool (where they add to the queue
+// without the pool's lock): each task is either refused with ErrClosed or has
+// run by the time Close returns.
+func TestPoolUnboundedSubmitRacingClose(t *testing.T) {
+	ended, cancel := context.WithCancel(bg)
+	cancel() // settled futures answer Await even with an ended context
+	for round := range 50 {
+		p := NewPool(2)
+		var ran atomic.Int64
+		var wg sync.WaitGroup
+		futures := make([][]*Future[int], 4)
+		start := make(chan struct{})
+		for g := range futures {
+			wg.Go(func() {
+				<-start
+				for i := range 300 {
+					futures[g] = append(futures[g], Submit(bg, p, func(context.Context) (int, error) {
+						ran.Add(1)
+						return i, nil
+					}))
+				}
+			})
+		}
+		close(start)
+		for range round % 4 {
+			runtime.Gosched() // Close at different points of the submissions
+		}
+		if err := p.Close(); err != nil {
+			t.Fatal(err)
+		}
+		atClose := ran.Load()
+		wg.Wait()
+		accepted := int64(0)
+		for _, fs := range futures {
+			for _, f := range fs {
+				switch _, err := f.Await(ended); {
+				case err == nil:
+					accepted++
+				case !errors.Is(err, ErrClosed):
+					t.Fatalf("round %d: a future after Close: %v", round, err)
+				}
+			}
+		}
+		if accepted != atClose || ran.Load() != atClose {
+			t.Fatalf("round %d: %d tasks accepted, %d had run when Close returned, %d ran in all", round, accepted, atClose, ran.Load())
+		}
+		if st := p.Stats(); st != (PoolStats{Completed: int(atClose)}) {
+			t.Fatalf("round %d: Stats = %+v", round, st)
+		}
+	}
+}
+
+// Bursts from several submitters, each awaited before the next, so that the
+// workers park between bursts and wake up for the next: no task is left in
+// the queue with every worker parked.
+func TestPoolUnboundedWorkersParkAndWake(t *testing.T) {
+	ctx, cancel := context.WithTimeout(bg, time.Minute) // a lost wake-up fails instead of hanging
+	defer cancel()
+	p := NewPool(2)
+	var wg sync.WaitGroup
+	for g := range 3 {
+		wg.Go(func() {
+			for burst := range 300 {
+				fs := make([]*Future[int], 1+(g+burst)%5)
+				for i := range fs {
+					fs[i] = Submit(bg, p, value(i))
+				}
+				if _, err := All(ctx, fs...); err != nil {
+					t.Errorf("burst %d: %v", burst, err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if st := p.Stats(); st.Running != 0 || st.Queued != 0 || st.Workers != 0 {
+		t.Fatalf("Stats = %+v", st)
+	}
+}
+
+// A queue that once held many tasks gives its memory back when the pool
+// has been idle.
+func TestPoolIdleReleasesQueue(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := NewPool(1)
+		release := make(chan struct{})
+		var ran atomic.Int32
+		first := Submit(bg, p, blocker(release, &ran))
+		fs := make([]*Future[int], 3*poolSegLen)
+		for i := range fs {
+			fs[i] = Submit(bg, p, value(i))
+		}
+		synctest.Wait()
+		if st := p.Stats(); st.Queued != len(fs) || st.Running != 1 {
+			t.Fatalf("Stats = %+v", st)
+		}
+		close(release)
+		if _, err := All(bg, append(fs, first)...); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(2 * poolIdleTimeout)
+		synctest.Wait()
+		p.mu.Lock()
+		held := p.queue.head != nil || p.queue.tail.Load() != nil || p.queue.spare.Load() != nil
+		p.mu.Unlock()
+		if held {
+			t.Fatal("an idle pool still holds its queue's segments")
+		}
+		// And the queue starts again.
+		if v, err := Submit(bg, p, value(7)).Await(bg); v != 7 || err != nil {
+			t.Fatal(v, err)
+		}
+		if err := p.Close(); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+// poolWithSegment returns a pool of one parked worker whose queue has a
+// segment, so that Submit adds to it without the pool's lock.
+func poolWithSegment(t *testing.T) *Pool {
+	t.Helper()
+	p := NewPool(1)
+	release := make(chan struct{})
+	var ran atomic.Int32
+	first := Submit(bg, p, blocker(release, &ran))
+	queued := Submit(bg, p, value(1)) // queued behind first: the queue's first segment
+	close(release)
+	if _, err := All(bg, first, queued); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// A worker finds the queue empty and, before it counts itself idle, a
+// submitter adds a task and finds no idle worker: the worker must see the
+// task when it looks again, instead of parking with it queued (until the
+// idle check would notice, which time standing still in the bubble rules
+// out).
+func TestPoolWorkerParkingMeetsSubmitter(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := poolWithSegment(t)
+		atParking := make(chan struct{})
+		resume := make(chan struct{})
+		hook := func() {
+			poolHookParking.Store(nil) // once
+			close(atParking)
+			<-resume
+		}
+		poolHookParking.Store(&hook)
+		defer poolHookParking.Store(nil)
+		Submit(bg, p, value(2)) // runs; then the worker stops at the hook
+		<-atParking
+		f := Submit(bg, p, value(3)) // added while the worker holds p.mu, not yet idle
+		close(resume)
+		synctest.Wait()
+		ended, cancel := context.WithCancel(bg)
+		cancel()
+		if v, err := f.Await(ended); v != 3 || err != nil {
+			t.Fatalf("the task added as the worker was parking: %v, %v", v, err)
+		}
+		if err := p.Close(); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+// A submitter adds a task, then Close runs before the submitter looks for a
+// parked worker: Close must have the task run before it returns.
+func TestPoolCloseMeetsSubmitterAfterAdding(t *testing.T) {
+	p := poolWithSegment(t)
+	added := make(chan struct{})
+	resume := make(chan struct{})
+	hook := func() {
+		poolHookAdded.Store(nil) // once
+		close(added)
+		<-resume
+	}
+	poolHookAdded.Store(&hook)
+	defer poolHookAdded.Store(nil)
+	var ran atomic.Bool
+	submitted := make(chan *Future[int])
+	go func() {
+		submitted <- Submit(bg, p, func(context.Context) (int, error) { ran.Store(true); return 4, nil })
+	}()
+	<-added
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if !ran.Load() {
+		t.Error("Close returned before a task it had accepted ran")
+	}
+	close(resume)
+	if v, err := (<-submitted).Await(bg); v != 4 || err != nil {
+		t.Fatal(v, err)
+	}
+	if st := p.Stats(); st != (PoolStats{Completed: 3}) {
+		t.Fatalf("Stats = %+v", st)
+	}
+}
