@@ -234,25 +234,30 @@ type poolWaiter struct {
 // put hands j to an idle worker, to a new one, or to the queue, and blocks
 // while the queue is full. It returns nil once j is accepted.
 //
-// Once every worker has started, an unbounded pool's submitters add to the
-// queue under the queue's own lock, not mu, which the workers take for every
-// task; then they look for a parked worker. A worker about to park counts
-// itself idle before it looks at the queue a last time, so one of the two
+// Once every worker has started and none is parked, an unbounded pool's
+// submitters add to the queue under the queue's own lock, not mu, which the
+// workers take for every task; then they look for a parked worker again.
+// A worker about to park counts itself idle before it looks at the queue a last time, so one of the two
 // sees the other (both sides use sequentially consistent atomics).
 func (p *Pool) put(ctx context.Context, j poolItem) error {
-	if p.backlog < 0 && int(p.alive.Load()) == p.n && p.queue.tryPush(j) {
-		if h := poolHookAdded.Load(); h != nil {
-			(*h)()
+	if p.backlog < 0 && int(p.alive.Load()) == p.n && p.idle.Load() == 0 {
+		if h := poolHookAdding.Load(); h != nil {
+			(*h)(false)
 		}
-		if !p.active.Load() {
-			p.active.Store(true)
+		if p.queue.tryPush(j) {
+			if h := poolHookAdding.Load(); h != nil {
+				(*h)(true)
+			}
+			if !p.active.Load() {
+				p.active.Store(true)
+			}
+			if p.idle.Load() > 0 || int(p.alive.Load()) < p.n {
+				p.mu.Lock()
+				p.dispatch()
+				p.mu.Unlock()
+			}
+			return nil
 		}
-		if p.idle.Load() > 0 || int(p.alive.Load()) < p.n {
-			p.mu.Lock()
-			p.dispatch()
-			p.mu.Unlock()
-		}
-		return nil
 	}
 	p.mu.Lock()
 	if p.closed {
@@ -301,8 +306,8 @@ func (p *Pool) put(ctx context.Context, j poolItem) error {
 
 // Tests pause a submitter or a worker at the two sides of that handshake.
 var (
-	poolHookAdded   atomic.Pointer[func()] // a submitter has added to the queue without mu
-	poolHookParking atomic.Pointer[func()] // a worker found the queue empty, holding mu
+	poolHookAdding  atomic.Pointer[func(added bool)] // a submitter adding to the queue without mu, before and after
+	poolHookParking atomic.Pointer[func()]           // a worker found the queue empty, holding mu
 )
 
 // handOff gives j, counted as running, to a parked worker or to a new one;

@@ -668,36 +668,57 @@ func TestPoolWorkerParkingMeetsSubmitter(t *testing.T) {
 	})
 }
 
-// A submitter adds a task, then Close runs before the submitter looks for a
-// parked worker: Close must have the task run before it returns.
+// A submitter finds every worker busy, a worker parks, the submitter adds a
+// task, and Close runs before the submitter looks for a parked worker again:
+// Close must have the task run before it returns.
 func TestPoolCloseMeetsSubmitterAfterAdding(t *testing.T) {
-	p := poolWithSegment(t)
-	added := make(chan struct{})
-	resume := make(chan struct{})
-	hook := func() {
-		poolHookAdded.Store(nil) // once
-		close(added)
-		<-resume
-	}
-	poolHookAdded.Store(&hook)
-	defer poolHookAdded.Store(nil)
-	var ran atomic.Bool
-	submitted := make(chan *Future[int])
-	go func() {
-		submitted <- Submit(bg, p, func(context.Context) (int, error) { ran.Store(true); return 4, nil })
-	}()
-	<-added
-	if err := p.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if !ran.Load() {
-		t.Error("Close returned before a task it had accepted ran")
-	}
-	close(resume)
-	if v, err := (<-submitted).Await(bg); v != 4 || err != nil {
-		t.Fatal(v, err)
-	}
-	if st := p.Stats(); st != (PoolStats{Completed: 3}) {
-		t.Fatalf("Stats = %+v", st)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		p := poolWithSegment(t)
+		release := make(chan struct{})
+		var blocked atomic.Int32
+		busy := Submit(bg, p, blocker(release, &blocked))
+		synctest.Wait()
+		at := make(chan bool)
+		resume := make(chan struct{})
+		hook := func(added bool) {
+			at <- added
+			<-resume
+		}
+		poolHookAdding.Store(&hook)
+		defer poolHookAdding.Store(nil)
+		var ran atomic.Bool
+		submitted := make(chan *Future[int])
+		go func() {
+			submitted <- Submit(bg, p, func(context.Context) (int, error) { ran.Store(true); return 4, nil })
+		}()
+		if added := <-at; added {
+			t.Fatal("the submitter added without pausing first")
+		}
+		close(release) // the worker finishes and parks, the queue being empty
+		if _, err := busy.Await(bg); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		if st := p.Stats(); st.Running != 0 || st.Workers != 1 {
+			t.Fatalf("Stats = %+v; want one parked worker", st)
+		}
+		resume <- struct{}{}
+		if added := <-at; !added {
+			t.Fatal("the submitter did not add")
+		}
+		poolHookAdding.Store(nil)
+		if err := p.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if !ran.Load() {
+			t.Error("Close returned before a task it had accepted ran")
+		}
+		close(resume)
+		if v, err := (<-submitted).Await(bg); v != 4 || err != nil {
+			t.Fatal(v, err)
+		}
+		if st := p.Stats(); st != (PoolStats{Completed: 4}) {
+			t.Fatalf("Stats = %+v", st)
+		}
+	})
 }
