@@ -604,7 +604,7 @@ func TestPoolIdleReleasesQueue(t *testing.T) {
 		time.Sleep(2 * poolIdleTimeout)
 		synctest.Wait()
 		p.mu.Lock()
-		held := p.queue.head != nil || p.queue.tail.Load() != nil || p.queue.spare.Load() != nil
+		held := p.queue.head != nil || p.queue.tail.Load() != nil || p.queue.free.Load() != nil
 		p.mu.Unlock()
 		if held {
 			t.Fatal("an idle pool still holds its queue's segments")

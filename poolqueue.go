@@ -13,8 +13,10 @@ import (
 // segment they both touch.
 //
 // The queue is a list of fixed-size segments: a queued task costs its item
-// and no more (a ring that doubles costs up to twice that), drained segments
-// are reused, and an empty queue gives its memory back (release).
+// and no more (a ring that doubles costs up to twice that). Drained segments
+// are kept for reuse, so a pool that queues the same number of tasks again
+// and again allocates nothing for them, until the queue gives its memory
+// back when the pool is idle (release).
 type poolQueue struct {
 	// The taking end, guarded by the Pool's mu.
 	head  *poolSeg // nil while the queue holds no segment
@@ -25,10 +27,10 @@ type poolQueue struct {
 
 	// The adding end, guarded by tmu. tail is atomic only so that the
 	// taking end can read where the queue ends (len).
-	tmu   sync.Mutex
-	tail  atomic.Pointer[poolSeg]
-	shut  bool                    // set by Pool.Close: submitters take the Pool's lock
-	spare atomic.Pointer[poolSeg] // a drained segment, for the adding end to reuse
+	tmu  sync.Mutex
+	tail atomic.Pointer[poolSeg]
+	shut bool                    // set by Pool.Close: submitters take the Pool's lock
+	free atomic.Pointer[poolSeg] // drained segments for the adding end to reuse, linked by next
 
 	_ [64]byte
 }
@@ -105,13 +107,36 @@ func (q *poolQueue) add(j poolItem) {
 	s.n.Store(i + 1) // publishes the item to the taking end
 }
 
+// newSeg takes a drained segment or makes one; tmu is held. The adding end
+// alone takes from free, so a segment it has seen at the top cannot leave and
+// come back meanwhile (no ABA).
 func (q *poolQueue) newSeg(base int64) *poolSeg {
-	s := q.spare.Swap(nil)
-	if s == nil {
-		s = new(poolSeg)
+	for {
+		s := q.free.Load()
+		if s == nil {
+			s = new(poolSeg)
+			s.base = base
+			return s
+		}
+		if q.free.CompareAndSwap(s, s.next.Load()) {
+			s.next.Store(nil)
+			s.base = base
+			return s
+		}
 	}
-	s.base = base
-	return s
+}
+
+// recycle gives the drained segment s, which the adding end has left, to
+// free; the Pool's mu is held.
+func (q *poolQueue) recycle(s *poolSeg) {
+	s.n.Store(0)
+	for {
+		top := q.free.Load()
+		s.next.Store(top)
+		if q.free.CompareAndSwap(top, s) {
+			return
+		}
+	}
 }
 
 // pop takes the item at the head; the Pool's mu is held.
@@ -125,10 +150,7 @@ func (q *poolQueue) pop() (poolItem, bool) {
 		if ns == nil {
 			return poolItem{}, false
 		}
-		// The adding end moved on to ns before publishing it: s is ours.
-		s.n.Store(0)
-		s.next.Store(nil)
-		q.spare.Store(s)
+		q.recycle(s) // the adding end moved on to ns before publishing it
 		q.head, q.hi, q.avail, s = ns, 0, 0, ns
 	}
 	if q.hi >= q.avail {
@@ -165,7 +187,7 @@ func (q *poolQueue) release() {
 	if q.len() == 0 {
 		q.head, q.hi, q.avail = nil, 0, 0
 		q.tail.Store(nil)
-		q.spare.Store(nil)
+		q.free.Store(nil)
 	}
 	q.tmu.Unlock()
 }
