@@ -7,7 +7,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-	"unsafe"
 
 	"github.com/goasync/async/internal/option"
 	"github.com/goasync/async/internal/progress"
@@ -47,7 +46,7 @@ type Pool struct {
 	name    string             // the pool's name, for Go tasks' errors
 	cfg     *config            // for tasks' futures: the name; nil when unnamed
 	prog    *progress.Reporter // nil without Progress
-	wake    chan poolItem      // parked workers receive work here; no job means exit
+	wake    chan poolJob       // parked workers receive work here; no job means exit
 	alive   atomic.Int32       // worker goroutines
 	idle    atomic.Int32       // parked workers that nothing was handed to yet
 	active  atomic.Bool        // work arrived since the reaper last looked
@@ -91,7 +90,7 @@ func NewPool(workers int, opts ...PoolOption) *Pool {
 		panic(fmt.Sprintf("async: NewPool(%d): workers must be at least 1", workers))
 	}
 	c := option.Parse("NewPool", opts)
-	p := &Pool{n: workers, backlog: -1, name: c.Name, wake: make(chan poolItem, workers), prog: progress.New(c.Progress, 0)}
+	p := &Pool{n: workers, backlog: -1, name: c.Name, wake: make(chan poolJob, workers), prog: progress.New(c.Progress, 0)}
 	p.prog.Start()
 	if c.HasBacklog {
 		p.backlog = c.Backlog
@@ -125,7 +124,8 @@ func Submit[T any](ctx context.Context, p *Pool, fn func(context.Context) (T, er
 	j.f.t.start(ctx, p.cfg, nil, 0)
 	noteGroup(&j.f.t, "pool", p.name)
 	p.prog.Grow()
-	if err := p.put(ctx, poolItem{j, funcPointer(fn)}); err != nil {
+	j.f.t.err = poolFn[T](fn) // until a worker takes it (see poolFn)
+	if err := p.put(ctx, j); err != nil {
 		j.f.settle(*new(T), err)
 		p.prog.Add()
 	}
@@ -146,7 +146,7 @@ func (p *Pool) Go(ctx context.Context, fn func(context.Context) error) error {
 	}
 	p.prog.Grow()
 	sh := newShadow(ctx, p.name, "pool", p.name) // debug mode: listed in Tasks
-	err := p.put(ctx, poolItem{&poolGo{ctx: ctx, sh: sh}, funcPointer(fn)})
+	err := p.put(ctx, &poolGo{ctx: ctx, sh: sh, fn: fn})
 	if err != nil {
 		sh.discard()
 		p.prog.Add()
@@ -190,7 +190,7 @@ func (p *Pool) close() {
 	p.dispatch() // tasks added just before, whose submitters have not yet looked for a worker
 	for ; p.idle.Load() > 0; p.idle.Add(-1) {
 		p.alive.Add(-1)
-		p.wake <- poolItem{}
+		p.wake <- nil
 	}
 	if p.reaper != nil {
 		p.reaper.Stop()
@@ -226,7 +226,7 @@ func (p *Pool) check(op string) {
 // (a worker making room, Close, or the submitter giving up) sets settled
 // under p.mu; workers and Close then send the outcome on ch.
 type poolWaiter struct {
-	item    poolItem
+	item    poolJob
 	ch      chan error // capacity 1: nil once queued, or ErrClosed
 	settled bool
 }
@@ -239,7 +239,7 @@ type poolWaiter struct {
 // workers take for every task; then they look for a parked worker again.
 // A worker about to park counts itself idle before it looks at the queue a last time, so one of the two
 // sees the other (both sides use sequentially consistent atomics).
-func (p *Pool) put(ctx context.Context, j poolItem) error {
+func (p *Pool) put(ctx context.Context, j poolJob) error {
 	if p.backlog < 0 && int(p.alive.Load()) == p.n && p.idle.Load() == 0 {
 		if h := poolHookAdding.Load(); h != nil {
 			(*h)(false)
@@ -312,7 +312,7 @@ var (
 
 // handOff gives j, counted as running, to a parked worker or to a new one;
 // there must be one or room for one. Called with p.mu held.
-func (p *Pool) handOff(j poolItem) {
+func (p *Pool) handOff(j poolJob) {
 	if p.idle.Load() > 0 {
 		p.idle.Add(-1)
 		p.wake <- j // never blocks: it has room for every parked worker
@@ -329,7 +329,7 @@ func (p *Pool) handOff(j poolItem) {
 func (p *Pool) dispatch() {
 	for p.idle.Load() > 0 || int(p.alive.Load()) < p.n {
 		j := p.next()
-		if j.job == nil {
+		if j == nil {
 			return
 		}
 		p.handOff(j)
@@ -360,7 +360,7 @@ func (p *Pool) reap() {
 	if !p.active.Load() {
 		for ; p.idle.Load() > 0; p.idle.Add(-1) {
 			p.alive.Add(-1)
-			p.wake <- poolItem{}
+			p.wake <- nil
 		}
 		p.dispatch() // a task added as the workers were told to go
 		p.queue.release()
@@ -375,7 +375,7 @@ func (p *Pool) reap() {
 
 // worker runs j, then whatever the queue holds, and parks when it is empty
 // until it is handed work or told to exit.
-func (p *Pool) worker(j poolItem) {
+func (p *Pool) worker(j poolJob) {
 	ok := false
 	defer func() {
 		if !ok {
@@ -383,12 +383,12 @@ func (p *Pool) worker(j poolItem) {
 		}
 		p.wg.Done()
 	}()
-	for j.job != nil {
-		failed, panicked := j.job.run(p, j.fn)
+	for j != nil {
+		failed, panicked := j.run(p)
 		p.prog.Add()
 		p.mu.Lock()
 		p.record(failed, panicked)
-		if j = p.next(); j.job != nil {
+		if j = p.next(); j != nil {
 			p.mu.Unlock()
 			continue
 		}
@@ -401,7 +401,7 @@ func (p *Pool) worker(j poolItem) {
 			(*h)()
 		}
 		p.idle.Add(1)
-		if j = p.next(); j.job != nil { // added before the submitter could see us idle
+		if j = p.next(); j != nil { // added before the submitter could see us idle
 			p.idle.Add(-1)
 			p.mu.Unlock()
 			continue
@@ -437,7 +437,7 @@ func (p *Pool) record(failed, panicked bool) {
 
 // next takes the next task for a worker, letting the first blocked submitter
 // into the room it leaves. Called with p.mu held.
-func (p *Pool) next() poolItem {
+func (p *Pool) next() poolJob {
 	j, ok := p.queue.pop()
 	if len(p.waiters) > 0 {
 		w := p.waiters[0]
@@ -459,41 +459,54 @@ func (p *Pool) next() poolItem {
 
 // A poolJob runs an accepted task.
 type poolJob interface {
-	// run runs the task's function fn on the current goroutine, or
-	// settles the task without running it if its context has ended, and
-	// reports how it ended.
-	run(p *Pool, fn unsafe.Pointer) (failed, panicked bool)
+	// run runs the task's function on the current goroutine, or settles
+	// the task without running it if its context has ended, and reports
+	// how it ended.
+	run(p *Pool) (failed, panicked bool)
 }
 
-// poolTask is a task from Submit.
+// poolTask is a task from Submit: a future, whose err field holds the
+// task's function until a worker takes it, as Go's tasks do (see starter).
+// A queued task is then its future and the interface value in the queue
+// that points to it, and nothing else.
 type poolTask[T any] struct{ f Future[T] }
 
-func (j *poolTask[T]) run(_ *Pool, fn unsafe.Pointer) (failed, panicked bool) {
+// poolFn is a Submit task's function, kept in its future's err field: a func
+// stored in an interface needs no allocation, and nothing reads err before
+// the task settles.
+type poolFn[T any] func(context.Context) (T, error)
+
+func (poolFn[T]) Error() string { return "async: pool task not started" }
+
+func (j *poolTask[T]) run(*Pool) (failed, panicked bool) {
 	t := &j.f.t
+	fn := t.err.(poolFn[T])
+	t.err = nil // settle writes only a failure
 	// Lock-free: Cancel marks ctxState, and the parent's Err is atomic.
 	if t.ctxReason() != ctxLive || t.parent.Err() != nil {
 		j.f.settle(*new(T), t.outcome(ctxError(t)))
 	} else {
-		j.f.run(pointerFunc[func(context.Context) (T, error)](fn))
+		j.f.run(fn)
 	}
 	err := t.err
 	_, panicked = err.(*PanicError)
 	return err != nil, panicked
 }
 
-// poolGo is a task from Pool.Go: its context, and in debug mode its entry
-// in Tasks.
+// poolGo is a task from Pool.Go: its context, its function, and in debug
+// mode its entry in Tasks.
 type poolGo struct {
 	ctx context.Context
 	sh  *shadow
+	fn  func(context.Context) error
 }
 
-func (j *poolGo) run(p *Pool, fn unsafe.Pointer) (failed, panicked bool) {
+func (j *poolGo) run(p *Pool) (failed, panicked bool) {
 	var err error
 	if j.ctx.Err() != nil {
 		err = ctxError(j.ctx)
 	} else {
-		err, panicked = j.call(p, pointerFunc[func(context.Context) error](fn))
+		err, panicked = j.call(p, j.fn)
 	}
 	j.sh.end(err)
 	if err == nil {

@@ -3,7 +3,6 @@ package async
 import (
 	"sync"
 	"sync/atomic"
-	"unsafe"
 )
 
 // poolQueue is a Pool's first-in first-out queue of accepted tasks waiting
@@ -35,7 +34,7 @@ type poolQueue struct {
 	_ [64]byte
 }
 
-// poolSegLen is how many items a segment holds: 3 KiB of items, which keeps
+// poolSegLen is how many tasks a segment holds: 2 KiB of items, which keeps
 // the allocation of a new segment rare and a mostly empty one small.
 const poolSegLen = 128
 
@@ -43,33 +42,12 @@ type poolSeg struct {
 	base  int64                   // position in the queue of items[0]
 	n     atomic.Int32            // items added; written by the adding end only
 	next  atomic.Pointer[poolSeg] // set once this segment is full
-	items [poolSegLen]poolItem
-}
-
-// A poolItem is an accepted task: what runs it, and its function.
-type poolItem struct {
-	job poolJob
-	// fn is the task's function, a func value (whose representation is a
-	// pointer) of the type job expects. Keeping it here rather than in
-	// the job keeps a Submit task to one allocation of exactly a future,
-	// and as a bare pointer the item is three words, not four.
-	fn unsafe.Pointer
-}
-
-// funcPointer returns the pointer representing the func value f.
-func funcPointer[F any](f F) unsafe.Pointer {
-	return *(*unsafe.Pointer)(unsafe.Pointer(&f))
-}
-
-// pointerFunc is the inverse of funcPointer: the func value of type F that
-// p represents.
-func pointerFunc[F any](p unsafe.Pointer) F {
-	return *(*F)(unsafe.Pointer(&p))
+	items [poolSegLen]poolJob
 }
 
 // tryPush adds j unless the queue holds no segment or is shut; the caller
 // holds only tmu's side (the Pool's mu is not needed).
-func (q *poolQueue) tryPush(j poolItem) bool {
+func (q *poolQueue) tryPush(j poolJob) bool {
 	q.tmu.Lock()
 	if q.shut || q.tail.Load() == nil {
 		q.tmu.Unlock()
@@ -82,7 +60,7 @@ func (q *poolQueue) tryPush(j poolItem) bool {
 
 // push adds j. The caller holds the Pool's mu, so the queue may start its
 // first segment.
-func (q *poolQueue) push(j poolItem) {
+func (q *poolQueue) push(j poolJob) {
 	q.tmu.Lock()
 	if q.tail.Load() == nil {
 		s := q.newSeg(0)
@@ -94,7 +72,7 @@ func (q *poolQueue) push(j poolItem) {
 }
 
 // add appends j at the tail; tmu is held and the queue has a segment.
-func (q *poolQueue) add(j poolItem) {
+func (q *poolQueue) add(j poolJob) {
 	s := q.tail.Load()
 	i := s.n.Load()
 	if i == poolSegLen {
@@ -140,15 +118,15 @@ func (q *poolQueue) recycle(s *poolSeg) {
 }
 
 // pop takes the item at the head; the Pool's mu is held.
-func (q *poolQueue) pop() (poolItem, bool) {
+func (q *poolQueue) pop() (poolJob, bool) {
 	s := q.head
 	if s == nil {
-		return poolItem{}, false
+		return nil, false
 	}
 	if q.hi == poolSegLen {
 		ns := s.next.Load()
 		if ns == nil {
-			return poolItem{}, false
+			return nil, false
 		}
 		q.recycle(s) // the adding end moved on to ns before publishing it
 		q.head, q.hi, q.avail, s = ns, 0, 0, ns
@@ -157,11 +135,11 @@ func (q *poolQueue) pop() (poolItem, bool) {
 		// Reading n once for many items spares the cache line the
 		// adding end writes on every push.
 		if q.avail = s.n.Load(); q.hi >= q.avail {
-			return poolItem{}, false
+			return nil, false
 		}
 	}
 	j := s.items[q.hi]
-	s.items[q.hi] = poolItem{} // do not keep the task reachable
+	s.items[q.hi] = nil // do not keep the task reachable
 	q.hi++
 	return j, true
 }

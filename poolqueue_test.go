@@ -3,18 +3,17 @@ package async
 import (
 	"sync"
 	"testing"
-	"unsafe"
 )
 
 // numberedJob is a queue item's job that only carries a number, to check
 // order.
 type numberedJob int
 
-func (numberedJob) run(*Pool, unsafe.Pointer) (bool, bool) { return false, false }
+func (numberedJob) run(*Pool) (bool, bool) { return false, false }
 
-func queueItem(i int) poolItem { return poolItem{job: numberedJob(i)} }
+func queueItem(i int) poolJob { return numberedJob(i) }
 
-func itemID(j poolItem) int { return int(j.job.(numberedJob)) }
+func itemID(j poolJob) int { return int(j.(numberedJob)) }
 
 // checkedQueue runs ops on a poolQueue and on a slice, and fails when they
 // disagree. Each op byte pushes (even) or pops (odd); a zero releases.
