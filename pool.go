@@ -25,9 +25,9 @@ const poolIdleTimeout = time.Second
 // goroutines, and hands back their results as futures.
 //
 // Workers start as work arrives and exit after about a second without new
-// work, so an idle pool holds no goroutines. Tasks that find every worker busy
-// wait in a first-in first-out queue, unbounded unless [Backlog] bounds it;
-// submitting to a full queue blocks. A panic in a task settles its future
+// work, so an idle pool holds no goroutines, nor memory for the queue it once
+// had. Tasks that find every worker busy wait in a first-in first-out queue,
+// unbounded unless [Backlog] bounds it; submitting to a full queue blocks. A panic in a task settles its future
 // with a [*PanicError] and the worker carries on.
 //
 // Make a Pool with [NewPool]; the zero Pool is not usable, and a Pool must

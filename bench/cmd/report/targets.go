@@ -52,6 +52,7 @@ var targets = []target{
 	{area: "scopes, pools", goal: "Scope with Limit(8), 10k children ≤ 0.5× errgroup.SetLimit(8)", group: "C_Limit10k/8", variant: "async-scope", unit: "sec/op", base: "errgroup", max: 0.5},
 	{area: "scopes, pools", goal: "Pool Submit+Await of a trivial task ≤ 250 ns/task with 2 workers", group: "C_Limit10k/2", variant: "async-pool", unit: "sec/task", max: 250e-9,
 		note: "10k Submits to a 2-worker pool, then All over their futures"},
+	{area: "scopes, pools", goal: "Pool: 10k Submit + All on 2 workers ≤ 0.55× a goroutine per task behind a 2-slot channel semaphore", group: "C_Limit10k/2", variant: "async-pool", unit: "sec/op", base: "raw-sem", max: 0.55},
 	{area: "scopes, pools", goal: "A queued pool task ≤ 150 B", group: "E_Pending1M", variant: "async-pool-queued", unit: "B/task", max: 150,
 		note: "1M tasks queued behind one busy worker"},
 	{area: "scopes, pools", goal: "1k children each sleeping 1 ms: within 5 % of errgroup", group: "D_Sleep1k", variant: "async-scope", unit: "sec/op", base: "errgroup", max: 1.05},
