@@ -18,7 +18,7 @@ var workloadA = register(workload{
 	want: func(int) int { return work(input) },
 	variants: func(int) []variant {
 		ctx := context.Background()
-		return []variant{
+		vs := []variant{
 			simple("raw", func() int {
 				ch := make(chan int, 1)
 				x := input
@@ -86,6 +86,7 @@ var workloadA = register(workload{
 				}
 			}},
 		}
+		return append(vs, extraVariants("A_Spawn", 1, nil)...) // the Pool variant
 	},
 }, 1)
 
