@@ -65,10 +65,13 @@ func ExampleWorker_Ready() {
 	defer cconn.Close()
 	c, _ := dist.NewClient(cconn)
 	defer c.Close()
-	fmt.Println(dist.Call[string, string](ctx, c, "greet", "dist").Await(ctx))
+	// Stats before the call: right after a call settles, its task may
+	// still be counted for a moment (the worker acknowledges a task after
+	// storing its outcome, and the server then removes it from the queue).
 	st, err := c.Stats(ctx, "greet")
 	fmt.Println(st.Queued, st.DeadLettered, err)
+	fmt.Println(dist.Call[string, string](ctx, c, "greet", "dist").Await(ctx))
 	// Output:
-	// hello dist <nil>
 	// 0 0 <nil>
+	// hello dist <nil>
 }
