@@ -27,8 +27,9 @@ const poolIdleTimeout = time.Second
 // Workers start as work arrives and exit after about a second without new
 // work, so an idle pool holds no goroutines, nor memory for the queue it once
 // had. Tasks that find every worker busy wait in a first-in first-out queue,
-// unbounded unless [Backlog] bounds it; submitting to a full queue blocks. A panic in a task settles its future
-// with a [*PanicError] and the worker carries on.
+// unbounded unless [Backlog] bounds it; submitting to a full queue blocks. A
+// panic in a task settles its future with a [*PanicError] and the worker
+// carries on.
 //
 // Make a Pool with [NewPool]; the zero Pool is not usable, and a Pool must
 // not be copied. Its methods may be called from any goroutine, including from
@@ -236,9 +237,10 @@ type poolWaiter struct {
 //
 // Once every worker has started and none is parked, an unbounded pool's
 // submitters add to the queue under the queue's own lock, not mu, which the
-// workers take for every task; then they look for a parked worker again.
-// A worker about to park counts itself idle before it looks at the queue a last time, so one of the two
-// sees the other (both sides use sequentially consistent atomics).
+// workers take for every task; then they look for a parked worker again. A
+// worker about to park counts itself idle before it looks at the queue a last
+// time, so one of the two sees the other (both sides use sequentially
+// consistent atomics).
 func (p *Pool) put(ctx context.Context, j poolJob) error {
 	if p.backlog < 0 && int(p.alive.Load()) == p.n && p.idle.Load() == 0 {
 		if h := poolHookAdding.Load(); h != nil {
