@@ -126,6 +126,7 @@ func run(ctx context.Context, o options) error {
 		charts:   charts,
 		chartRel: filepath.ToSlash(rel),
 		log:      runLog,
+		notes:    readNotes(filepath.Join(root, notesDir)),
 	})
 	if err := os.WriteFile(out, []byte(doc), 0o644); err != nil {
 		return err

@@ -17,6 +17,9 @@ type report struct {
 	charts   map[*group]string // file name of each group's chart
 	chartRel string            // chart directory relative to the report
 	log      []string
+	// notes are written analyses kept beside the generated tables (where
+	// a workload's time goes, say), keyed by group name: see readNotes.
+	notes map[string]string
 }
 
 // descriptions explain each workload of the suite, keyed by group name.
@@ -289,6 +292,9 @@ func writeGroup(b *strings.Builder, r report, g *group) {
 		w(" %s | %s |\n", ratioCell, pCell)
 	}
 	w("\n")
+	if n := r.notes[title]; n != "" {
+		w("%s\n\n", strings.TrimSpace(n))
+	}
 }
 
 // columns orders a group's units: the primary one, time per task, any
