@@ -79,8 +79,7 @@ func spawn[T any](ctx context.Context, fn func(context.Context) (T, error), c *c
 	}
 	x := new(goFuture[T])
 	x.f.t.start(ctx, c, nil, 0)
-	x.f.t.err = pendingFn[T](fn)
-	goTask(&x.f.t, &x.s)
+	goTask(&x.f.t, &x.s, pendingFn[T](fn))
 	return &x.f
 }
 
@@ -106,7 +105,10 @@ type starter interface {
 // pendingFn is a Go task's function, as a starter.
 type pendingFn[T any] func(context.Context) (T, error)
 
-func (pendingFn[T]) Error() string { return "async: task not started" }
+func (pendingFn[T]) Error() string { return errNotStarted }
+
+// errNotStarted is what a starter says if it is ever read as an error.
+const errNotStarted = "async: task not started"
 
 // start runs the function on t, the task of a Future[T].
 func (fn pendingFn[T]) start(t *task) {
@@ -212,8 +214,7 @@ func spawnCall[A, T any](ctx context.Context, fn func(context.Context, A) (T, er
 	}
 	x := &goCall[A, T]{fn: fn, a: a}
 	x.f.t.start(ctx, c, nil, 0)
-	x.f.t.err = x
-	goTask(&x.f.t, &x.s)
+	goTask(&x.f.t, &x.s, x)
 	return &x.f
 }
 
@@ -227,7 +228,7 @@ type goCall[A, T any] struct {
 	a  A
 }
 
-func (*goCall[A, T]) Error() string { return "async: task not started" }
+func (*goCall[A, T]) Error() string { return errNotStarted }
 
 func (x *goCall[A, T]) start(*task) {
 	fn, a := x.fn, x.a

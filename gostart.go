@@ -41,13 +41,14 @@ func closureCode(fn func(), captured unsafe.Pointer) uintptr {
 	return words[0]
 }
 
-// goTask starts the goroutine of t, whose allocation holds s: it runs
-// startTask(t). It is not generic, so the goroutine's first function has the
-// same short name for every type (the runtime reads it when the goroutine
-// starts and ends).
+// goTask starts the goroutine of t, whose allocation holds s: it keeps st
+// in t's err field and runs startTask(t). It is not generic, so the
+// goroutine's first function has the same short name for every type (the
+// runtime reads it when the goroutine starts and ends).
 //
 //go:noinline
-func goTask(t *task, s *goStart) {
+func goTask(t *task, s *goStart, st starter) {
+	t.err = st
 	if startCode == 0 {
 		go startTask(t)
 		return

@@ -125,7 +125,7 @@ func Submit[T any](ctx context.Context, p *Pool, fn func(context.Context) (T, er
 	j.f.t.start(ctx, p.cfg, nil, 0)
 	noteGroup(&j.f.t, "pool", p.name)
 	p.prog.Grow()
-	j.f.t.err = poolFn[T](fn) // until a worker takes it (see poolFn)
+	j.f.t.err = pendingFn[T](fn) // until a worker takes it, as Go's tasks do
 	if err := p.put(ctx, j); err != nil {
 		j.f.settle(*new(T), err)
 		p.prog.Add()
@@ -473,16 +473,9 @@ type poolJob interface {
 // that points to it, and nothing else.
 type poolTask[T any] struct{ f Future[T] }
 
-// poolFn is a Submit task's function, kept in its future's err field: a func
-// stored in an interface needs no allocation, and nothing reads err before
-// the task settles.
-type poolFn[T any] func(context.Context) (T, error)
-
-func (poolFn[T]) Error() string { return "async: pool task not started" }
-
 func (j *poolTask[T]) run(*Pool) (failed, panicked bool) {
 	t := &j.f.t
-	fn := t.err.(poolFn[T])
+	fn := t.err.(pendingFn[T])
 	t.err = nil // settle writes only a failure
 	// Lock-free: Cancel marks ctxState, and the parent's Err is atomic.
 	if t.ctxReason() != ctxLive || t.parent.Err() != nil {

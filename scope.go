@@ -272,8 +272,8 @@ func Spawn[T any](s *Scope, fn func(context.Context) (T, error)) *Future[T] {
 	noteGroup(&c.f.t, "scope", s.name)
 	c.f.t.observe() // the scope reports the failure
 	if s.lim == nil {
-		c.s, c.f.t.err = s, c // c is its own starter (see goTask)
-		goTask(&c.f.t, &c.g)
+		c.s = s
+		goTask(&c.f.t, &c.g, c) // c is its own starter
 	} else {
 		s.lim.dispatch(s, c, true)
 	}
@@ -721,7 +721,7 @@ func (c *spawnChild[T]) spawn(s *Scope) {
 	s.exit()
 }
 
-func (*spawnChild[T]) Error() string { return "async: task not started" }
+func (*spawnChild[T]) Error() string { return errNotStarted }
 
 // start runs the child on its own goroutine (goTask).
 func (c *spawnChild[T]) start(*task) {

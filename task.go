@@ -372,24 +372,17 @@ func (t *task) finish() {
 	}
 	// Combinators first, blocked Awaits and Done last: once an Await
 	// returns, every combinator waiting on t has been told, so completion
-	// order is the same for everyone.
-	if w1 != nil {
-		if _, late := w1.(awaiter); !late {
-			w1.notify(t)
-		}
+	// order is the same for everyone. A blocked Await's own channel is
+	// only ever the first waiter (see awaitChan).
+	aw, _ := w1.(awaiter)
+	if w1 != nil && aw == nil {
+		w1.notify(t)
 	}
 	for _, w := range more {
-		if _, late := w.(awaiter); !late {
-			w.notify(t)
-		}
-	}
-	if w, late := w1.(awaiter); late {
 		w.notify(t)
 	}
-	for _, w := range more {
-		if w, late := w.(awaiter); late {
-			w.notify(t)
-		}
+	if aw != nil {
+		aw.notify(t)
 	}
 	if d != nil {
 		close(d)
@@ -525,8 +518,9 @@ func (t *task) awaitChan() (c <-chan struct{}, own awaiter) {
 		t.mu.Unlock()
 		return w, w
 	}
+	d := t.doneLocked()
 	t.mu.Unlock()
-	return t.doneChan(), nil
+	return d, nil
 }
 
 func (t *task) doneChan() <-chan struct{} {
@@ -538,13 +532,19 @@ func (t *task) doneChan() <-chan struct{} {
 		t.mu.Unlock()
 		return closedChan
 	}
+	d := t.doneLocked()
+	t.mu.Unlock()
+	return d
+}
+
+// doneLocked returns t's done channel, making it; t is pending and the
+// caller holds t.mu.
+func (t *task) doneLocked() chan struct{} {
 	x := t.ext()
 	if x.done == nil {
 		x.done = make(chan struct{})
 	}
-	d := x.done
-	t.mu.Unlock()
-	return d
+	return x.done
 }
 
 // The context.Context implementation: a *task is its task's context.

@@ -40,24 +40,16 @@ const (
 var payload = strings.Repeat("x", 62)
 
 func BenchmarkDistThroughput(b *testing.B) {
-	b.Run("raw", func(b *testing.B) {
-		r := newRawQueue(b)
+	raw := func(b *testing.B, r *rawQueue) {
 		b.ReportAllocs()
 		b.ResetTimer()
 		start, cpu := time.Now(), cpuTime()
 		r.submitAll(b, b.N)
 		r.waitResults(b, b.N)
 		reportThroughput(b, start, cpu)
-	})
-	b.Run("raw-guarded", func(b *testing.B) {
-		r := newRawQueueWith(b, testServer(b).URL(), 0, true)
-		b.ReportAllocs()
-		b.ResetTimer()
-		start, cpu := time.Now(), cpuTime()
-		r.submitAll(b, b.N)
-		r.waitResults(b, b.N)
-		reportThroughput(b, start, cpu)
-	})
+	}
+	b.Run("raw", func(b *testing.B) { raw(b, newRawQueue(b)) })
+	b.Run("raw-guarded", func(b *testing.B) { raw(b, newRawQueueWith(b, testServer(b).URL(), 0, true)) })
 	b.Run("async-dist", func(b *testing.B) {
 		c := echoFleet(b)
 		futures := make([]*async.Future[string], b.N)
