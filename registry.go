@@ -325,29 +325,47 @@ func (r *registry) site(pcs []uintptr) string {
 
 func (r *registry) snapshot() []TaskInfo {
 	now := time.Now()
+	// Every info is taken in one hold of the lock, so that the snapshot is
+	// of one moment: a task awaiting another that started meanwhile is
+	// never listed without it.
 	r.mu.Lock()
-	// Sort ids with their entries, not the infos (twenty words to swap) nor
-	// the entries (a cache miss per comparison).
-	type idEntry struct {
-		id uint64
-		e  *regEntry
-	}
-	es := make([]idEntry, 0, len(r.live)+len(r.recent))
+	out := make([]TaskInfo, 0, len(r.live)+len(r.recent))
 	for _, e := range r.live {
-		es = append(es, idEntry{e.id, e})
+		out = append(out, r.info(e, now))
 	}
 	for _, e := range r.recent {
-		es = append(es, idEntry{e.id, e})
+		out = append(out, r.info(e, now))
 	}
 	r.mu.Unlock()
-	// Sort without the lock, which every task takes to start and settle.
-	slices.SortFunc(es, func(a, b idEntry) int { return cmp.Compare(a.id, b.id) })
-	out := make([]TaskInfo, len(es))
-	r.mu.Lock()
-	for i, ie := range es {
-		out[i] = r.info(ie.e, now)
+	// Sort without the lock, which every task takes to start and settle:
+	// the ids with their places, then each info moved once into its own
+	// (sorting the infos would swap twenty words at a time).
+	type idAt struct {
+		id uint64
+		at int
 	}
-	r.mu.Unlock()
+	order := make([]idAt, len(out))
+	for i := range out {
+		order[i] = idAt{out[i].ID, i}
+	}
+	slices.SortFunc(order, func(a, b idAt) int { return cmp.Compare(a.id, b.id) })
+	// out[k] takes the info at order[k].at: follow each cycle of that
+	// permutation, marking a place done by pointing it at itself.
+	for k := range order {
+		if order[k].at == k {
+			continue
+		}
+		first := out[k]
+		j := k
+		for order[j].at != k {
+			next := order[j].at
+			out[j] = out[next]
+			order[j].at = j
+			j = next
+		}
+		out[j] = first
+		order[j].at = j
+	}
 	return out
 }
 

@@ -168,3 +168,38 @@ func TestTasksInEventLoop(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A snapshot lists every live and recently settled task once, in order of
+// id, whatever order the registry's map yields them in.
+func TestSnapshotOrder(t *testing.T) {
+	r := newRegistry()
+	tasks := make([]task, 500)
+	for i := range tasks {
+		r.started(&tasks[i], nil)
+	}
+	for i := 0; i < len(tasks); i += 7 {
+		r.settled(&tasks[i])
+	}
+	s := r.snapshot()
+	if len(s) != len(r.live)+len(r.recent) {
+		t.Fatalf("%d tasks in the snapshot, want %d", len(s), len(r.live)+len(r.recent))
+	}
+	for i := 1; i < len(s); i++ {
+		if s[i].ID <= s[i-1].ID {
+			t.Fatalf("ids out of order at %d: %d after %d", i, s[i].ID, s[i-1].ID)
+		}
+	}
+	want := map[uint64]bool{}
+	for _, e := range r.live {
+		want[e.id] = true
+	}
+	for _, e := range r.recent {
+		want[e.id] = true
+	}
+	for _, ti := range s {
+		if !want[ti.ID] {
+			t.Fatalf("id %d listed twice or unknown", ti.ID)
+		}
+		delete(want, ti.ID)
+	}
+}
