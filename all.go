@@ -14,16 +14,21 @@ import "context"
 func All[T any](ctx context.Context, fs ...*Future[T]) ([]T, error) {
 	checkCtx("All", ctx)
 	ts := tasksOf(fs)
-	failed, err := waitTasks(ctx, "All", waitAll, ts)
+	var vals []T
+	failed, err := waitTasks(ctx, "All", waitAll, ts, func(i int) {
+		if vals == nil {
+			vals = make([]T, len(fs))
+		}
+		vals[i] = fs[i].val
+	})
 	if err != nil {
 		return nil, err
 	}
 	if failed != nil {
 		return nil, failed.err
 	}
-	vals := make([]T, len(fs))
-	for i, f := range fs {
-		vals[i] = f.val
+	if vals == nil { // no futures
+		vals = []T{}
 	}
 	return vals, nil
 }
@@ -48,7 +53,7 @@ func All[T any](ctx context.Context, fs ...*Future[T]) ([]T, error) {
 func AllSettled[T any](ctx context.Context, fs ...*Future[T]) ([]Result[T], error) {
 	checkCtx("AllSettled", ctx)
 	ts := tasksOf(fs)
-	_, err := waitTasks(ctx, "AllSettled", waitSettled, ts)
+	_, err := waitTasks(ctx, "AllSettled", waitSettled, ts, nil)
 	rs := make([]Result[T], len(fs))
 	for i, f := range fs {
 		if f.t.state.Load()&stSettled == 0 {
@@ -67,7 +72,7 @@ func All2[A, B any](ctx context.Context, a *Future[A], b *Future[B]) (A, B, erro
 	var za A
 	var zb B
 	ts := []*task{taskOf("All2", 0, a), taskOf("All2", 1, b)}
-	failed, err := waitTasks(ctx, "All2", waitAll, ts)
+	failed, err := waitTasks(ctx, "All2", waitAll, ts, nil)
 	if err == nil && failed != nil {
 		err = failed.err
 	}
@@ -84,7 +89,7 @@ func All3[A, B, C any](ctx context.Context, a *Future[A], b *Future[B], c *Futur
 	var zb B
 	var zc C
 	ts := []*task{taskOf("All3", 0, a), taskOf("All3", 1, b), taskOf("All3", 2, c)}
-	failed, err := waitTasks(ctx, "All3", waitAll, ts)
+	failed, err := waitTasks(ctx, "All3", waitAll, ts, nil)
 	if err == nil && failed != nil {
 		err = failed.err
 	}

@@ -3,6 +3,7 @@ package async
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -33,6 +34,42 @@ func TestAllInInputOrder(t *testing.T) {
 			t.Fatalf("got %v; want input order", got)
 		}
 	}
+}
+
+// TestAllSettledAndPending: All takes the values of the futures settled when
+// it is called in its first pass and those of the others once they settle;
+// every value lands at its own index, a future given twice at both.
+func TestAllSettledAndPending(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		gates := make([]chan struct{}, 5)
+		fs := make([]*Future[int], 5)
+		for i := range fs {
+			gates[i] = make(chan struct{})
+			fs[i] = gated(gates[i], i*10, nil)
+		}
+		for _, i := range []int{0, 2, 4} {
+			close(gates[i])
+			fs[i].Await(bg)
+		}
+		var got []int
+		var err error
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			got, err = All(bg, append(fs, fs[1], fs[2])...)
+		}()
+		synctest.Wait() // All is blocked on 1 and 3
+		close(gates[3])
+		close(gates[1])
+		<-done
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []int{0, 10, 20, 30, 40, 10, 20}
+		if !slices.Equal(got, want) {
+			t.Fatalf("got %v, want %v", got, want)
+		}
+	})
 }
 
 func TestAllFailsFastWithoutCancelling(t *testing.T) {

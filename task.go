@@ -147,9 +147,9 @@ func (t *task) start(parent context.Context, c *config, abort func(error), layou
 		deadlineCtx, cancel := context.WithDeadlineCause(causeCtx, time.Now().Add(c.Timeout), ErrTimeout)
 		t.ext().inner.Store(&innerCtx{deadlineCtx, cancelCause})
 		_ = cancel // released through cancelInner, which ends the deadline's parent
-	} else {
+	} else if abort != nil || layout&stLoop != 0 {
 		// A loop task must hear of its parent's end itself, to wake
-		// where it waits in its loop.
+		// where it waits in its loop. Other tasks read it lazily.
 		t.link(parent, abort != nil || t.loopTask().watchesParent(parent))
 	}
 	if h := hooks.Load(); h != nil {

@@ -76,7 +76,13 @@ func (g *group) fire() {
 // reports as settled.
 // It panics, naming op, if a task is nil or was not made. ts is not modified
 // (it may be the caller's own slice of futures: see tasksOf).
-func waitTasks(ctx context.Context, op string, mode waitMode, ts []*task) (*task, error) {
+//
+// A non-nil take (waitAll only) is called with the index of each task that
+// succeeded: when waitTasks returns neither a task nor an error, it has been
+// called for every index. It is called in the first pass for the tasks
+// settled by then, so that All reads each value while that pass has the
+// future's memory at hand, instead of going over every future once more.
+func waitTasks(ctx context.Context, op string, mode waitMode, ts []*task, take func(i int)) (*task, error) {
 	g := &group{mode: mode}
 	g.remaining.Store(int64(len(ts)))
 	lt := runningLoopTask(ctx)
@@ -92,7 +98,7 @@ func waitTasks(ctx context.Context, op string, mode waitMode, ts []*task) (*task
 	// decide nothing are counted here and taken off g.remaining at once, and
 	// a settled success needs no mark: only failures are ever reported.
 	var (
-		pending []*task // pending and not subscribed in the first pass
+		pending []int // indices of the tasks pending in the first pass; ^i if subscribed then
 		counted int64
 	)
 	for i, t := range ts {
@@ -115,13 +121,17 @@ func waitTasks(ctx context.Context, op string, mode waitMode, ts []*task) (*task
 				g.notify(t)
 			} else {
 				counted++
+				if take != nil {
+					take(i)
+				}
 			}
 		case lt != nil && !g.fired.Load() && t.inLoop(lt.l):
 			if !t.subscribe(g) {
 				g.notify(t)
 			}
+			pending = append(pending, ^i)
 		default:
-			pending = append(pending, t)
+			pending = append(pending, i)
 		}
 	}
 	if counted > 0 && g.remaining.Add(-counted) == 0 {
@@ -136,8 +146,11 @@ func waitTasks(ctx context.Context, op string, mode waitMode, ts []*task) (*task
 		} else {
 			g.ch = make(chan struct{})
 		}
-		for _, t := range pending {
-			if !t.subscribe(g) {
+		for _, i := range pending {
+			if i < 0 {
+				continue
+			}
+			if t := ts[i]; !t.subscribe(g) {
 				g.notify(t) // settled since the first pass
 			}
 			if g.fired.Load() {
@@ -173,7 +186,16 @@ func waitTasks(ctx context.Context, op string, mode waitMode, ts []*task) (*task
 	if err != nil {
 		return nil, err
 	}
-	return g.first.Load(), nil
+	first := g.first.Load()
+	if first == nil && take != nil {
+		for _, i := range pending {
+			if i < 0 {
+				i = ^i
+			}
+			take(i)
+		}
+	}
+	return first, nil
 }
 
 // inLoop reports whether t is a task of l.

@@ -66,6 +66,7 @@ var workloadB = register(workload{
 		in := inputs(n)
 		vs := []variant{
 			simple("raw", func() int { return rawFanout(in, work) }),
+			simple("raw-cells", func() int { return rawCells(in, work) }),
 			simple("raw-workers", func() int {
 				return sum(rawWorkers(in, runtime.GOMAXPROCS(0)))
 			}),
@@ -124,6 +125,33 @@ func rawFanout(in []int, task func(int) int) int {
 	}
 	wg.Wait()
 	return sum(out)
+}
+
+// rawCells is rawFanout plus one heap cell per task that its value and error
+// land in, and nothing else: the least that any API returning a future per
+// task allocates (the task's function is one allocation in both). It is a
+// reference for what such an API can reach, not a baseline.
+func rawCells(in []int, task func(int) int) int {
+	type cell struct {
+		v   int
+		err error
+	}
+	cs := make([]*cell, len(in))
+	var wg sync.WaitGroup
+	wg.Add(len(in))
+	for i, x := range in {
+		c := new(cell)
+		cs[i] = c
+		go func() { c.v = task(x); wg.Done() }()
+	}
+	wg.Wait()
+	s := 0
+	for _, c := range cs {
+		if c.err == nil {
+			s += c.v
+		}
+	}
+	return s
 }
 
 func errgroupFanout(in []int, task func(int) int) int {

@@ -90,7 +90,9 @@ func (r *runner) list(ctx context.Context, p *pkg, filter *regexp.Regexp) error 
 		return err
 	}
 	for _, name := range strings.Fields(string(out)) {
-		if !strings.HasPrefix(name, "Benchmark") {
+		// Paired benchmarks repeat workloads as in-process ratios; they are
+		// run on their own (see bench/paired_test.go).
+		if !strings.HasPrefix(name, "Benchmark") || strings.HasPrefix(name, "BenchmarkPaired") {
 			continue
 		}
 		if filter != nil && !filter.MatchString(name) {

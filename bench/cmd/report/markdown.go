@@ -26,7 +26,7 @@ type report struct {
 var descriptions = map[string]string{
 	"A_Spawn":              "**A.** Start one task that computes a trivial value, and wait for that value. Pools (pond, ants) are created once, outside the timed loop.",
 	"A_AwaitSettled":       "Await a future that has already settled (the fast path). Raw: receive from a closed channel, then read the value.",
-	"B_All10k":             "**B.** 10,000 trivial tasks, results collected in input order. `raw`, `errgroup`, `conc`, `pond`, `lo` and `async-all` start one goroutine (or pool task) per task; `raw-workers`, `conc-iter` and `async-map` use GOMAXPROCS workers that claim indices, each library's way to map a slice.",
+	"B_All10k":             "**B.** 10,000 trivial tasks, results collected in input order. `raw`, `errgroup`, `conc`, `pond`, `lo` and `async-all` start one goroutine (or pool task) per task; `raw-workers`, `conc-iter` and `async-map` use GOMAXPROCS workers that claim indices, each library's way to map a slice. `raw-cells` is `raw` plus one heap cell per task for its value and error, the least any API that returns a future per task allocates: a reference for what such an API can reach.",
 	"C_Limit10k/8":         "**C.** 10,000 trivial tasks, at most 8 running at once. `raw` is 8 goroutines claiming indices from an atomic counter (the floor); `raw-sem` is a goroutine per task behind a channel semaphore (the classic idiom).",
 	"C_Limit10k/2":         "**C.** The same with at most 2 at once (= GOMAXPROCS here).",
 	"D_Sleep1k":            "**D.** 1,000 tasks that each wait 1 ms (`time.Sleep`, for everyone) and then compute: I/O-shaped fan-out. The floor is the 1 ms itself plus the cost of starting 1,000 goroutines.",
