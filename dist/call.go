@@ -75,6 +75,7 @@ func Call[Req, Resp any](ctx context.Context, c *Client, name string, req Req, o
 	}
 	msg := nats.NewMsg(c.l.taskSubject(name))
 	msg.Data = data
+	msg.Reply = c.pubPrefix + id
 	h := msg.Header
 	h[hdrID] = []string{id}
 	h[hdrCodec] = c.codecHdr
@@ -122,17 +123,7 @@ func Call[Req, Resp any](ctx context.Context, c *Client, name string, req Req, o
 	if cfg.key != "" && k.lookup(ctx) {
 		return f // callers with one key share one task, which has an outcome
 	}
-	for {
-		_, err = c.js.PublishMsgAsync(msg)
-		// Too many publications await their acknowledgment: wait for room
-		// (backpressure), unless the call ends first.
-		if !errors.Is(err, jetstream.ErrTooManyStalledMsgs) || ctx.Err() != nil || c.isClosed() {
-			break
-		}
-	}
-	if err != nil {
-		k.published(err)
-	}
+	c.publish(ctx, k, msg)
 	return f
 }
 
@@ -265,9 +256,14 @@ type call struct {
 	awaits   func(string) // in debug mode: says what the future waits on
 	since    time.Time    // when the call was made
 	// sent is the task's message until the server acknowledges it
-	// (guarded by c.mu): publication callbacks name it. Dropped then, so
-	// that a pending call does not keep its message.
+	// (guarded by c.mu), for a cancel to learn its place in the queue.
+	// Dropped then, so that a pending call does not keep its message.
 	sent *nats.Msg
+	// On the client's list of unacknowledged publications (guarded by
+	// c.mu): when it was published, and its neighbours.
+	pubAt        time.Time
+	uprev, unext *call
+	onList       bool
 
 	mu       sync.Mutex
 	ended    bool
@@ -382,7 +378,18 @@ func (k *call) republish() {
 	if msg == nil {
 		return // settled, or the server has it
 	}
-	if _, err := k.c.js.PublishMsgAsync(msg); err != nil {
+	c := k.c
+	c.mu.Lock()
+	if c.closed || k.claimed.Load() {
+		c.mu.Unlock()
+		return
+	}
+	c.unacked.add(k, c.expireUnacked)
+	c.mu.Unlock()
+	if err := c.nc.PublishMsg(msg); err != nil {
+		c.mu.Lock()
+		c.unacked.remove(k)
+		c.mu.Unlock()
 		k.published(err)
 	}
 }
@@ -446,7 +453,7 @@ func (k *call) requestCancel() {
 			k.mu.Lock()
 			seq = k.seq
 			k.mu.Unlock()
-		} else if ack, err := c.js.PublishMsg(ctx, sent); err == nil {
+		} else if ack, err := c.js.PublishMsg(ctx, &nats.Msg{Subject: sent.Subject, Header: sent.Header, Data: sent.Data}); err == nil {
 			// Its acknowledgment has not reached the call yet: publishing
 			// the task again within the duplicate window returns the
 			// first publication's place (or stores it now, if that one

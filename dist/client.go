@@ -1,6 +1,7 @@
 package dist
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -38,6 +39,10 @@ type Client struct {
 	workers  jetstream.KeyValue
 	own      *resultWatch       // results of this client's tasks
 	started  *nats.Subscription // which worker runs a task, for calls made in debug mode
+	// Task publications are requests whose reply subject is pubPrefix
+	// and the task id; pubAcks receives the server's acknowledgments.
+	pubPrefix string
+	pubAcks   *nats.Subscription
 
 	startForeign sync.Mutex   // held while the watch of every result starts
 	retrying     atomic.Bool  // a goroutine tries to start it again
@@ -48,6 +53,7 @@ type Client struct {
 	foreign *resultWatch         // every task's result, for keyed calls and Attach; nil until needed
 	live    map[string]time.Time // function names seen served, and when
 	checks  map[string]*workerCheck
+	unacked unackedList // publications the server has not acknowledged yet
 	closed  bool
 	done    chan struct{} // closed by Close
 	bg      sync.WaitGroup
@@ -81,13 +87,10 @@ func NewClient(nc *nats.Conn, opts ...ClientOption) (*Client, error) {
 		o.applyClient(&cfg)
 	}
 	c := &Client{
-		nc: nc, cfg: cfg, l: newLayout(cfg.ns), id: nuid.Next(), codecHdr: []string{cfg.codec.Name()},
+		nc: nc, cfg: cfg, l: newLayout(cfg.ns), id: nuid.Next(), codecHdr: []string{cfg.codec.Name()}, pubPrefix: nc.NewInbox() + ".",
 		pending: map[string]*call{}, live: map[string]time.Time{}, checks: map[string]*workerCheck{}, done: make(chan struct{}),
 	}
-	// Publications are confirmed through these handlers rather than by a
-	// goroutine per call waiting on its acknowledgment.
-	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(4096), jetstream.WithPublishAsyncTimeout(apiTimeout),
-		jetstream.WithPublishAsyncAckHandler(c.onPubAck), jetstream.WithPublishAsyncErrHandler(c.onPubErr))
+	js, err := jetstream.New(nc)
 	if err != nil {
 		return nil, fmt.Errorf("async: dist.NewClient: %w", err)
 	}
@@ -105,6 +108,11 @@ func NewClient(nc *nats.Conn, opts ...ClientOption) (*Client, error) {
 	}
 	if c.started, err = nc.Subscribe(c.l.startedPrefix()+c.id+".>", c.onStarted); err != nil {
 		c.own.stop()
+		return nil, fmt.Errorf("async: dist.NewClient: %w", err)
+	}
+	if c.pubAcks, err = nc.Subscribe(c.pubPrefix+">", c.onPubAck); err != nil {
+		c.own.stop()
+		_ = c.started.Unsubscribe()
 		return nil, fmt.Errorf("async: dist.NewClient: %w", err)
 	}
 	c.bg.Go(c.sweep)
@@ -339,6 +347,7 @@ func (c *Client) add(k *call) bool {
 func (c *Client) remove(k *call) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.unacked.remove(k)
 	head := c.pending[k.id]
 	if head == k {
 		if k.next == nil {
@@ -356,39 +365,184 @@ func (c *Client) remove(k *call) {
 	}
 }
 
-// find returns the pending call that published msg, if any.
-func (c *Client) find(msg *nats.Msg) *call {
-	id := msg.Header.Get(hdrID)
+// onPubAck receives the server's answer to a task publication: it
+// records where the server stored the task (a cancel deletes it from
+// there) and lets go of its message, or hands an error to the calls that
+// published it. The answer names its task by its reply subject; calls
+// with one id (a Key) share one task, so one answer serves them all.
+func (c *Client) onPubAck(m *nats.Msg) {
+	id, ok := strings.CutPrefix(m.Subject, c.pubPrefix)
+	if !ok {
+		return
+	}
+	seq, err := parsePubAck(m)
+	var failed []*call
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	for k := c.pending[id]; k != nil; k = k.next {
-		if k.sent == msg {
-			return k
+		if !c.unacked.remove(k) {
+			continue // not awaiting an answer: settled, or answered already
+		}
+		if err != nil {
+			failed = append(failed, k)
+			continue
+		}
+		k.mu.Lock()
+		k.seq, k.msg = seq, nil
+		k.mu.Unlock()
+		k.sent = nil // after seq: see requestCancel
+	}
+	c.mu.Unlock()
+	for _, k := range failed {
+		k.published(err)
+	}
+}
+
+// parsePubAck reads the stream sequence from a JetStream publication's
+// answer, or returns the error it holds.
+func parsePubAck(m *nats.Msg) (uint64, error) {
+	if len(m.Data) == 0 && m.Header.Get("Status") == "503" {
+		return 0, jetstream.ErrNoStreamResponse // no stream leader right now
+	}
+	if err := pubAckError(m.Data); err != nil {
+		return 0, err
+	}
+	_, rest, _ := bytes.Cut(m.Data, []byte(`"seq":`))
+	end := 0
+	for end < len(rest) && rest[end] >= '0' && rest[end] <= '9' {
+		end++
+	}
+	seq := parseUint(string(rest[:end]))
+	if seq == 0 {
+		return 0, jetstream.ErrInvalidJSAck
+	}
+	return seq, nil
+}
+
+// publish sends k's task, first waiting while maxUnacked publications
+// await the server's answer (backpressure), unless ctx ends, the client
+// is closed or k settles first. An answer that does not come within
+// apiTimeout counts as an error that publishes the task again.
+func (c *Client) publish(ctx context.Context, k *call, msg *nats.Msg) {
+	c.mu.Lock()
+	for c.unacked.n >= maxUnacked && !c.closed && !k.claimed.Load() {
+		room := c.unacked.room
+		if room == nil {
+			room = make(chan struct{})
+			c.unacked.room = room
+		}
+		c.mu.Unlock()
+		select {
+		case <-room:
+		case <-ctx.Done():
+		case <-c.done:
+		}
+		c.mu.Lock()
+		if ctx.Err() != nil {
+			break
 		}
 	}
-	return nil
-}
-
-// onPubAck records where the server stored a task (a cancel deletes it
-// from there) and lets go of its message.
-func (c *Client) onPubAck(_ jetstream.JetStream, msg *nats.Msg, ack *jetstream.PubAck) {
-	if k := c.find(msg); k != nil {
-		k.mu.Lock()
-		k.seq, k.msg = ack.Sequence, nil
-		k.mu.Unlock()
-		c.mu.Lock()
-		k.sent = nil // after seq: see requestCancel
+	if c.closed || k.claimed.Load() {
 		c.mu.Unlock()
+		return // Close or the context settles the call
+	}
+	c.unacked.add(k, c.expireUnacked)
+	c.mu.Unlock()
+	if err := c.nc.PublishMsg(msg); err != nil {
+		c.mu.Lock()
+		c.unacked.remove(k)
+		c.mu.Unlock()
+		k.published(err)
 	}
 }
 
-// onPubErr handles a publication the server did not confirm: a final error
-// fails the call, anything else publishes again after a backoff (the
-// duplicate window makes that safe). It may run with the publisher's lock
-// held, so it publishes nothing itself.
-func (c *Client) onPubErr(_ jetstream.JetStream, msg *nats.Msg, err error) {
-	if k := c.find(msg); k != nil {
-		k.published(err)
+// maxUnacked bounds the task publications awaiting the server's answer;
+// Call waits for room beyond it.
+const maxUnacked = 4096
+
+// expireUnacked fails the publications not answered within apiTimeout;
+// they are published again after a backoff (see call.published).
+func (c *Client) expireUnacked() {
+	var late []*call
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	now := time.Now()
+	for k := c.unacked.head; k != nil && now.Sub(k.pubAt) >= apiTimeout; k = c.unacked.head {
+		c.unacked.remove(k)
+		late = append(late, k)
+	}
+	c.unacked.rearm(now)
+	c.mu.Unlock()
+	for _, k := range late {
+		k.published(jetstream.ErrAsyncPublishTimeout)
+	}
+}
+
+// unackedList holds the calls whose task publication awaits the server's
+// answer, oldest first, with one timer for the oldest one's timeout. It is
+// guarded by the client's mu.
+type unackedList struct {
+	head, tail *call
+	n          int
+	room       chan struct{} // closed when n drops below maxUnacked, for Calls waiting
+	timer      *time.Timer
+	armed      bool
+}
+
+// add puts k at the end of the list (moving it there if it was on it).
+func (l *unackedList) add(k *call, expire func()) {
+	l.remove(k)
+	k.pubAt = time.Now()
+	k.onList = true
+	k.uprev = l.tail
+	if l.tail != nil {
+		l.tail.unext = k
+	} else {
+		l.head = k
+	}
+	l.tail = k
+	l.n++
+	if !l.armed {
+		l.armed = true
+		if l.timer == nil {
+			l.timer = time.AfterFunc(apiTimeout, expire)
+		} else {
+			l.timer.Reset(apiTimeout)
+		}
+	}
+}
+
+// remove takes k off the list; it reports whether k was on it.
+func (l *unackedList) remove(k *call) bool {
+	if !k.onList {
+		return false
+	}
+	if k.uprev != nil {
+		k.uprev.unext = k.unext
+	} else {
+		l.head = k.unext
+	}
+	if k.unext != nil {
+		k.unext.uprev = k.uprev
+	} else {
+		l.tail = k.uprev
+	}
+	k.uprev, k.unext, k.onList = nil, nil, false
+	l.n--
+	if l.room != nil && l.n < maxUnacked {
+		close(l.room)
+		l.room = nil
+	}
+	return true
+}
+
+// rearm sets the timer for the oldest publication's timeout, if any.
+func (l *unackedList) rearm(now time.Time) {
+	l.armed = l.head != nil
+	if l.armed {
+		l.timer.Reset(l.head.pubAt.Add(apiTimeout).Sub(now))
 	}
 }
 
@@ -433,6 +587,12 @@ func (c *Client) Close() {
 	c.startForeign.Unlock()
 	own.stop()
 	_ = c.started.Unsubscribe()
+	_ = c.pubAcks.Unsubscribe()
+	c.mu.Lock()
+	if c.unacked.timer != nil {
+		c.unacked.timer.Stop()
+	}
+	c.mu.Unlock()
 	if foreign != nil {
 		foreign.stop()
 	}
