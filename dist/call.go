@@ -3,11 +3,9 @@ package dist
 import (
 	"context"
 	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -140,20 +138,26 @@ func callOptions(opts []CallOption) callConfig {
 	return cfg
 }
 
-// randomID returns a plain call's id: prefix, a dot, and 96 random bits as
-// 24 hex digits, so that nobody can guess the id of another caller's next
-// task and submit a task under it first.
+// randomID returns a plain call's id: prefix, a dot, and 96 random bits,
+// so that nobody can guess the id of another caller's next task and submit
+// a task under it first.
 func randomID(prefix string) string {
-	var b [12]byte
-	_, _ = rand.Read(b[:]) // never fails (crypto/rand)
-	var sb strings.Builder
-	sb.Grow(len(prefix) + 1 + hex.EncodedLen(len(b)))
-	sb.WriteString(prefix)
-	sb.WriteByte('.')
-	var x [24]byte
-	hex.Encode(x[:], b[:])
-	sb.Write(x[:])
-	return sb.String()
+	var b [1 + 16]byte
+	b[0] = '.'
+	randomText(b[1:])
+	return prefix + string(b[:])
+}
+
+// randomText fills b with random letters, digits, '-' and '_' (6 bits
+// each). Ids are short because every message about a task carries its id
+// (the task's message id, its result's subject): the server's work per
+// task grows with their length.
+func randomText(b []byte) {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	_, _ = rand.Read(b) // never fails (crypto/rand)
+	for i, c := range b {
+		b[i] = alphabet[c&63]
+	}
 }
 
 // msgSize is how much of the server's maximum payload msg takes: its data

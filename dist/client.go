@@ -13,7 +13,6 @@ import (
 	"github.com/goasync/async/internal/ctxerr"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
-	"github.com/nats-io/nuid"
 )
 
 // A Client submits tasks with [Call] and awaits results with [Attach]. One
@@ -87,7 +86,7 @@ func NewClient(nc *nats.Conn, opts ...ClientOption) (*Client, error) {
 		o.applyClient(&cfg)
 	}
 	c := &Client{
-		nc: nc, cfg: cfg, l: newLayout(cfg.ns), id: nuid.Next(), codecHdr: []string{cfg.codec.Name()}, pubPrefix: nc.NewInbox() + ".",
+		nc: nc, cfg: cfg, l: newLayout(cfg.ns), id: clientID(), codecHdr: []string{cfg.codec.Name()}, pubPrefix: nc.NewInbox() + ".",
 		pending: map[string]*call{}, live: map[string]time.Time{}, checks: map[string]*workerCheck{}, done: make(chan struct{}),
 	}
 	js, err := jetstream.New(nc)
@@ -117,6 +116,14 @@ func NewClient(nc *nats.Conn, opts ...ClientOption) (*Client, error) {
 	}
 	c.bg.Go(c.sweep)
 	return c, nil
+}
+
+// clientID returns a client's prefix of its task ids: 48 random bits. Two
+// clients with the same prefix would only see each other's outcomes go by.
+func clientID() string {
+	var b [8]byte
+	randomText(b[:])
+	return string(b[:])
 }
 
 // A resultWatch delivers the results stored under some keys to onResult.

@@ -217,8 +217,8 @@ func TestTaskIDsAreRandom(t *testing.T) {
 	a, _ := TaskID(Call[int, int](context.Background(), c, "x", 1, WaitForWorker()))
 	b, _ := TaskID(Call[int, int](context.Background(), c, "x", 2, WaitForWorker()))
 	pa, pb := strings.TrimPrefix(a, c.id+"."), strings.TrimPrefix(b, c.id+".")
-	if len(pa) != 24 || len(pb) != 24 || pa == pb || !validTaskID(a) {
-		t.Fatalf("ids %q and %q: want the client's prefix and 24 distinct random hex digits", a, b)
+	if len(pa) != 16 || len(pb) != 16 || pa == pb || !validTaskID(a) {
+		t.Fatalf("ids %q and %q: want the client's prefix and 16 distinct random characters", a, b)
 	}
 }
 
