@@ -474,12 +474,6 @@ func (k *call) requestCancel() {
 	_, _ = c.js.PublishMsg(ctx, m)
 }
 
-func (c *Client) isClosed() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.closed
-}
-
 // taskIDs maps futures made by Call and Attach to their task ids, without
 // keeping the futures alive: keys are weak pointers, and the entries of
 // collected futures are dropped whenever the map has doubled since the
