@@ -115,13 +115,6 @@ func (fn pendingFn[T]) start(t *task) {
 	(*Future[T])(unsafe.Pointer(t)).run(fn) // t is the Future's first field
 }
 
-// startTask runs a task made by spawn, on its own goroutine.
-func startTask(t *task) {
-	s := t.err.(starter)
-	t.err = nil
-	s.start(t)
-}
-
 // run calls fn on the current goroutine and settles f with its outcome,
 // turning a panic or runtime.Goexit into an error.
 func (f *Future[T]) run(fn func(context.Context) (T, error)) {

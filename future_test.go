@@ -460,7 +460,7 @@ func checkPrefixes[T any](t *testing.T) {
 		{"loopSpawn.c", unsafe.Offsetof(loopSpawn[T]{}.c), lt},
 		{"spawnChild.f", unsafe.Offsetof(spawnChild[T]{}.f), 0},
 		{"Future.t", unsafe.Offsetof(Future[T]{}.t), 0},
-		{"goCall.f", unsafe.Offsetof(goCall[T, T]{}.f), 0}, // startTask finds the call from its task
+		{"goCall.f", unsafe.Offsetof(goCall[T, T]{}.f), 0}, // its start finds the call from its task
 	} {
 		if c.got != c.want {
 			t.Errorf("%T: offset of %s is %d, want %d", *new(T), c.what, c.got, c.want)

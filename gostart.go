@@ -20,9 +20,17 @@ type goStart struct {
 	t    *task
 }
 
-// startClosure returns the closure a task's goroutine runs; its code is
-// startCode.
-func startClosure(t *task) func() { return func() { startTask(t) } }
+// startClosure returns the closure a task's goroutine runs (its code is
+// startCode): it takes the task's starter out of err and runs it. The body
+// is here rather than in a function it calls, one frame less on the
+// goroutine's new stack.
+func startClosure(t *task) func() {
+	return func() {
+		s := t.err.(starter)
+		t.err = nil
+		s.start(t)
+	}
+}
 
 // startCode is the code of startClosure's closure if that closure is laid
 // out as goStart is (the code, then the captured pointer), or 0.
@@ -42,7 +50,7 @@ func closureCode(fn func(), captured unsafe.Pointer) uintptr {
 }
 
 // goTask starts the goroutine of t, whose allocation holds s: it keeps st
-// in t's err field and runs startTask(t). It is not generic, so the
+// in t's err field and runs startClosure's closure. It is not generic, so the
 // goroutine's first function has the same short name for every type (the
 // runtime reads it when the goroutine starts and ends).
 //
@@ -50,7 +58,8 @@ func closureCode(fn func(), captured unsafe.Pointer) uintptr {
 func goTask(t *task, s *goStart, st starter) {
 	t.err = st
 	if startCode == 0 {
-		go startTask(t)
+		fn := startClosure(t)
+		go fn()
 		return
 	}
 	s.code, s.t = startCode, t

@@ -337,6 +337,19 @@ func (t *task) outcome(err error) error {
 // already written): it publishes the state, wakes every waiter, watches an
 // unhandled failure, and ends the task's context.
 func (t *task) finish() {
+	// Most tasks succeed with nobody waiting yet, no extension and no hooks:
+	// their context ends with the state (stReturned, see below). That path
+	// stays small, as it runs at the bottom of every task's goroutine.
+	if t.err == nil && t.w1 == nil && t.parent != nil && t.x.Load() == nil &&
+		t.ctxState.Load() == ctxLive && hooks.Load() == nil {
+		t.state.Or(stSettled | stReturned)
+		t.mu.Unlock()
+		return
+	}
+	t.finishSlow()
+}
+
+func (t *task) finishSlow() {
 	bits := stSettled
 	if t.err != nil {
 		bits |= stFailed
