@@ -252,33 +252,39 @@ func (t *typedCall[Resp]) reject(err error) { t.p.Reject(err) }
 // takes charge of settling it.
 type call struct {
 	c        *Client
-	name, id string // name is empty for Attach
-	attach   bool   // ending ctx stops waiting, cancels nothing
-	next     *call  // another call awaiting the same task id (guarded by c.mu)
-	claimed  atomic.Bool
+	name, id string       // name is empty for Attach
+	next     *call        // another call awaiting the same task id (guarded by c.mu)
 	out      settler      // its typed future
 	awaits   func(string) // in debug mode: says what the future waits on
-	since    time.Time    // when the call was made
 	// sent is the task's message until the server acknowledges it
 	// (guarded by c.mu), for a cancel to learn its place in the queue.
 	// Dropped then, so that a pending call does not keep its message.
 	sent *nats.Msg
 	// On the client's list of unacknowledged publications (guarded by
-	// c.mu): when it was published, and its neighbours.
-	pubAt        time.Time
+	// c.mu): its neighbours, and when it was published.
 	uprev, unext *call
-	onList       bool
+	pubAt        int64 // monoNow
+	since        int64 // monoNow when the call was made
+	claimed      atomic.Bool
+	attach       bool // ending ctx stops waiting, cancels nothing
+	onList       bool // guarded by c.mu
 
 	mu       sync.Mutex
 	ended    bool
+	retries  int32
 	msg      *nats.Msg // the task, until the server has it (nil for Attach)
 	seq      uint64    // the task's place in the queue, once the server has it
-	retries  int
 	deadline *time.Timer
 	retry    *time.Timer
 	stopCtx  func() bool
 	stopHook func() bool
 }
+
+// monoNow reads the monotonic clock, in nanoseconds since the process
+// started: a pending call keeps its times in 8 bytes each.
+func monoNow() int64 { return int64(time.Since(monoBase)) }
+
+var monoBase = time.Now()
 
 // start registers k with its client and arms what settles it besides an
 // outcome: ctx ending, the future's Cancel (seen through afterSettle), and
@@ -286,7 +292,7 @@ type call struct {
 // closed (k is rejected).
 func (k *call) start(ctx context.Context, afterSettle func(func()) func() bool, dl time.Time) bool {
 	c := k.c
-	k.since = time.Now()
+	k.since = monoNow()
 	if !c.add(k) {
 		k.fail(ErrClosed)
 		return false
@@ -322,11 +328,17 @@ func (k *call) start(ctx context.Context, afterSettle func(func()) func() bool, 
 
 // take reports whether the caller is the first to take charge of settling
 // the future; the first one also unregisters k and disarms its triggers.
-func (k *call) take() bool {
+func (k *call) take() bool { return k.takeRemoved(false) }
+
+// takeRemoved is take for a caller that has already removed k from its
+// client's pending calls and unacknowledged publications, if removed.
+func (k *call) takeRemoved(removed bool) bool {
 	if !k.claimed.CompareAndSwap(false, true) {
 		return false
 	}
-	k.c.remove(k)
+	if !removed {
+		k.c.remove(k)
+	}
 	k.mu.Lock()
 	k.ended, k.msg = true, nil
 	stops := [...]func() bool{k.stopCtx, k.stopHook}
@@ -345,8 +357,12 @@ func (k *call) take() bool {
 	return true
 }
 
-func (k *call) settleWith(rec []byte) {
-	if k.take() {
+func (k *call) settleWith(rec []byte) { k.settleRemoved(rec, false) }
+
+// settleRemoved is settleWith for a caller that has already removed k
+// from its client, if removed (see takeRemoved).
+func (k *call) settleRemoved(rec []byte, removed bool) {
+	if k.takeRemoved(removed) {
 		k.out.deliver(rec)
 	}
 }

@@ -198,11 +198,11 @@ func (c *Client) sweep() {
 			return
 		case <-t.C:
 		}
-		cutoff := time.Now().Add(-sweepEvery)
+		cutoff := monoNow() - int64(sweepEvery)
 		var old []string
 		c.mu.Lock()
 		for id, k := range c.pending {
-			if k.since.Before(cutoff) {
+			if k.since < cutoff {
 				old = append(old, id)
 				if len(old) == sweepBatch {
 					break
@@ -309,10 +309,15 @@ func (c *Client) startWatch(ctx context.Context) error {
 func (c *Client) onResult(id string, rec []byte) {
 	c.mu.Lock()
 	k := c.pending[id]
-	delete(c.pending, id)
+	if k != nil {
+		delete(c.pending, id)
+		for p := k; p != nil; p = p.next {
+			c.unacked.remove(p)
+		}
+	}
 	c.mu.Unlock()
 	for ; k != nil; k = k.next {
-		k.settleWith(rec)
+		k.settleRemoved(rec, true)
 	}
 }
 
@@ -475,8 +480,8 @@ func (c *Client) expireUnacked() {
 		c.mu.Unlock()
 		return
 	}
-	now := time.Now()
-	for k := c.unacked.head; k != nil && now.Sub(k.pubAt) >= apiTimeout; k = c.unacked.head {
+	now := monoNow()
+	for k := c.unacked.head; k != nil && now-k.pubAt >= int64(apiTimeout); k = c.unacked.head {
 		c.unacked.remove(k)
 		late = append(late, k)
 	}
@@ -501,7 +506,7 @@ type unackedList struct {
 // add puts k at the end of the list (moving it there if it was on it).
 func (l *unackedList) add(k *call, expire func()) {
 	l.remove(k)
-	k.pubAt = time.Now()
+	k.pubAt = monoNow()
 	k.onList = true
 	k.uprev = l.tail
 	if l.tail != nil {
@@ -546,10 +551,10 @@ func (l *unackedList) remove(k *call) bool {
 }
 
 // rearm sets the timer for the oldest publication's timeout, if any.
-func (l *unackedList) rearm(now time.Time) {
+func (l *unackedList) rearm(now int64) {
 	l.armed = l.head != nil
 	if l.armed {
-		l.timer.Reset(l.head.pubAt.Add(apiTimeout).Sub(now))
+		l.timer.Reset(time.Duration(l.head.pubAt + int64(apiTimeout) - now))
 	}
 }
 
