@@ -257,6 +257,16 @@ func storeOutcome(nc *nats.Conn, l layout, id string, rec []byte, timeout time.D
 		}
 		return false, err
 	}
+	return storeAnswer(resp)
+}
+
+// storeAnswer reads the server's answer to a create-only write: whether
+// this write won, or the error; a write that lost to an earlier one is no
+// error (first writer wins).
+func storeAnswer(resp *nats.Msg) (bool, error) {
+	if len(resp.Data) == 0 && resp.Header.Get("Status") == "503" {
+		return false, jetstream.ErrNoStreamResponse
+	}
 	if err := pubAckError(resp.Data); err != nil {
 		var apiErr *jetstream.APIError
 		if errors.As(err, &apiErr) && (apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence ||

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"os"
 	"runtime"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -40,8 +42,16 @@ type Worker struct {
 	work     chan delivery // to the handler goroutines
 	running  map[string]*taskRun
 	canceled recentIDs      // cancel requests for tasks not running here
-	tasks    sync.WaitGroup // handlers in flight
+	tasks    sync.WaitGroup // handlers in flight, and their outcomes being stored
 	stopping chan struct{}  // closed when Run's context ends
+
+	// Outcomes being stored without a goroutine waiting (see storeAsync):
+	// the server answers on storeInbox plus a random number, as hard to
+	// guess as the tokens of the nats client's own requests.
+	storeInbox string
+	storeSub   *nats.Subscription
+	storeMu    sync.Mutex
+	stores     map[uint64]*pendingStore
 }
 
 // handler runs a registered function on an encoded request. It returns the
@@ -265,6 +275,12 @@ func (w *Worker) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("async: dist.Worker.Run: %w", err)
 	}
+	w.storeInbox, w.stores = w.nc.NewInbox()+".", map[uint64]*pendingStore{}
+	w.storeSub, err = w.nc.Subscribe(w.storeInbox+">", w.onStored)
+	if err != nil {
+		_ = sub.Unsubscribe()
+		return fmt.Errorf("async: dist.Worker.Run: %w", err)
+	}
 	base := context.WithoutCancel(ctx)
 	w.advertise(ctx, workers, names)
 
@@ -311,6 +327,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	close(housekeeping)
 	hk.Wait()
 	_ = sub.Unsubscribe()
+	_ = w.storeSub.Unsubscribe()
 	w.withdraw(workers, names)
 	if ctx.Err() == nil {
 		return lost
@@ -523,7 +540,15 @@ type job struct {
 // stores an outcome before the ack, hands the task back, or drops a message
 // that cannot be a task (Term, logged).
 func (w *Worker) handle(base context.Context, name string, m jetstream.Msg) {
-	defer w.tasks.Done()
+	// handedOff is set once the handler's value is being stored without
+	// this goroutine (storeAsync): storeDone then does what the defers
+	// below do.
+	handedOff := false
+	defer func() {
+		if !handedOff {
+			w.tasks.Done()
+		}
+	}()
 	// The task's slot is for running its handler; storing the outcome
 	// holds a storing token instead, so a slow store does not keep the
 	// next task from starting (the tokens bound the stores in flight).
@@ -538,7 +563,7 @@ func (w *Worker) handle(base context.Context, name string, m jetstream.Msg) {
 	defer func() {
 		if slotHeld {
 			<-w.sem
-		} else {
+		} else if !handedOff {
 			<-w.storing
 		}
 	}()
@@ -629,9 +654,9 @@ func (w *Worker) handle(base context.Context, name string, m jetstream.Msg) {
 			f = &wireError{Kind: kindError, Message: "handler called runtime.Goexit", permanent: true}
 		}
 		defer func() { // heartbeated until stored, in case storing is slow
-			w.mu.Lock()
-			delete(w.running, id)
-			w.mu.Unlock()
+			if !handedOff {
+				w.notRunning(run)
+			}
 		}()
 		drained := errors.Is(context.Cause(ctx), errDraining)
 		cancel(nil)
@@ -641,7 +666,10 @@ func (w *Worker) handle(base context.Context, name string, m jetstream.Msg) {
 		case f != nil && drained:
 			_ = m.Nak() // the worker stops: another one runs the task
 		case f == nil:
-			w.finish(j, valueRecord(out))
+			rec := valueRecord(out)
+			if handedOff = w.storeAsync(j, rec, run); !handedOff {
+				w.finish(j, rec)
+			}
 		case meta.retry && !f.permanent && (f.Kind == kindError || f.Kind == kindPanic):
 			if j.attempt < meta.maxAttempts {
 				_ = m.NakWithDelay(meta.delay(j.attempt))
@@ -655,6 +683,110 @@ func (w *Worker) handle(base context.Context, name string, m jetstream.Msg) {
 	}()
 	out, f = h(ctx, w.cfg.codec, m.Data())
 	returned = true
+}
+
+// A pendingStore is a handler's value being written to the results
+// bucket while no goroutine waits for the server's answer.
+type pendingStore struct {
+	j   job
+	rec []byte
+	run *taskRun
+	at  int64 // monoNow when sent
+}
+
+// storeAsync sends rec, the value of run's handler, as a create-only write
+// whose answer onStored receives; it reports false if it did not (the
+// record is too large to send as is, or the connection refused it), for
+// the caller to finish the task itself. The task is acked once the server
+// answers that the outcome is stored; any other answer, or none within
+// apiTimeout (see expireStores), hands it to finish, which retries.
+// Until then the task holds its storing token, is counted in w.tasks and
+// keeps its heartbeats.
+func (w *Worker) storeAsync(j job, rec []byte, run *taskRun) bool {
+	if limit := w.nc.MaxPayload(); limit > 0 && int64(len(rec))+recordOverhead > limit {
+		return false
+	}
+	ps := &pendingStore{j: j, rec: rec, run: run, at: monoNow()}
+	w.storeMu.Lock()
+	n := rand.Uint64() >> 1 // at most 19 digits, as parseUint reads
+	for n == 0 || w.stores[n] != nil {
+		n = rand.Uint64() >> 1
+	}
+	w.stores[n] = ps
+	w.storeMu.Unlock()
+	msg := &nats.Msg{Subject: w.l.resultSubject(j.id), Reply: w.storeInbox + strconv.FormatUint(n, 10), Data: rec, Header: createOnly}
+	if err := w.nc.PublishMsg(msg); err != nil {
+		return w.claimStore(n) == nil // answered already (it cannot be), or taken back
+	}
+	return true
+}
+
+// claimStore takes store n off the pending ones; nil if it is not there
+// (answered, or expired).
+func (w *Worker) claimStore(n uint64) *pendingStore {
+	w.storeMu.Lock()
+	defer w.storeMu.Unlock()
+	ps := w.stores[n]
+	delete(w.stores, n)
+	return ps
+}
+
+// onStored receives the server's answer to a store sent by storeAsync.
+func (w *Worker) onStored(m *nats.Msg) {
+	n, ok := strings.CutPrefix(m.Subject, w.storeInbox)
+	if !ok {
+		return
+	}
+	ps := w.claimStore(parseUint(n))
+	if ps == nil {
+		return
+	}
+	if _, err := storeAnswer(m); err != nil {
+		go w.finishStore(ps) // retried, or given up, as a synchronous store
+		return
+	}
+	_ = ps.j.m.Ack()
+	w.storeDone(ps)
+}
+
+// finishStore stores ps's outcome the synchronous way, with finish's
+// retries and its handling of final errors.
+func (w *Worker) finishStore(ps *pendingStore) {
+	w.finish(ps.j, ps.rec)
+	w.storeDone(ps)
+}
+
+// storeDone releases what a task held while its outcome was stored.
+func (w *Worker) storeDone(ps *pendingStore) {
+	w.notRunning(ps.run)
+	<-w.storing
+	w.tasks.Done()
+}
+
+// expireStores hands the stores the server has not answered within
+// apiTimeout (the answer was lost, with a connection, say) to finish.
+func (w *Worker) expireStores(now int64) {
+	var late []*pendingStore
+	w.storeMu.Lock()
+	for n, ps := range w.stores {
+		if now-ps.at >= int64(apiTimeout) {
+			delete(w.stores, n)
+			late = append(late, ps)
+		}
+	}
+	w.storeMu.Unlock()
+	for _, ps := range late {
+		go w.finishStore(ps)
+	}
+}
+
+// notRunning forgets run: its task no longer runs here.
+func (w *Worker) notRunning(run *taskRun) {
+	w.mu.Lock()
+	if w.running[run.task.ID] == run {
+		delete(w.running, run.task.ID)
+	}
+	w.mu.Unlock()
 }
 
 // recordOverhead is room for the headers that a results-bucket write adds
@@ -808,6 +940,7 @@ func (w *Worker) housekeep(stop <-chan struct{}, workers jetstream.KeyValue, nam
 			for _, m := range due {
 				_ = m.InProgress()
 			}
+			w.expireStores(monoNow())
 			if now.Sub(lastAdvert) >= workerRefresh {
 				lastAdvert = now
 				w.advertise(context.Background(), workers, names)
