@@ -54,13 +54,19 @@ func TestParsePubAck(t *testing.T) {
 
 // Whatever an answer holds, parsePubAck never panics, returns a sequence
 // exactly when it returns no error, and reads a well-formed
-// acknowledgment's sequence whatever its stream and domain are called.
+// acknowledgment's sequence whatever its stream and domain are called;
+// storeAnswer (a worker's reading of the answer to a store) never panics
+// and calls nothing stored that parsePubAck rejects.
 func FuzzPubAck(f *testing.F) {
 	f.Add([]byte(`{"stream":"S","seq":1}`), "S", "", uint64(1), false)
 	f.Add([]byte(`{"error":{"code":503}}`), `"seq":9`, `x","seq":2`, uint64(3), true)
 	f.Fuzz(func(t *testing.T, data []byte, stream, domain string, seq uint64, dup bool) {
-		if got, err := parsePubAck(&nats.Msg{Data: data}); (err == nil) != (got > 0) {
+		got, err := parsePubAck(&nats.Msg{Data: data})
+		if (err == nil) != (got > 0) {
 			t.Fatalf("parsePubAck(%q) = %d, %v", data, got, err)
+		}
+		if won, serr := storeAnswer(&nats.Msg{Data: data}); won && err != nil {
+			t.Fatalf("storeAnswer(%q) = true, %v; parsePubAck: %v", data, serr, err)
 		}
 		if seq == 0 || seq > 1e18 || stream == "" {
 			return

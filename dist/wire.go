@@ -264,10 +264,7 @@ func storeOutcome(nc *nats.Conn, l layout, id string, rec []byte, timeout time.D
 // this write won, or the error; a write that lost to an earlier one is no
 // error (first writer wins).
 func storeAnswer(resp *nats.Msg) (bool, error) {
-	if len(resp.Data) == 0 && resp.Header.Get("Status") == "503" {
-		return false, jetstream.ErrNoStreamResponse
-	}
-	if err := pubAckError(resp.Data); err != nil {
+	if _, err := parsePubAck(resp); err != nil {
 		var apiErr *jetstream.APIError
 		if errors.As(err, &apiErr) && (apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence ||
 			apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant) {
