@@ -2,13 +2,15 @@ package bench
 
 import (
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 )
 
 // Paired runs: each variant of a workload against its raw variant in the same
 // process, alternating a few operations of one with a few of the other, and
-// reports the median of the per-round time ratios (x-raw) with its quartiles.
+// reports the median of the per-round time ratios to the baseline (x-raw)
+// with its quartiles.
 // A ratio from runs minutes apart, or from separate processes, moves by ±30 %
 // on a workload of many short-lived goroutines (GC timing, scheduling, the
 // machine's other load); alternating in one process cancels what drifts
@@ -17,29 +19,28 @@ import (
 //
 //	go test -run '^$' -bench '^BenchmarkPaired' -benchtime 200x
 
-// pairedOps is how many operations of each side a round runs.
-const pairedOps = 4
-
-func runPaired(b *testing.B, w workload, n int) {
+// runPaired runs each variant of w against its variant named base; a round
+// runs ops operations of each, enough for a few milliseconds.
+func runPaired(b *testing.B, w workload, n int, base string, ops int) {
 	vs := w.variants(n)
 	var raw func() int
 	for _, v := range vs {
-		if v.name == "raw" {
+		if v.name == base {
 			raw = v.setup(b)
 		}
 	}
 	if raw == nil {
-		b.Fatalf("%s has no raw variant", w.name)
+		b.Fatalf("%s has no variant %s", w.name, base)
 	}
 	for _, v := range vs {
-		if v.name == "raw" {
+		if v.name == base {
 			continue
 		}
 		b.Run(v.name, func(b *testing.B) {
 			op := v.setup(b)
 			timed := func(f func() int) time.Duration {
 				t0 := time.Now()
-				for range pairedOps {
+				for range ops {
 					sink += f()
 				}
 				return time.Since(t0)
@@ -65,4 +66,12 @@ func runPaired(b *testing.B, w workload, n int) {
 	}
 }
 
-func BenchmarkPairedB_All10k(b *testing.B) { runPaired(b, workloadB, 10_000) }
+func BenchmarkPairedA_Spawn(b *testing.B) { runPaired(b, workloadA, 1, "raw", 4000) }
+
+func BenchmarkPairedB_All10k(b *testing.B) { runPaired(b, workloadB, 10_000, "raw", 4) }
+
+func BenchmarkPairedC_Limit10k(b *testing.B) {
+	for i, l := range limits {
+		b.Run(strconv.Itoa(l), func(b *testing.B) { runPaired(b, workloadsC[i], 10_000, "raw-sem", 4) })
+	}
+}
