@@ -142,7 +142,10 @@ func (f *Future[T]) run(fn func(context.Context) (T, error)) {
 	if h != nil {
 		h.h.taskReturned(&f.t)
 	}
-	f.settle(v, f.t.outcome(err))
+	if err != nil { // outcome is no small function: most tasks skip the call
+		err = f.t.outcome(err)
+	}
+	f.settle(v, err)
 }
 
 // settle records the outcome if f is still pending and reports whether it did.
