@@ -13,19 +13,34 @@ import "context"
 // or any future is nil.
 func All[T any](ctx context.Context, fs ...*Future[T]) ([]T, error) {
 	checkCtx("All", ctx)
-	ts := tasksOf(fs)
+	// The futures that have already succeeded, up to the first that has
+	// not, decide nothing: their values are taken in a plain loop, and
+	// waitTasks goes over the rest.
 	var vals []T
-	failed, err := waitTasks(ctx, "All", waitAll, ts, func(i int) {
+	k := 0
+	for ; k < len(fs); k++ {
+		f := fs[k]
+		if f == nil || f.t.state.Load()&(stInit|stSettled|stFailed) != stInit|stSettled {
+			break
+		}
 		if vals == nil {
 			vals = make([]T, len(fs))
 		}
-		vals[i] = fs[i].val
-	})
-	if err != nil {
-		return nil, err
+		vals[k] = f.val
 	}
-	if failed != nil {
-		return nil, failed.err
+	if k < len(fs) {
+		failed, err := waitTasks(ctx, "All", waitAll, tasksOf(fs), k, func(i int) {
+			if vals == nil {
+				vals = make([]T, len(fs))
+			}
+			vals[i] = fs[i].val
+		})
+		if err != nil {
+			return nil, err
+		}
+		if failed != nil {
+			return nil, failed.err
+		}
 	}
 	if vals == nil { // no futures
 		vals = []T{}
@@ -53,7 +68,7 @@ func All[T any](ctx context.Context, fs ...*Future[T]) ([]T, error) {
 func AllSettled[T any](ctx context.Context, fs ...*Future[T]) ([]Result[T], error) {
 	checkCtx("AllSettled", ctx)
 	ts := tasksOf(fs)
-	_, err := waitTasks(ctx, "AllSettled", waitSettled, ts, nil)
+	_, err := waitTasks(ctx, "AllSettled", waitSettled, ts, 0, nil)
 	rs := make([]Result[T], len(fs))
 	for i, f := range fs {
 		if f.t.state.Load()&stSettled == 0 {
@@ -72,7 +87,7 @@ func All2[A, B any](ctx context.Context, a *Future[A], b *Future[B]) (A, B, erro
 	var za A
 	var zb B
 	ts := []*task{taskOf("All2", 0, a), taskOf("All2", 1, b)}
-	failed, err := waitTasks(ctx, "All2", waitAll, ts, nil)
+	failed, err := waitTasks(ctx, "All2", waitAll, ts, 0, nil)
 	if err == nil && failed != nil {
 		err = failed.err
 	}
@@ -89,7 +104,7 @@ func All3[A, B, C any](ctx context.Context, a *Future[A], b *Future[B], c *Futur
 	var zb B
 	var zc C
 	ts := []*task{taskOf("All3", 0, a), taskOf("All3", 1, b), taskOf("All3", 2, c)}
-	failed, err := waitTasks(ctx, "All3", waitAll, ts, nil)
+	failed, err := waitTasks(ctx, "All3", waitAll, ts, 0, nil)
 	if err == nil && failed != nil {
 		err = failed.err
 	}

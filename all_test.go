@@ -193,6 +193,8 @@ func TestCombinatorMisuse(t *testing.T) {
 	mustPanic(t, "future 0 is nil", func() { AllSettled[int](bg, nil) })
 	mustPanic(t, "future 1 is nil", func() { All2[int, int](bg, Resolved(1), nil) })
 	mustPanic(t, "zero Future", func() { Race(bg, new(Future[int])) })
+	mustPanic(t, "All: future 2 is a zero Future", func() { All(bg, Resolved(1), Resolved(2), new(Future[int])) })
+	mustPanic(t, "All: future 3 is nil", func() { All(bg, Resolved(1), Resolved(2), Go(bg, value(3)), nil) })
 	mustPanic(t, "future 12 is nil", func() {
 		fs := make([]*Future[int], 13)
 		for i := range 12 {

@@ -163,3 +163,21 @@ func BenchmarkRace(b *testing.B) {
 		Race(ctx, p.Future(), f)
 	}
 }
+
+// BenchmarkAllOfSettled10k is All over 10k futures that have all succeeded:
+// its pass over them alone.
+func BenchmarkAllOfSettled10k(b *testing.B) {
+	fs := make([]*Future[int], fanout)
+	for i := range fs {
+		fs[i] = Go(context.Background(), func(context.Context) (int, error) { return i, nil })
+	}
+	if _, err := All(context.Background(), fs...); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := All(context.Background(), fs...); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

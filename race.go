@@ -15,7 +15,7 @@ func Any[T any](ctx context.Context, fs ...*Future[T]) (T, error) {
 		return zero, ErrNoFutures
 	}
 	ts := tasksOf(fs)
-	won, err := waitTasks(ctx, "Any", waitAny, ts, nil)
+	won, err := waitTasks(ctx, "Any", waitAny, ts, 0, nil)
 	if err != nil {
 		return zero, err
 	}
@@ -47,7 +47,7 @@ func Race[T any](ctx context.Context, fs ...*Future[T]) (T, error) {
 		return zero, ErrNoFutures
 	}
 	ts := tasksOf(fs)
-	won, err := waitTasks(ctx, "Race", waitFirst, ts, nil)
+	won, err := waitTasks(ctx, "Race", waitFirst, ts, 0, nil)
 	if err != nil {
 		return zero, err
 	}

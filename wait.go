@@ -77,14 +77,17 @@ func (g *group) fire() {
 // It panics, naming op, if a task is nil or was not made. ts is not modified
 // (it may be the caller's own slice of futures: see tasksOf).
 //
+// The tasks before from are known to have succeeded (waitAll only): they are
+// counted as settled and not looked at again.
+//
 // A non-nil take (waitAll only) is called with the index of each task that
 // succeeded: when waitTasks returns neither a task nor an error, it has been
 // called for every index. It is called in the first pass for the tasks
 // settled by then, so that All reads each value while that pass has the
 // future's memory at hand, instead of going over every future once more.
-func waitTasks(ctx context.Context, op string, mode waitMode, ts []*task, take func(i int)) (*task, error) {
+func waitTasks(ctx context.Context, op string, mode waitMode, ts []*task, from int, take func(i int)) (*task, error) {
 	g := &group{mode: mode}
-	g.remaining.Store(int64(len(ts)))
+	g.remaining.Store(int64(len(ts) - from))
 	lt := runningLoopTask(ctx)
 	// One pass marks every task observed and notes which are settled:
 	// those are counted first, in input order, so that ties among them are
@@ -101,7 +104,8 @@ func waitTasks(ctx context.Context, op string, mode waitMode, ts []*task, take f
 		pending []int // indices of the tasks pending in the first pass; ^i if subscribed then
 		counted int64
 	)
-	for i, t := range ts {
+	for i := from; i < len(ts); i++ {
+		t := ts[i]
 		if t == nil {
 			panicNilFuture(op, i)
 		}
