@@ -398,20 +398,8 @@ func (k *call) republish() {
 	if msg == nil {
 		return // settled, or the server has it
 	}
-	c := k.c
-	c.mu.Lock()
-	if c.closed || k.claimed.Load() {
-		c.mu.Unlock()
-		return
-	}
-	c.unacked.add(k, c.expireUnacked)
-	c.mu.Unlock()
-	if err := c.nc.PublishMsg(msg); err != nil {
-		c.mu.Lock()
-		c.unacked.remove(k)
-		c.mu.Unlock()
-		k.published(err)
-	}
+	k.c.mu.Lock()
+	k.c.sendLocked(k, msg)
 }
 
 // lookup settles the future with the task's stored outcome, if there is one,

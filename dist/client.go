@@ -453,9 +453,17 @@ func (c *Client) publish(ctx context.Context, k *call, msg *nats.Msg) {
 			break
 		}
 	}
+	c.sendLocked(k, msg)
+}
+
+// sendLocked publishes msg, k's task, and keeps k among the publications
+// awaiting the server's answer, unless the client is closed or k settled
+// (Close or the context settles the call then). c.mu is held on entry and
+// released.
+func (c *Client) sendLocked(k *call, msg *nats.Msg) {
 	if c.closed || k.claimed.Load() {
 		c.mu.Unlock()
-		return // Close or the context settles the call
+		return
 	}
 	c.unacked.add(k, c.expireUnacked)
 	c.mu.Unlock()
