@@ -627,7 +627,8 @@ func (c *Client) Close() {
 // Stats counts a function's tasks.
 type Stats struct {
 	// Queued tasks wait for a worker; Running ones have been handed to a
-	// worker that has not yet stored their outcome.
+	// worker that has not yet stored their outcome (including the ones a
+	// worker has prefetched and that wait there for a slot: [Prefetch]).
 	Queued, Running uint64
 	// DeadLettered counts the tasks given up after MaxAttempts deliveries
 	// within the results' retention ([ResultTTL]).

@@ -32,6 +32,7 @@ func defaultCommon() common { return common{ns: "ASYNC", codec: JSON, resultTTL:
 type workerConfig struct {
 	common
 	concurrency int
+	prefetch    int // -1: the default, concurrency
 	ackWait     time.Duration
 	drain       time.Duration
 	name        string
@@ -89,14 +90,35 @@ func Encoding(c Codec) Option {
 // Concurrency sets how many handlers a worker runs at once (default 16, or
 // GOMAXPROCS if larger: handlers often wait on I/O, and asking the server for
 // tasks one at a time would cost more than running them). A worker takes a
-// task from the queue only when it has a free slot for it, so queued tasks
-// stay available to other workers; CPU-bound handlers want n near the
-// number of cores. It panics if n < 1.
+// task from the queue only when it has a free slot for it, or room among
+// its [Prefetch]ed tasks, so other queued tasks stay available to other
+// workers; CPU-bound handlers want n near the number of cores. It panics if n < 1.
 func Concurrency(n int) WorkerOption {
 	if n < 1 {
 		panic(fmt.Sprintf("async: dist.Concurrency(%d): must be at least 1", n))
 	}
 	return workerOptionFunc(func(c *workerConfig) { c.concurrency = n })
+}
+
+// Prefetch sets how many tasks a worker takes from the queue beyond its
+// free handler slots (default: as many as [Concurrency]), so that a handler
+// that returns finds its next task already here and the worker asks the
+// server for tasks in batches rather than one slot at a time, which costs
+// the server less per task. A prefetched task waits for a slot on this
+// worker: it is heartbeated like a running one, so its ack wait never
+// expires while it waits, and it is handed back to the queue at once (not
+// run) when the worker stops. Handing back counts as a delivery for
+// [MaxAttempts], as does a worker dying with prefetched tasks.
+//
+// Prefetching trades fairness for throughput: a task prefetched behind a
+// long-running handler waits for it even if another worker is idle. Workers
+// of long tasks, or of tasks with MaxAttempts(1), should use Prefetch(0),
+// which takes a task only when a slot is free. It panics if n < 0.
+func Prefetch(n int) WorkerOption {
+	if n < 0 {
+		panic(fmt.Sprintf("async: dist.Prefetch(%d): must not be negative", n))
+	}
+	return workerOptionFunc(func(c *workerConfig) { c.prefetch = n })
 }
 
 // AckWait sets how long a task may go without news from its worker before it
@@ -215,7 +237,7 @@ func Key(key string) CallOption {
 // MaxAttempts bounds how many times the task is delivered to a worker
 // (default [DefaultMaxAttempts]). A delivery counts when a worker takes the
 // task, whether its handler then fails ([Retry]), the worker dies or its ack
-// wait expires. When the bound is reached the future rejects with an error
+// wait expires, or a stopping worker hands it back unstarted ([Prefetch]). When the bound is reached the future rejects with an error
 // matching [ErrDeadLetter]. It panics if n < 1.
 func MaxAttempts(n int) CallOption {
 	if n < 1 {

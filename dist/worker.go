@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/goasync/async"
@@ -37,9 +38,12 @@ type Worker struct {
 	// Set up by Run.
 	js       jetstream.JetStream
 	results  jetstream.KeyValue
-	sem      chan struct{} // one token per running (or being fetched) task
-	storing  chan struct{} // one token per outcome being stored
-	work     chan delivery // to the handler goroutines
+	sem      chan struct{}        // one token per task taken: being fetched, prefetched or running
+	slots    chan struct{}        // one token per running task
+	waiting  map[*waiter]struct{} // prefetched tasks waiting for a slot; guarded by mu
+	nwaiting atomic.Int32         // len(waiting), read without the lock
+	storing  chan struct{}        // one token per outcome being stored
+	work     chan delivery        // to the handler goroutines
 	running  map[string]*taskRun
 	canceled recentIDs      // cancel requests for tasks not running here
 	tasks    sync.WaitGroup // handlers in flight, and their outcomes being stored
@@ -78,7 +82,7 @@ func (r *taskRun) Value(key any) any {
 }
 
 // NewWorker returns a worker that talks to NATS through nc. It returns an
-// error if nc is nil or closed. Options: [Concurrency], [AckWait],
+// error if nc is nil or closed. Options: [Concurrency], [Prefetch], [AckWait],
 // [DrainTimeout], [WorkerName], [Logger], [Namespace], [Encoding],
 // [ResultTTL], [MaxQueued], [Replicas].
 func NewWorker(nc *nats.Conn, opts ...WorkerOption) (*Worker, error) {
@@ -88,12 +92,15 @@ func NewWorker(nc *nats.Conn, opts ...WorkerOption) (*Worker, error) {
 	if nc.IsClosed() {
 		return nil, errors.New("async: dist.NewWorker: connection is closed")
 	}
-	cfg := workerConfig{common: defaultCommon(), concurrency: max(16, runtime.GOMAXPROCS(0)), ackWait: 30 * time.Second, drain: 30 * time.Second, log: slog.Default()}
+	cfg := workerConfig{common: defaultCommon(), concurrency: max(16, runtime.GOMAXPROCS(0)), prefetch: -1, ackWait: 30 * time.Second, drain: 30 * time.Second, log: slog.Default()}
 	for _, o := range opts {
 		if o == nil {
 			panic("async: dist.NewWorker: nil option")
 		}
 		o.applyWorker(&cfg)
+	}
+	if cfg.prefetch < 0 {
+		cfg.prefetch = cfg.concurrency
 	}
 	if cfg.name == "" {
 		host, _ := os.Hostname()
@@ -267,7 +274,9 @@ func (w *Worker) Run(ctx context.Context) error {
 		return err
 	}
 
-	w.sem = make(chan struct{}, w.cfg.concurrency)
+	w.sem = make(chan struct{}, w.cfg.concurrency+w.cfg.prefetch)
+	w.slots = make(chan struct{}, w.cfg.concurrency)
+	w.waiting = map[*waiter]struct{}{}
 	w.storing = make(chan struct{}, 4*w.cfg.concurrency)
 	w.running = map[string]*taskRun{}
 	w.stopping = make(chan struct{})
@@ -298,17 +307,17 @@ func (w *Worker) Run(ctx context.Context) error {
 	}()
 
 	// Handlers run on long-lived goroutines, whose stacks stay grown. A task
-	// holds a slot or a storing token while it has a goroutine, so with
-	// one goroutine per slot and token a free slot always finds an idle
-	// goroutine.
+	// holds a token of sem (taken, waiting for a slot or running) or a
+	// storing token while it has a goroutine, so with one goroutine per
+	// token a task taken always finds an idle goroutine.
 	w.work = make(chan delivery)
 	var pool sync.WaitGroup
-	for range 5 * w.cfg.concurrency {
+	for range 5*w.cfg.concurrency + w.cfg.prefetch {
 		pool.Add(1)
 		go w.serve(base, &pool)
 	}
 	var loops sync.WaitGroup
-	share := max(1, (w.cfg.concurrency+len(names)-1)/len(names))
+	share := max(1, (w.cfg.concurrency+w.cfg.prefetch+len(names)-1)/len(names))
 	for i, name := range names {
 		loops.Go(func() { w.fetchLoop(intake, name, consumers[i], share) })
 	}
@@ -416,8 +425,11 @@ func (w *Worker) ctlConsumer(ctx context.Context) (jetstream.Consumer, error) {
 }
 
 // fetchLoop takes tasks of one function while intake lasts. It asks the
-// server only for as many tasks as it has free slots, so a busy worker
-// leaves queued tasks to idle ones.
+// server only for as many tasks as it has free slots and room for
+// prefetched ones, so a busy worker leaves the other queued tasks to idle
+// ones. While prefetched tasks wait for a slot, the handlers are busy and
+// the loop waits for room for up to share tasks: one larger pull costs the
+// server less per task than several small ones.
 func (w *Worker) fetchLoop(ctx context.Context, name string, cons jetstream.Consumer, share int) {
 	b := newBackoff()
 	for {
@@ -427,20 +439,31 @@ func (w *Worker) fetchLoop(ctx context.Context, name string, cons jetstream.Cons
 			return
 		}
 		n := 1
-	more:
 		for n < share {
 			select {
 			case w.sem <- struct{}{}:
 				n++
+				continue
 			default:
-				break more
+			}
+			if w.nwaiting.Load() == 0 {
+				break
+			}
+			select {
+			case w.sem <- struct{}{}:
+				n++
+			case <-ctx.Done():
+				for range n {
+					<-w.sem
+				}
+				return
 			}
 		}
 		got := 0
 		err := fetch(ctx, cons, n, func(m jetstream.Msg) {
 			got++
 			w.tasks.Add(1)
-			w.work <- delivery{name, m}
+			w.work <- delivery{name: name, msg: m, at: time.Now()}
 		})
 		for ; got < n; got++ {
 			<-w.sem
@@ -508,6 +531,14 @@ func (w *Worker) afterFetch(ctx context.Context, err error, b *backoff, cons jet
 type delivery struct {
 	name string
 	msg  jetstream.Msg
+	at   time.Time // when it arrived
+}
+
+// A waiter is a prefetched task waiting for a handler slot, known to the
+// heartbeats. Each serving goroutine has one, used for each task it holds.
+type waiter struct {
+	msg      jetstream.Msg
+	lastBeat time.Time // guarded by the worker's mu
 }
 
 // serve runs deliveries until the work channel closes. If a handler ends
@@ -522,10 +553,54 @@ func (w *Worker) serve(base context.Context, pool *sync.WaitGroup) {
 		}
 		pool.Done()
 	}()
+	wt := new(waiter)
 	for d := range w.work {
-		w.handle(base, d.name, d.msg)
+		if since, ok := w.waitSlot(d, wt); ok {
+			w.handle(base, d.name, d.msg, since)
+		}
 	}
 	closed = true
+}
+
+// waitSlot takes a handler slot for d. A task that finds none free is
+// prefetched: it waits, heartbeated like a running task so that its ack
+// wait does not expire, and if the worker stops first it is handed back to
+// the queue at once (Nak) and waitSlot reports false. since is the last
+// time the server heard of the task (its arrival, or its last heartbeat).
+func (w *Worker) waitSlot(d delivery, wt *waiter) (since time.Time, ok bool) {
+	select {
+	case w.slots <- struct{}{}:
+		return d.at, true
+	default:
+	}
+	wt.msg, wt.lastBeat = d.msg, d.at
+	w.mu.Lock()
+	w.waiting[wt] = struct{}{}
+	w.mu.Unlock()
+	w.nwaiting.Add(1)
+	select {
+	case w.slots <- struct{}{}:
+		ok = true
+		select {
+		case <-w.stopping: // both were ready: stopping wins
+			<-w.slots
+			ok = false
+		default:
+		}
+	case <-w.stopping:
+	}
+	w.nwaiting.Add(-1)
+	w.mu.Lock()
+	delete(w.waiting, wt)
+	since = wt.lastBeat
+	w.mu.Unlock()
+	wt.msg = nil
+	if !ok {
+		_ = d.msg.Nak()
+		<-w.sem
+		w.tasks.Done()
+	}
+	return since, ok
 }
 
 // A job is one delivery of a task being handled.
@@ -539,7 +614,7 @@ type job struct {
 // or a nak for a retry. It releases the task's slot. Every way out either
 // stores an outcome before the ack, hands the task back, or drops a message
 // that cannot be a task (Term, logged).
-func (w *Worker) handle(base context.Context, name string, m jetstream.Msg) {
+func (w *Worker) handle(base context.Context, name string, m jetstream.Msg, since time.Time) {
 	// handedOff is set once the handler's value is being stored without
 	// this goroutine (storeAsync): storeDone then does what the defers
 	// below do.
@@ -557,12 +632,12 @@ func (w *Worker) handle(base context.Context, name string, m jetstream.Msg) {
 		if slotHeld {
 			slotHeld = false
 			w.storing <- struct{}{}
-			<-w.sem
+			w.freeSlot()
 		}
 	}
 	defer func() {
 		if slotHeld {
-			<-w.sem
+			w.freeSlot()
 		} else if !handedOff {
 			<-w.storing
 		}
@@ -614,7 +689,7 @@ func (w *Worker) handle(base context.Context, name string, m jetstream.Msg) {
 		}
 	}
 	if j.attempt > meta.maxAttempts {
-		fail(&wireError{Kind: kindDead, Message: fmt.Sprintf("delivered %d times without an outcome (workers died or stalled); MaxAttempts is %d", j.attempt-1, meta.maxAttempts)})
+		fail(&wireError{Kind: kindDead, Message: fmt.Sprintf("delivered %d times without an outcome (workers died, stalled or handed it back when stopping); MaxAttempts is %d", j.attempt-1, meta.maxAttempts)})
 		return
 	}
 	if !meta.deadline.IsZero() && !time.Now().Before(meta.deadline) {
@@ -635,7 +710,7 @@ func (w *Worker) handle(base context.Context, name string, m jetstream.Msg) {
 		parent, cancelDeadline = context.WithDeadline(parent, meta.deadline)
 	}
 	cctx, cancel := context.WithCancelCause(parent)
-	run := &taskRun{Context: cctx, task: Task{ID: id, Name: name, Attempt: j.attempt, Deadline: meta.deadline}, msg: m, cancel: cancel, lastBeat: time.Now()}
+	run := &taskRun{Context: cctx, task: Task{ID: id, Name: name, Attempt: j.attempt, Deadline: meta.deadline}, msg: m, cancel: cancel, lastBeat: since}
 	var ctx context.Context = run
 	w.mu.Lock()
 	w.running[id] = run
@@ -683,6 +758,13 @@ func (w *Worker) handle(base context.Context, name string, m jetstream.Msg) {
 	}()
 	out, f = h(ctx, w.cfg.codec, m.Data())
 	returned = true
+}
+
+// freeSlot releases a running task's slot, then its token of sem: a task
+// that holds a token finds a slot unless others wait for one.
+func (w *Worker) freeSlot() {
+	<-w.slots
+	<-w.sem
 }
 
 // A pendingStore is a handler's value being written to the results
@@ -914,7 +996,7 @@ func (w *Worker) onCancelRequest(m jetstream.Msg) {
 	}
 }
 
-// housekeep heartbeats running tasks so they are not redelivered while
+// housekeep heartbeats running and prefetched tasks so they are not redelivered while
 // their handler is alive, refreshes the worker's entries in the workers
 // bucket, and forgets old cancel requests.
 func (w *Worker) housekeep(stop <-chan struct{}, workers jetstream.KeyValue, names []string) {
@@ -933,6 +1015,12 @@ func (w *Worker) housekeep(stop <-chan struct{}, workers jetstream.KeyValue, nam
 				if now.Sub(r.lastBeat) >= beat {
 					r.lastBeat = now
 					due = append(due, r.msg)
+				}
+			}
+			for wt := range w.waiting {
+				if now.Sub(wt.lastBeat) >= beat {
+					wt.lastBeat = now
+					due = append(due, wt.msg)
 				}
 			}
 			w.canceled.forget(now.Add(-cancelMemory))
