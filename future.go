@@ -2,6 +2,7 @@ package async
 
 import (
 	"context"
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/goasync/async/internal/option"
@@ -145,6 +146,34 @@ func (f *Future[T]) run(fn func(context.Context) (T, error)) {
 	if err != nil { // outcome is no small function: most tasks skip the call
 		err = f.t.outcome(err)
 	}
+	f.settleReturned(v, err)
+}
+
+// settleReturned settles f with what its function returned, from the task's
+// own goroutine, its only settler. Most tasks succeed with nobody waiting
+// yet, no extension and no hooks: they settle with one compare-and-swap of
+// the state, without t.mu, and their context ends with it (stReturned).
+// Whoever adds a waiter, a done channel or the extension sets stWatched
+// under t.mu first (see watch), so the swap fails, and the task settles
+// under t.mu, which sees what was added. The value is written before the
+// swap, which publishes it; nobody reads it before stSettled.
+func (f *Future[T]) settleReturned(v T, err error) {
+	t := &f.t
+	if err == nil && t.parent != nil && t.ctxState.Load() == ctxLive && hooks.Load() == nil {
+		f.val = v
+		for {
+			s := t.state.Load()
+			if s&(stSettled|stWatched|stLoop) != 0 {
+				break
+			}
+			if h := settleHookSwapping.Load(); h != nil {
+				(*h)(t) // tests: pause between the look and the swap
+			}
+			if t.state.CompareAndSwap(s, s|stSettled|stReturned) {
+				return
+			}
+		}
+	}
 	f.settle(v, err)
 }
 
@@ -163,6 +192,10 @@ func (f *Future[T]) settle(v T, err error) bool {
 	t.finish() // unlocks
 	return true
 }
+
+// settleHookSwapping, for tests, runs in settleReturned between its look at
+// the state and its compare-and-swap; nil in production.
+var settleHookSwapping atomic.Pointer[func(t *task)]
 
 // Func turns fn into an async function: each call starts fn(ctx, a) with [Go]
 // and returns its future. A call makes one allocation: a is kept with the

@@ -525,3 +525,126 @@ func TestAwaitersShareOneChannel(t *testing.T) {
 		}
 	})
 }
+
+// A task settles without its lock when nobody watches it (settleReturned).
+// These tests pause a task's goroutine between its look at the state and its
+// compare-and-swap, add something that the settlement must see, and check
+// that it does.
+
+// notifyWaiter records that its task notified it.
+type notifyWaiter chan struct{}
+
+func (w notifyWaiter) notify(*task) { close(w) }
+
+// settleAround runs fn as a task's function on a goroutine of its own,
+// pauses that goroutine in settleReturned just before its swap, runs meet,
+// and returns the future once the goroutine has settled it.
+func settleAround(t *testing.T, fn func(context.Context) (int, error), meet func(f *Future[int])) *Future[int] {
+	t.Helper()
+	f := new(Future[int])
+	f.t.start(bg, nil, nil, 0)
+	paused, resume, ran := make(chan struct{}), make(chan struct{}), make(chan struct{})
+	var once atomic.Bool
+	hook := func(tk *task) {
+		if tk == &f.t && once.CompareAndSwap(false, true) {
+			close(paused)
+			<-resume
+		}
+	}
+	settleHookSwapping.Store(&hook)
+	defer settleHookSwapping.Store(nil)
+	go func() { f.run(fn); close(ran) }()
+	<-paused // the task returned, looked at its state, and is about to settle
+	if f.t.state.Load()&stSettled != 0 {
+		t.Fatal("settled before its swap")
+	}
+	meet(f)
+	close(resume)
+	<-ran
+	if v, err := f.Await(bg); v != 42 || err != nil {
+		t.Fatalf("got %v, %v; want 42, nil", v, err)
+	}
+	return f
+}
+
+func TestSettleMeetsSubscriber(t *testing.T) {
+	w := make(notifyWaiter)
+	settleAround(t, value(42), func(f *Future[int]) {
+		if !f.t.subscribe(w) {
+			t.Fatal("subscribe found a task settled that had not swapped its state")
+		}
+	})
+	select {
+	case <-w:
+	default:
+		t.Fatal("a waiter added just before a task settled was not notified")
+	}
+}
+
+func TestSettleMeetsAwait(t *testing.T) {
+	var c <-chan struct{}
+	settleAround(t, value(42), func(f *Future[int]) {
+		var own awaiter
+		if c, own = f.t.awaitChan(); own == nil {
+			t.Fatal("a blocked Await on a pending task got no channel of its own")
+		}
+	})
+	select {
+	case <-c:
+	default:
+		t.Fatal("an Await that blocked just before its task settled was not woken")
+	}
+}
+
+func TestSettleMeetsDone(t *testing.T) {
+	var d <-chan struct{}
+	settleAround(t, value(42), func(f *Future[int]) { d = f.Done() })
+	select {
+	case <-d:
+	default:
+		t.Fatal("Future.Done asked just before the task settled was not closed")
+	}
+}
+
+func TestSettleMeetsContextDone(t *testing.T) {
+	var taskCtx context.Context
+	var d <-chan struct{}
+	settleAround(t, func(ctx context.Context) (int, error) {
+		taskCtx = ctx
+		return 42, nil
+	}, func(*Future[int]) {
+		d = taskCtx.Done() // from another goroutine: makes the standard context (the extension)
+	})
+	select {
+	case <-d:
+	default:
+		t.Fatal("the context of a task that returned was not ended: asked for Done just before the task settled")
+	}
+	if err := taskCtx.Err(); err != context.Canceled {
+		t.Fatalf("task context Err = %v; want context.Canceled", err)
+	}
+}
+
+func TestSettleWithoutLockThenWatchers(t *testing.T) {
+	var taskCtx context.Context
+	f := new(Future[int])
+	f.t.start(bg, nil, nil, 0)
+	f.run(func(ctx context.Context) (int, error) { taskCtx = ctx; return 42, nil })
+	if s := f.t.state.Load(); s&(stSettled|stReturned) != stSettled|stReturned || s&stWatched != 0 {
+		t.Fatalf("state %b: want settled and returned without the lock", s)
+	}
+	if f.t.subscribe(make(notifyWaiter)) {
+		t.Fatal("subscribe to a settled task succeeded")
+	}
+	if c, own := f.t.awaitChan(); c != closedChan || own != nil {
+		t.Fatal("awaitChan on a settled task did not return the closed channel")
+	}
+	select {
+	case <-taskCtx.Done():
+	default:
+		t.Fatal("the context of a settled task is not done")
+	}
+	if v, err := f.Await(bg); v != 42 || err != nil {
+		t.Fatalf("got %v, %v; want 42, nil", v, err)
+	}
+}

@@ -66,6 +66,7 @@ const (
 	stOffload                     // started by Offload: its context is not its loop's
 	stLoop                        // its loop membership precedes it (see loopFuture)
 	stReturned                    // the task returned, which ended its context (see ctxReason)
+	stWatched                     // a waiter, a done channel or the extension was added: settling takes t.mu (see settleReturned)
 )
 
 // Reasons a task's context ended.
@@ -90,14 +91,26 @@ var closedChan = func() chan struct{} {
 }()
 
 // ext returns the task's extension, making it if needed. Callers hold t.mu or
-// own t exclusively.
+// own t exclusively. Making it sets stWatched, so that a task settling
+// without the lock from then on takes it and sees the extension.
 func (t *task) ext() *taskExt {
 	x := t.x.Load()
 	if x == nil {
 		x = new(taskExt)
 		t.x.Store(x)
+		t.state.Or(stWatched)
 	}
 	return x
+}
+
+// watch marks t as watched (stWatched) before a waiter or a done channel is
+// added under t.mu, and reports whether t has already settled: then nothing
+// must be added, as the settlement has not seen it. The caller holds t.mu.
+// After the mark, a task that settles without the lock fails its
+// compare-and-swap and settles under t.mu, after the caller (see
+// settleReturned).
+func (t *task) watch() (settled bool) {
+	return t.state.Or(stWatched)&stSettled != 0
 }
 
 func (t *task) name() string {
@@ -168,8 +181,13 @@ func (t *task) startPromise(layout uint32) {
 
 // initState sets the state of t, which no other goroutine can see yet, with
 // a plain write: an atomic store would be a locked exchange, which waits for
-// every write before it (those initialising t) to reach memory.
+// every write before it (those initialising t) to reach memory. An
+// extension made before (a promise's name, a loop task's deadline) keeps
+// its stWatched.
 func (t *task) initState(s uint32) {
+	if t.x.Load() != nil {
+		s |= stWatched
+	}
 	*(*uint32)(unsafe.Pointer(&t.state)) = s
 }
 
@@ -412,7 +430,7 @@ func (t *task) finishSlow() {
 // registers nothing, if t has already settled.
 func (t *task) subscribe(w waiter) bool {
 	t.mu.Lock()
-	if t.state.Load()&stSettled != 0 {
+	if t.watch() {
 		t.mu.Unlock()
 		return false
 	}
@@ -521,7 +539,7 @@ func (w awaiter) notify(*task) { close(w) }
 // one channel and no list to search when they give up.
 func (t *task) awaitChan() (c <-chan struct{}, own awaiter) {
 	t.mu.Lock()
-	if t.state.Load()&stSettled != 0 {
+	if t.watch() {
 		t.mu.Unlock()
 		return closedChan, nil
 	}
@@ -541,7 +559,7 @@ func (t *task) doneChan() <-chan struct{} {
 		return closedChan
 	}
 	t.mu.Lock()
-	if t.state.Load()&stSettled != 0 { // settled since: finish closed no channel
+	if t.watch() { // settled since: finish closed no channel
 		t.mu.Unlock()
 		return closedChan
 	}
@@ -651,6 +669,10 @@ func (t *task) innerCtx() context.Context {
 		t.mu.Unlock()
 		return in
 	}
+	// The extension first: a task that has not settled by then settles
+	// under t.mu (see watch), after this, and so ends the context made
+	// here; one that has is seen as returned below.
+	x := t.ext()
 	parent := t.parent
 	if parent == nil {
 		parent = context.Background()
@@ -662,7 +684,7 @@ func (t *task) innerCtx() context.Context {
 		parent = context.WithoutCancel(parent)
 	}
 	ctx, cancel := context.WithCancelCause(parent)
-	t.ext().inner.Store(&innerCtx{ctx, cancel})
+	x.inner.Store(&innerCtx{ctx, cancel})
 	t.mu.Unlock()
 	if reason != ctxLive && reason != ctxParent {
 		cancel(causeOf(reason, nil))
