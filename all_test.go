@@ -203,3 +203,64 @@ func TestCombinatorMisuse(t *testing.T) {
 		Any(bg, fs...)
 	})
 }
+
+// whilePassing runs hook(i) in the combinators' pass, after it subscribed to
+// the future at index i, until the test ends.
+func whilePassing(t *testing.T, hook func(i int)) {
+	waitHookSubscribed.Store(&hook)
+	t.Cleanup(func() { waitHookSubscribed.Store(nil) })
+}
+
+func TestSettledFailureWinsOverOneDuringThePass(t *testing.T) {
+	early, late := errors.New("settled before All"), errors.New("failed during All's pass")
+	p := NewPromise[int]()
+	whilePassing(t, func(i int) {
+		if i == 0 {
+			p.Reject(late) // notifies All's group before the pass reaches index 1
+		}
+	})
+	if _, err := All(bg, p.Future(), Rejected[int](early)); err != early {
+		t.Fatalf("All = %v; want the failure that had settled before All (input order), not one during its pass", err)
+	}
+	q := NewPromise[int]()
+	whilePassing(t, func(i int) {
+		if i == 0 {
+			q.Resolve(7)
+		}
+	})
+	ok := NewPromise[int]()
+	ok.Resolve(1)
+	if v, err := Any(bg, q.Future(), ok.Future()); v != 1 || err != nil {
+		t.Fatalf("Any = %v, %v; want the success that had settled before Any: 1, nil", v, err)
+	}
+}
+
+func TestFailureDuringThePassDecides(t *testing.T) {
+	boom := errors.New("boom")
+	p, q := NewPromise[int](), NewPromise[int]()
+	whilePassing(t, func(i int) {
+		if i == 0 {
+			p.Reject(boom)
+		}
+	})
+	if _, err := All(bg, p.Future(), q.Future(), Resolved(3)); err != boom {
+		t.Fatalf("All = %v; want the failure of a future subscribed to in the pass", err)
+	}
+	if s := q.Future().t.state.Load(); s&stHandled == 0 {
+		t.Fatal("a pending future after the failure is not marked observed")
+	}
+	q.Reject(errors.New("later")) // observed: not reported
+}
+
+func TestValuesAfterThePendingOne(t *testing.T) {
+	p := NewPromise[int]()
+	whilePassing(t, func(i int) {
+		if i == 1 {
+			p.Resolve(2)
+		}
+	})
+	vals, err := All(bg, Resolved(1), p.Future(), Resolved(3), Resolved(4))
+	if err != nil || !slices.Equal(vals, []int{1, 2, 3, 4}) {
+		t.Fatalf("All = %v, %v; want [1 2 3 4], nil", vals, err)
+	}
+}

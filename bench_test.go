@@ -181,3 +181,29 @@ func BenchmarkAllOfSettled10k(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkAllOfPending10k is All over 10k futures that are all pending when
+// it starts and succeed after it has gone over them: its pass, the
+// settlements' notifications and the values. Run with -cpu 1, All goes
+// over every future before the goroutine that settles them runs.
+func BenchmarkAllOfPending10k(b *testing.B) {
+	ps := make([]*Promise[int], fanout)
+	fs := make([]*Future[int], fanout)
+	b.ReportAllocs()
+	for b.Loop() {
+		b.StopTimer()
+		for i := range ps {
+			ps[i] = NewPromise[int]()
+			fs[i] = ps[i].Future()
+		}
+		b.StartTimer()
+		go func() {
+			for i, p := range ps {
+				p.Resolve(i)
+			}
+		}()
+		if _, err := All(context.Background(), fs...); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -428,9 +428,16 @@ func (t *task) finishSlow() {
 
 // subscribe registers w to be notified when t settles. It reports false, and
 // registers nothing, if t has already settled.
-func (t *task) subscribe(w waiter) bool {
+func (t *task) subscribe(w waiter) bool { return t.subscribeMarked(w, 0) }
+
+// subscribeMarked is subscribe that also sets mark in t's state, in the same
+// atomic operation: stHandled to observe t (as observe does) on the way.
+func (t *task) subscribeMarked(w waiter, mark uint32) bool {
 	t.mu.Lock()
-	if t.watch() {
+	if t.state.Or(stWatched|mark)&stSettled != 0 { // see watch
+		if x := t.x.Load(); mark&stHandled != 0 && x != nil && x.fail != nil {
+			x.fail.observed.Store(true) // its failure watch is set: see observe
+		}
 		t.mu.Unlock()
 		return false
 	}

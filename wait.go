@@ -82,27 +82,32 @@ func (g *group) fire() {
 //
 // A non-nil take (waitAll only) is called with the index of each task that
 // succeeded: when waitTasks returns neither a task nor an error, it has been
-// called for every index. It is called in the first pass for the tasks
-// settled by then, so that All reads each value while that pass has the
-// future's memory at hand, instead of going over every future once more.
+// called for every index from from on. The tasks settled before the first
+// pending one are taken in the first pass, so that All reads each value while
+// that pass has the future's memory at hand; the rest once all have settled.
 func waitTasks(ctx context.Context, op string, mode waitMode, ts []*task, from int, take func(i int)) (*task, error) {
 	g := &group{mode: mode}
 	g.remaining.Store(int64(len(ts) - from))
 	lt := runningLoopTask(ctx)
-	// One pass marks every task observed and notes which are settled:
-	// those are counted first, in input order, so that ties among them are
-	// decided the same way every time. Passes over many futures are
-	// memory-bound, so there are as few as possible: a loop task awaiting
-	// tasks of its own loop subscribes to them in the same pass, as none can
-	// settle while it holds the loop; the others pending are collected for
-	// a second pass.
-	// Nothing else notifies g during this pass (nothing is subscribed but
-	// loop tasks, which cannot settle meanwhile), so the settled tasks that
-	// decide nothing are counted here and taken off g.remaining at once, and
-	// a settled success needs no mark: only failures are ever reported.
+	var mark uint32 // what subscribing also sets: the caller takes charge of outcomes
+	if mode != waitSettled {
+		mark = stHandled
+	}
+	// One pass marks every task observed and subscribes to the pending ones
+	// (passes over many futures are memory-bound, so there is one). The
+	// settled tasks decide before any that settles while the pass goes on,
+	// in input order, so that ties among them are decided the same way every
+	// time: the first settled task that decides is noted, and wins at the
+	// end of the pass even if a task subscribed to has notified g since.
+	// The settled tasks that decide nothing are counted here and taken off
+	// g.remaining at the end, which no notification can bring to zero
+	// before that. A settled success needs no mark: only failures are ever
+	// reported.
 	var (
-		pending []int // indices of the tasks pending in the first pass; ^i if subscribed then
-		counted int64
+		decided    *task // the first settled task, in input order, that decides
+		counted    int64
+		takeFrom   = len(ts) // the first pending task's index: values from here on are taken at the end
+		subscribed bool
 	)
 	for i := from; i < len(ts); i++ {
 		t := ts[i]
@@ -113,75 +118,75 @@ func waitTasks(ctx context.Context, op string, mode waitMode, ts []*task, from i
 		if s&stInit == 0 {
 			panicZeroFuture(op, i)
 		}
-		if mode != waitSettled && s&(stSettled|stFailed) != stSettled {
-			t.observe()
-		}
-		switch {
-		case s&stSettled != 0:
-			if g.fired.Load() {
-				break
+		if s&stSettled != 0 {
+			if mark != 0 && s&stFailed != 0 {
+				t.observe()
 			}
-			if g.decides(s&stFailed != 0) {
-				g.notify(t)
-			} else {
+			switch {
+			case decided != nil:
+			case g.decides(s&stFailed != 0):
+				decided = t
+			default:
 				counted++
-				if take != nil {
+				if take != nil && takeFrom == len(ts) {
 					take(i)
 				}
 			}
-		case lt != nil && !g.fired.Load() && t.inLoop(lt.l):
-			if !t.subscribe(g) {
-				g.notify(t)
+			continue
+		}
+		if takeFrom == len(ts) {
+			takeFrom = i
+		}
+		if decided != nil || g.fired.Load() {
+			if mark != 0 {
+				t.observe()
 			}
-			pending = append(pending, ^i)
-		default:
-			pending = append(pending, i)
+			continue
+		}
+		if !subscribed {
+			subscribed = true
+			if lt != nil {
+				g.lt = lt
+			} else {
+				g.ch = make(chan struct{})
+			}
+		}
+		if !t.subscribeMarked(g, mark) {
+			g.notify(t) // settled since the look above
+		}
+		if h := waitHookSubscribed.Load(); h != nil {
+			(*h)(i) // tests: settle tasks while the pass goes on
 		}
 	}
-	if counted > 0 && g.remaining.Add(-counted) == 0 {
+	if decided != nil {
+		g.fired.Store(true) // notifications from here on are ignored
+	} else if counted > 0 && g.remaining.Add(-counted) == 0 {
 		g.fire()
 	}
+	var err error
 	if !g.fired.Load() && g.remaining.Load() > 0 {
 		if h := hooks.Load(); h != nil {
 			defer h.h.awaitEnd(h.h.awaitBegin(ctx, unsettled(ts)))
 		}
-		if lt != nil {
-			g.lt = lt
-		} else {
-			g.ch = make(chan struct{})
-		}
-		for _, i := range pending {
-			if i < 0 {
-				continue
-			}
-			if t := ts[i]; !t.subscribe(g) {
-				g.notify(t) // settled since the first pass
-			}
-			if g.fired.Load() {
-				break
-			}
-		}
-	}
-	var err error
-	switch {
-	case g.fired.Load() || g.remaining.Load() == 0:
-	case lt != nil:
-		if lt.l.blockUntil(lt, ctx, g.fired.Load) != nil && !g.fired.Load() {
-			err = ctxError(ctx)
-		}
-	case ctx.Done() == nil:
-		<-g.ch
-	default:
-		select {
-		case <-g.ch:
-		case <-ctx.Done():
-			if !g.fired.Load() {
+		switch {
+		case lt != nil:
+			if lt.l.blockUntil(lt, ctx, g.fired.Load) != nil && !g.fired.Load() {
 				err = ctxError(ctx)
 			}
+		case ctx.Done() == nil:
+			<-g.ch
+		default:
+			select {
+			case <-g.ch:
+			case <-ctx.Done():
+				if !g.fired.Load() {
+					err = ctxError(ctx)
+				}
+			}
 		}
 	}
-	if g.remaining.Load() != 0 { // some never notified g: leave nothing behind on them
-		for _, t := range ts {
+	if subscribed && g.remaining.Load() != 0 { // some never notified g: leave nothing behind on them
+		for _, t := range ts[from:] {
 			if t.state.Load()&stSettled == 0 {
 				t.unsubscribe(g)
 			}
@@ -190,23 +195,21 @@ func waitTasks(ctx context.Context, op string, mode waitMode, ts []*task, from i
 	if err != nil {
 		return nil, err
 	}
+	if decided != nil {
+		return decided, nil
+	}
 	first := g.first.Load()
 	if first == nil && take != nil {
-		for _, i := range pending {
-			if i < 0 {
-				i = ^i
-			}
+		for i := takeFrom; i < len(ts); i++ {
 			take(i)
 		}
 	}
 	return first, nil
 }
 
-// inLoop reports whether t is a task of l.
-func (t *task) inLoop(l *loop) bool {
-	lt := t.loopTask()
-	return lt != nil && lt.l == l
-}
+// waitHookSubscribed, for tests, runs in waitTasks's pass after it subscribed
+// to the task at index i; nil in production.
+var waitHookSubscribed atomic.Pointer[func(i int)]
 
 // unsettled returns the tasks of ts that have not settled.
 func unsettled(ts []*task) []*task {
