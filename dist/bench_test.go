@@ -27,7 +27,8 @@ import (
 // also runs /raw-guarded: raw with the two guarantees dist adds, each task
 // published with a message id (the duplicate window drops a publication
 // made again) and each result written create-only (kv.Create), so that
-// their cost on the server is visible.
+// their cost on the server is visible, and /async-dist-prefetch0: dist with
+// workers that take tasks only for free slots (Prefetch(0)).
 
 // benchWorkers run with the default options (Concurrency 16); the raw
 // baseline's workers keep as many tasks in flight.
@@ -50,8 +51,8 @@ func BenchmarkDistThroughput(b *testing.B) {
 	}
 	b.Run("raw", func(b *testing.B) { raw(b, newRawQueue(b)) })
 	b.Run("raw-guarded", func(b *testing.B) { raw(b, newRawQueueWith(b, testServer(b).URL(), 0, true)) })
-	b.Run("async-dist", func(b *testing.B) {
-		c := echoFleet(b)
+	dist := func(b *testing.B, opts ...WorkerOption) {
+		c := echoFleet(b, opts...)
 		futures := make([]*async.Future[string], b.N)
 		b.ReportAllocs()
 		b.ResetTimer()
@@ -63,17 +64,21 @@ func BenchmarkDistThroughput(b *testing.B) {
 			b.Fatal(err)
 		}
 		reportThroughput(b, start, cpu)
-	})
+	}
+	b.Run("async-dist", func(b *testing.B) { dist(b) })
+	// Without prefetch, each worker asks only for as many tasks as it has
+	// free slots: what the option gains, in the same run.
+	b.Run("async-dist-prefetch0", func(b *testing.B) { dist(b, Prefetch(0)) })
 }
 
-// echoFleet starts a server and benchWorkers workers serving "echo", and
-// returns a client of theirs.
-func echoFleet(b *testing.B) *Client {
+// echoFleet starts a server and benchWorkers workers serving "echo", with
+// opts, and returns a client of theirs.
+func echoFleet(b *testing.B, opts ...WorkerOption) *Client {
 	s := testServer(b)
 	for range benchWorkers {
 		runWorker(b, s.URL(), func(w *Worker) {
 			Register(w, "echo", func(ctx context.Context, s string) (string, error) { return s, nil })
-		})
+		}, opts...)
 	}
 	return newClient(b, connect(b, s.URL()))
 }
