@@ -1,0 +1,143 @@
+package async
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+)
+
+// waiterCount is how many waiters t holds.
+func waiterCount(t *task) int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	n := 0
+	if t.w1 != nil {
+		n++
+	}
+	if x := t.x.Load(); x != nil {
+		n += len(x.more)
+	}
+	return n
+}
+
+// A combinator that panics on a nil or zero future later in its input must
+// leave nothing subscribed on the pending futures before it: the panic is
+// the caller's mistake, but the long-lived future should not keep the
+// combinator's group (and, in a loop, wake the loop task that panicked).
+func TestCombinatorPanicLeavesNoWaiter(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		call func(fs ...*Future[int])
+	}{
+		{"All", func(fs ...*Future[int]) { All(bg, fs...) }},
+		{"AllSettled", func(fs ...*Future[int]) { AllSettled(bg, fs...) }},
+		{"Any", func(fs ...*Future[int]) { Any(bg, fs...) }},
+		{"Race", func(fs ...*Future[int]) { Race(bg, fs...) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := NewPromise[int]()
+			mustPanic(t, "future 1 is nil", func() { tc.call(p.Future(), nil) })
+			mustPanic(t, "future 1 is a zero Future", func() { tc.call(p.Future(), new(Future[int])) })
+			if n := waiterCount(&p.Future().t); n != 0 {
+				t.Errorf("%s panicked on its input, and left %d waiter(s) on a pending future before the bad one", tc.name, n)
+			}
+			p.Resolve(1)
+		})
+	}
+}
+
+// Confirmations (expected to pass): duplicates of one future settling
+// during the pass.
+func TestReviewDuplicatesDuringThePass(t *testing.T) {
+	p := NewPromise[int]()
+	whilePassing(t, func(i int) {
+		if i == 0 {
+			p.Resolve(5) // settles between the two looks at p
+		}
+	})
+	vals, err := All(bg, p.Future(), p.Future(), Resolved(7))
+	if err != nil || !slices.Equal(vals, []int{5, 5, 7}) {
+		t.Fatalf("All = %v, %v; want [5 5 7]", vals, err)
+	}
+
+	e := errors.New("e")
+	q := NewPromise[int]()
+	whilePassing(t, func(i int) {
+		if i == 0 {
+			q.Reject(e)
+		}
+	})
+	_, err = Any(bg, q.Future(), q.Future())
+	var agg *AggregateError
+	if !errors.As(err, &agg) || len(agg.Errors) != 2 || agg.Errors[0] != e || agg.Errors[1] != e {
+		t.Fatalf("Any = %v; want an AggregateError of e twice", err)
+	}
+	if q.Future().t.state.Load()&stHandled == 0 {
+		t.Fatal("Any did not mark its failed input observed")
+	}
+
+	r := NewPromise[int]()
+	whilePassing(t, func(i int) {
+		if i == 1 {
+			r.Resolve(9) // both subscriptions notify
+		}
+	})
+	if v, err := Race(bg, r.Future(), r.Future()); v != 9 || err != nil {
+		t.Fatalf("Race = %v, %v; want 9", v, err)
+	}
+	if n := waiterCount(&r.Future().t); n != 0 {
+		t.Fatalf("%d waiters left on a settled future", n)
+	}
+}
+
+// Confirmation: a duplicated pending future is unsubscribed twice when the
+// context ends, leaving nothing.
+func TestReviewDuplicatesUnsubscribe(t *testing.T) {
+	p := NewPromise[int]()
+	ctx, cancel := context.WithCancel(bg)
+	whilePassing(t, func(i int) {
+		if i == 1 {
+			cancel()
+		}
+	})
+	if _, err := All(ctx, p.Future(), p.Future()); !errors.Is(err, context.Canceled) {
+		t.Fatalf("All = %v; want context.Canceled", err)
+	}
+	if n := waiterCount(&p.Future().t); n != 0 {
+		t.Fatalf("%d waiters left on a pending future after All gave up", n)
+	}
+	p.Resolve(1)
+}
+
+// Confirmation: something setting a state bit (observe) between a task's
+// look and its swap makes the swap retry; the task still settles without
+// its lock, with its value.
+func TestReviewSettleRetriesAfterObserve(t *testing.T) {
+	f := settleAround(t, value(42), func(f *Future[int]) { f.t.observe() })
+	if s := f.t.state.Load(); s&stWatched != 0 || s&(stSettled|stReturned|stHandled) != stSettled|stReturned|stHandled {
+		t.Fatalf("state %b: want settled and returned without the lock, handled", s)
+	}
+}
+
+// Confirmation: Cancel between a task's look and its swap (the cancel does
+// not mark the state) ends the task's context with the cancel's reason, and
+// the task still succeeds.
+func TestReviewSettleMeetsCancel(t *testing.T) {
+	var taskCtx context.Context
+	f := settleAround(t, func(ctx context.Context) (int, error) {
+		taskCtx = ctx
+		return 42, nil
+	}, func(f *Future[int]) { f.Cancel() })
+	if f.t.state.Load()&stSettled == 0 {
+		t.Fatal("not settled")
+	}
+	select {
+	case <-taskCtx.Done():
+	default:
+		t.Fatal("context of a canceled, returned task not done")
+	}
+	if taskCtx.Err() != context.Canceled {
+		t.Fatalf("Err = %v", taskCtx.Err())
+	}
+}
