@@ -112,10 +112,12 @@ func waitTasks(ctx context.Context, op string, mode waitMode, ts []*task, from i
 	for i := from; i < len(ts); i++ {
 		t := ts[i]
 		if t == nil {
+			g.abandon(ts[from:i], subscribed)
 			panicNilFuture(op, i)
 		}
 		s := t.state.Load()
 		if s&stInit == 0 {
+			g.abandon(ts[from:i], subscribed)
 			panicZeroFuture(op, i)
 		}
 		if s&stSettled != 0 {
@@ -205,6 +207,21 @@ func waitTasks(ctx context.Context, op string, mode waitMode, ts []*task, from i
 		}
 	}
 	return first, nil
+}
+
+// abandon leaves nothing of g on the tasks its pass has subscribed to (ts,
+// those before a bad input it is about to panic on), and makes g ignore
+// notifications meanwhile, so that a loop task that panicked is not woken.
+func (g *group) abandon(ts []*task, subscribed bool) {
+	if !subscribed {
+		return
+	}
+	g.fired.Store(true)
+	for _, t := range ts {
+		if t.state.Load()&stSettled == 0 {
+			t.unsubscribe(g)
+		}
+	}
 }
 
 // waitHookSubscribed, for tests, runs in waitTasks's pass after it subscribed
