@@ -227,7 +227,12 @@ func (t *task) cancel(reason uint32, err error) {
 		reason, err = ctxParent, t.parent.Err() // the parent ended first
 	}
 	t.mu.Lock()
-	if t.ctxReason() != ctxLive {
+	// Marking t watched (see watch) before deciding: a task that has
+	// returned without its lock has stReturned by now, and one that has not
+	// will settle under t.mu, after this. t.mu alone does not exclude the
+	// lock-free settlement, which would end the context as returned between
+	// our look and our store.
+	if t.ctxState.Load() != ctxLive || t.state.Or(stWatched)&stReturned != 0 {
 		t.mu.Unlock()
 		return
 	}
