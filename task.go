@@ -237,6 +237,15 @@ func (t *task) cancel(reason uint32, err error) {
 		return
 	}
 	x := t.x.Load()
+	if reason == ctxReturned {
+		// A standard context that ended before the return (the parent's
+		// end, a Timeout) keeps its reason: Err must not change.
+		if r := t.reason(); r != ctxLive {
+			reason, err = r, x.inner.Load().ctx.Err()
+		} else if perr := t.parent.Err(); perr != nil && t.innerNow() == nil {
+			reason, err = ctxParent, perr // Err read it lazily
+		}
+	}
 	if reason == ctxParent {
 		x = t.ext()
 		x.parentErr = err
@@ -364,7 +373,7 @@ func (t *task) finish() {
 	// their context ends with the state (stReturned, see below). That path
 	// stays small, as it runs at the bottom of every task's goroutine.
 	if t.err == nil && t.w1 == nil && t.parent != nil && t.x.Load() == nil &&
-		t.ctxState.Load() == ctxLive && hooks.Load() == nil {
+		t.ctxState.Load() == ctxLive && hooks.Load() == nil && t.parent.Err() == nil {
 		t.state.Or(stSettled | stReturned)
 		t.mu.Unlock()
 		return
@@ -381,7 +390,7 @@ func (t *task) finishSlow() {
 	// so no standard context made) has nothing else to release: its context
 	// ends with the settlement (stReturned), instead of in cancel.
 	x := t.x.Load()
-	ended := t.parent != nil && x == nil && t.ctxState.Load() == ctxLive
+	ended := t.parent != nil && x == nil && t.ctxState.Load() == ctxLive && t.parent.Err() == nil
 	if ended {
 		bits |= stReturned
 	}
