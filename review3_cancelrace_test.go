@@ -15,14 +15,13 @@ import (
 // ended, Future.Cancel records ctxParent, which makes an extension, so the
 // benign order (cancel before the swap) makes the swap fail: a final state
 // with both stReturned and ctxParent can only come from the swap landing in
-// cancel's critical section. Off unless -review.stress is set: it hunts a
+// cancel's critical section. The parent ends after the task has looked at
+// it and before Cancel. Off unless -review.stress is set: it hunts a
 // window of a few nanoseconds.
 func TestReviewCancelInsideLockFreeSettle(t *testing.T) {
 	if *reviewStress == 0 {
 		t.Skip("-review.stress not set")
 	}
-	parent, stop := context.WithDeadline(bg, time.Unix(0, 0)) // already ended
-	defer stop()
 	var (
 		cur        atomic.Pointer[task]
 		ready, goA atomic.Bool
@@ -43,6 +42,8 @@ func TestReviewCancelInsideLockFreeSettle(t *testing.T) {
 	deadline := time.Now().Add(*reviewStress)
 	hits := 0
 	for iter := 0; time.Now().Before(deadline); iter++ {
+		parent := &endingCtx{Context: bg, done: make(chan struct{})} // ended once the task has looked
+		stop := parent.end
 		f := new(Future[int])
 		f.t.start(parent, nil, nil, 0)
 		ready.Store(false)
@@ -53,15 +54,37 @@ func TestReviewCancelInsideLockFreeSettle(t *testing.T) {
 		go func() { f.run(value(1)); close(done) }()
 		for !ready.Load() {
 		}
+		stop() // Cancel now records the parent's end (ctxParent)
 		goA.Store(true)
 		f.Cancel()
 		<-done
 		if f.t.state.Load()&stReturned != 0 && f.t.ctxState.Load() == ctxParent {
 			hits++
 			if hits == 1 {
-				t.Errorf("iter %d: the task settled as returned (its context ended, Err context.Canceled) and Cancel then recorded the parent's end as the reason: Err is now %v", iter, f.t.Err())
+				t.Errorf("iter %d: the task settled as returned (its context ended, Err context.Canceled) and Cancel then recorded the parent's end as the reason: Err is now %v, was context.Canceled", iter, f.t.Err())
 			}
 		}
 	}
 	t.Logf("%d hits", hits)
+}
+
+// endingCtx is a parent context that ends, with DeadlineExceeded, when told.
+type endingCtx struct {
+	context.Context
+	ended atomic.Bool
+	done  chan struct{}
+}
+
+func (c *endingCtx) end() {
+	c.ended.Store(true)
+	close(c.done)
+}
+
+func (c *endingCtx) Done() <-chan struct{} { return c.done }
+
+func (c *endingCtx) Err() error {
+	if c.ended.Load() {
+		return context.DeadlineExceeded
+	}
+	return nil
 }
