@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -16,11 +17,11 @@ import (
 // benign order (cancel before the swap) makes the swap fail: a final state
 // with both stReturned and ctxParent can only come from the swap landing in
 // cancel's critical section. The parent ends after the task has looked at
-// it and before Cancel. Off unless -review.stress is set: it hunts a
+// it and before Cancel. Off unless -async.stress is set: it hunts a
 // window of a few nanoseconds.
-func TestReviewCancelInsideLockFreeSettle(t *testing.T) {
-	if *reviewStress == 0 {
-		t.Skip("-review.stress not set")
+func TestCancelDuringLockFreeSettle(t *testing.T) {
+	if *stressFor == 0 {
+		t.Skip("-async.stress not set")
 	}
 	var (
 		cur        atomic.Pointer[task]
@@ -39,7 +40,7 @@ func TestReviewCancelInsideLockFreeSettle(t *testing.T) {
 	}
 	settleHookSwapping.Store(&hook)
 	defer settleHookSwapping.Store(nil)
-	deadline := time.Now().Add(*reviewStress)
+	deadline := time.Now().Add(*stressFor)
 	hits := 0
 	for iter := 0; time.Now().Before(deadline); iter++ {
 		parent := &endingCtx{Context: bg, done: make(chan struct{})} // ended once the task has looked
@@ -87,4 +88,65 @@ func (c *endingCtx) Err() error {
 		return context.DeadlineExceeded
 	}
 	return nil
+}
+
+func TestErrKeptOnReturn(t *testing.T) {
+	parent, cancel := context.WithDeadline(bg, time.Unix(0, 0)) // already ended
+	defer cancel()
+	var taskCtx context.Context
+	var inside error
+	f := Go(parent, func(ctx context.Context) (int, error) {
+		taskCtx, inside = ctx, ctx.Err()
+		return 1, nil
+	})
+	f.Await(bg)
+	if inside != context.DeadlineExceeded {
+		t.Fatalf("inside: %v", inside)
+	}
+	if after := taskCtx.Err(); after != inside {
+		t.Fatalf("the task's context said Err = %v while it ran, then %v once it returned: a context's Err must not change once non-nil", inside, after)
+	}
+	if c := context.Cause(taskCtx); c != context.DeadlineExceeded {
+		t.Fatalf("Cause = %v; want the parent's", c)
+	}
+}
+
+// The same with the task's standard context made (Done) while it ran.
+func TestErrKeptOnReturnAfterDone(t *testing.T) {
+	parent, cancel := context.WithDeadline(bg, time.Unix(0, 0)) // already ended
+	defer cancel()
+	var taskCtx context.Context
+	var inside error
+	f := Go(parent, func(ctx context.Context) (int, error) {
+		<-ctx.Done()
+		taskCtx, inside = ctx, ctx.Err()
+		return 1, nil
+	})
+	f.Await(bg)
+	if inside != context.DeadlineExceeded {
+		t.Fatalf("inside: %v", inside)
+	}
+	if after := taskCtx.Err(); after != inside {
+		t.Fatalf("the task's context said Err = %v while it ran, then %v once it returned: a context's Err must not change once non-nil", inside, after)
+	}
+}
+
+// The same with the task's own Timeout passing while it runs.
+func TestErrKeptOnReturnAfterTimeout(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var taskCtx context.Context
+		var inside error
+		f := Go(bg, func(ctx context.Context) (int, error) {
+			<-ctx.Done()
+			taskCtx, inside = ctx, ctx.Err()
+			return 1, nil
+		}, Timeout(time.Second))
+		f.Await(bg)
+		if inside != context.DeadlineExceeded {
+			t.Fatalf("inside: %v", inside)
+		}
+		if after := taskCtx.Err(); after != inside {
+			t.Fatalf("the task's context said Err = %v while it ran, then %v once it returned: a context's Err must not change once non-nil", inside, after)
+		}
+	})
 }

@@ -47,9 +47,9 @@ func TestCombinatorPanicLeavesNoWaiter(t *testing.T) {
 	}
 }
 
-// Confirmations (expected to pass): duplicates of one future settling
+// Duplicates of one future settling
 // during the pass.
-func TestReviewDuplicatesDuringThePass(t *testing.T) {
+func TestDuplicatesDuringThePass(t *testing.T) {
 	p := NewPromise[int]()
 	whilePassing(t, func(i int) {
 		if i == 0 {
@@ -91,9 +91,9 @@ func TestReviewDuplicatesDuringThePass(t *testing.T) {
 	}
 }
 
-// Confirmation: a duplicated pending future is unsubscribed twice when the
+// A duplicated pending future is unsubscribed twice when the
 // context ends, leaving nothing.
-func TestReviewDuplicatesUnsubscribe(t *testing.T) {
+func TestDuplicatesUnsubscribe(t *testing.T) {
 	p := NewPromise[int]()
 	ctx, cancel := context.WithCancel(bg)
 	whilePassing(t, func(i int) {
@@ -110,20 +110,20 @@ func TestReviewDuplicatesUnsubscribe(t *testing.T) {
 	p.Resolve(1)
 }
 
-// Confirmation: something setting a state bit (observe) between a task's
+// Something setting a state bit (observe) between a task's
 // look and its swap makes the swap retry; the task still settles without
 // its lock, with its value.
-func TestReviewSettleRetriesAfterObserve(t *testing.T) {
+func TestSettleRetriesAfterObserve(t *testing.T) {
 	f := settleAround(t, value(42), func(f *Future[int]) { f.t.observe() })
 	if s := f.t.state.Load(); s&stWatched != 0 || s&(stSettled|stReturned|stHandled) != stSettled|stReturned|stHandled {
 		t.Fatalf("state %b: want settled and returned without the lock, handled", s)
 	}
 }
 
-// Confirmation: Cancel between a task's look and its swap (the cancel does
-// not mark the state) ends the task's context with the cancel's reason, and
-// the task still succeeds.
-func TestReviewSettleMeetsCancel(t *testing.T) {
+// Cancel between a task's look and its swap marks the task watched, so the
+// swap fails and the task settles under its lock: its context ends with the
+// cancel's reason, and the task still succeeds.
+func TestSettleMeetsCancel(t *testing.T) {
 	var taskCtx context.Context
 	f := settleAround(t, func(ctx context.Context) (int, error) {
 		taskCtx = ctx

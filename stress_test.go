@@ -9,17 +9,17 @@ import (
 	"time"
 )
 
-var reviewStress = flag.Duration("review.stress", 0, "run the combinator/settlement stress for this long")
+var stressFor = flag.Duration("async.stress", 0, "run the combinator/settlement stress for this long")
 
-// TestReviewStress races combinators and Awaits against tasks that settle
+// TestSettleStress races combinators and Awaits against tasks that settle
 // without their lock, promises settled from other goroutines, duplicates
 // and failures, and checks every outcome and that nothing stays subscribed.
-// Off unless -review.stress is set.
-func TestReviewStress(t *testing.T) {
-	if *reviewStress == 0 {
-		t.Skip("-review.stress not set")
+// Off unless -async.stress is set.
+func TestSettleStress(t *testing.T) {
+	if *stressFor == 0 {
+		t.Skip("-async.stress not set")
 	}
-	deadline := time.Now().Add(*reviewStress)
+	deadline := time.Now().Add(*stressFor)
 	boom := errors.New("boom")
 	for iter := 0; time.Now().Before(deadline); iter++ {
 		n := 2 + iter%6
