@@ -90,22 +90,40 @@ func (c *endingCtx) Err() error {
 	return nil
 }
 
-func TestErrKeptOnReturn(t *testing.T) {
-	parent, cancel := context.WithDeadline(bg, time.Unix(0, 0)) // already ended
-	defer cancel()
+// errAcrossReturn runs a task on parent that waits for its context to end if
+// wait, and returns the context and its Err as the task saw it.
+func errAcrossReturn(parent context.Context, wait bool, opts ...TaskOption) (context.Context, error) {
 	var taskCtx context.Context
 	var inside error
 	f := Go(parent, func(ctx context.Context) (int, error) {
+		if wait {
+			<-ctx.Done()
+		}
 		taskCtx, inside = ctx, ctx.Err()
 		return 1, nil
-	})
+	}, opts...)
 	f.Await(bg)
+	return taskCtx, inside
+}
+
+// checkErrKept fails unless the task saw DeadlineExceeded and its context
+// still says so after it returned.
+func checkErrKept(t *testing.T, taskCtx context.Context, inside error) {
+	t.Helper()
 	if inside != context.DeadlineExceeded {
 		t.Fatalf("inside: %v", inside)
 	}
 	if after := taskCtx.Err(); after != inside {
 		t.Fatalf("the task's context said Err = %v while it ran, then %v once it returned: a context's Err must not change once non-nil", inside, after)
 	}
+}
+
+// A task whose parent has ended keeps the parent's reason once it returns.
+func TestErrKeptOnReturn(t *testing.T) {
+	parent, cancel := context.WithDeadline(bg, time.Unix(0, 0)) // already ended
+	defer cancel()
+	taskCtx, inside := errAcrossReturn(parent, false)
+	checkErrKept(t, taskCtx, inside)
 	if c := context.Cause(taskCtx); c != context.DeadlineExceeded {
 		t.Fatalf("Cause = %v; want the parent's", c)
 	}
@@ -115,38 +133,14 @@ func TestErrKeptOnReturn(t *testing.T) {
 func TestErrKeptOnReturnAfterDone(t *testing.T) {
 	parent, cancel := context.WithDeadline(bg, time.Unix(0, 0)) // already ended
 	defer cancel()
-	var taskCtx context.Context
-	var inside error
-	f := Go(parent, func(ctx context.Context) (int, error) {
-		<-ctx.Done()
-		taskCtx, inside = ctx, ctx.Err()
-		return 1, nil
-	})
-	f.Await(bg)
-	if inside != context.DeadlineExceeded {
-		t.Fatalf("inside: %v", inside)
-	}
-	if after := taskCtx.Err(); after != inside {
-		t.Fatalf("the task's context said Err = %v while it ran, then %v once it returned: a context's Err must not change once non-nil", inside, after)
-	}
+	taskCtx, inside := errAcrossReturn(parent, true)
+	checkErrKept(t, taskCtx, inside)
 }
 
 // The same with the task's own Timeout passing while it runs.
 func TestErrKeptOnReturnAfterTimeout(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		var taskCtx context.Context
-		var inside error
-		f := Go(bg, func(ctx context.Context) (int, error) {
-			<-ctx.Done()
-			taskCtx, inside = ctx, ctx.Err()
-			return 1, nil
-		}, Timeout(time.Second))
-		f.Await(bg)
-		if inside != context.DeadlineExceeded {
-			t.Fatalf("inside: %v", inside)
-		}
-		if after := taskCtx.Err(); after != inside {
-			t.Fatalf("the task's context said Err = %v while it ran, then %v once it returned: a context's Err must not change once non-nil", inside, after)
-		}
+		taskCtx, inside := errAcrossReturn(bg, true, Timeout(time.Second))
+		checkErrKept(t, taskCtx, inside)
 	})
 }
