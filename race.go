@@ -36,10 +36,12 @@ func Any[T any](ctx context.Context, fs ...*Future[T]) (T, error) {
 
 // Race returns the outcome of the first future to settle, success or
 // failure. With no futures it returns [ErrNoFutures] at once. If several are
-// already settled when Race is called, the first in input order wins. If ctx
-// ends first, Race returns an error matching ctx.Err(). Race cancels the
-// losers no more than [All] does; it takes charge of every future's outcome.
-// It panics if ctx or any future is nil.
+// already settled when Race is called, the first in input order wins; one
+// that settles while Race is still reading its input may lose to a later
+// one that Race finds already settled. If ctx ends first, Race returns an
+// error matching ctx.Err(). Race cancels the losers no more than [All]
+// does; it takes charge of every future's outcome. It panics if ctx or any
+// future is nil.
 func Race[T any](ctx context.Context, fs ...*Future[T]) (T, error) {
 	checkCtx("Race", ctx)
 	var zero T
