@@ -2,6 +2,7 @@ package dist
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -295,5 +296,80 @@ func TestPrefetchLosesAndRepeatsNothing(t *testing.T) {
 	}
 	if w := b.String(); !strings.Contains(w, "B") || !strings.Contains(w, "C") {
 		t.Fatalf("runs per worker %q: want B and C to have run tasks", w)
+	}
+}
+
+// A task canceled while it is prefetched never runs, however long it waits
+// for a slot: the cancel is not kept only among the worker's recent cancel
+// requests, which forget (after a while, or when many others come: here, a
+// flood of them).
+func TestCanceledPrefetchedTaskNeverRuns(t *testing.T) {
+	s := testServer(t)
+	var log runLog
+	var w *Worker
+	started := make(chan struct{}, 1)
+	release := make(chan struct{})
+	runWorker(t, s.URL(), func(wk *Worker) {
+		w = wk
+		Register(w, "job", func(ctx context.Context, n int) (int, error) {
+			log.add(ctx, "A")
+			if n == 0 {
+				started <- struct{}{}
+				<-release
+			}
+			return n, nil
+		})
+	}, Concurrency(1), Prefetch(1))
+	free := sync.OnceFunc(func() { close(release) })
+	t.Cleanup(free) // before the worker stops, if the test fails
+	c := newClient(t, connect(t, s.URL()))
+	busy := Call[int, int](context.Background(), c, "job", 0)
+	<-started
+	doomed := Call[int, int](context.Background(), c, "job", 1)
+	id := idOf(t, doomed)
+	eventually(t, func() bool { return w.nwaiting.Load() == 1 },
+		func() string { return "the second task was never prefetched" })
+	doomed.Cancel()
+	if _, err := await[int](t, doomed); !errors.Is(err, async.ErrCanceled) {
+		t.Fatalf("canceled task: %v, want ErrCanceled", err)
+	}
+	// Many other cancel requests come while the task waits.
+	flood := connect(t, s.URL())
+	for i := range maxCanceled + 1 {
+		if err := flood.Publish(w.l.cancelPrefix()+"other."+itoa(i), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	last := "other." + itoa(maxCanceled)
+	if err := flood.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, func() bool {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		return w.canceled.has(last)
+	}, func() string { return "the last cancel request never arrived" })
+	free()
+	if v, err := await[int](t, busy); err != nil || v != 0 {
+		t.Fatalf("first task: %d, %v", v, err)
+	}
+	// The prefetched task is settled (acked) once it has had its slot.
+	cons, err := c.js.Consumer(context.Background(), c.l.tasksStream, "job")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pending int
+	eventually(t, func() bool {
+		info, err := cons.Info(context.Background())
+		if err != nil {
+			return false
+		}
+		pending = info.NumAckPending
+		return pending == 0
+	}, func() string { return fmt.Sprintf("%d tasks still unacknowledged", pending) })
+	log.mu.Lock()
+	defer log.mu.Unlock()
+	if r := log.runs[id]; len(r) != 0 {
+		t.Fatalf("the canceled task ran: %v", r)
 	}
 }

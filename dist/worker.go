@@ -538,7 +538,9 @@ type delivery struct {
 // heartbeats. Each serving goroutine has one, used for each task it holds.
 type waiter struct {
 	msg      jetstream.Msg
+	id       string    // the task's id, as its message says (unchecked)
 	lastBeat time.Time // guarded by the worker's mu
+	canceled bool      // a cancel request came while it waited; guarded by mu
 }
 
 // serve runs deliveries until the work channel closes. If a handler ends
@@ -555,8 +557,8 @@ func (w *Worker) serve(base context.Context, pool *sync.WaitGroup) {
 	}()
 	wt := new(waiter)
 	for d := range w.work {
-		if since, ok := w.waitSlot(d, wt); ok {
-			w.handle(base, d.name, d.msg, since)
+		if since, canceled, ok := w.waitSlot(d, wt); ok {
+			w.handle(base, d.name, d.msg, since, canceled)
 		}
 	}
 	closed = true
@@ -566,14 +568,19 @@ func (w *Worker) serve(base context.Context, pool *sync.WaitGroup) {
 // prefetched: it waits, heartbeated like a running task so that its ack
 // wait does not expire, and if the worker stops first it is handed back to
 // the queue at once (Nak) and waitSlot reports false. since is the last
-// time the server heard of the task (its arrival, or its last heartbeat).
-func (w *Worker) waitSlot(d delivery, wt *waiter) (since time.Time, ok bool) {
+// time the server heard of the task (its arrival, or its last heartbeat);
+// canceled reports a cancel request for the task while it waited, which
+// the recent cancel requests may have forgotten since.
+func (w *Worker) waitSlot(d delivery, wt *waiter) (since time.Time, canceled, ok bool) {
 	select {
 	case w.slots <- struct{}{}:
-		return d.at, true
+		return d.at, false, true
 	default:
 	}
-	wt.msg, wt.lastBeat = d.msg, d.at
+	wt.msg, wt.lastBeat, wt.canceled = d.msg, d.at, false
+	if v := d.msg.Headers()[hdrID]; len(v) > 0 {
+		wt.id = v[0]
+	}
 	w.mu.Lock()
 	w.waiting[wt] = struct{}{}
 	w.mu.Unlock()
@@ -592,15 +599,15 @@ func (w *Worker) waitSlot(d delivery, wt *waiter) (since time.Time, ok bool) {
 	w.nwaiting.Add(-1)
 	w.mu.Lock()
 	delete(w.waiting, wt)
-	since = wt.lastBeat
+	since, canceled = wt.lastBeat, wt.canceled
 	w.mu.Unlock()
-	wt.msg = nil
+	wt.msg, wt.id = nil, ""
 	if !ok {
 		_ = d.msg.Nak()
 		<-w.sem
 		w.tasks.Done()
 	}
-	return since, ok
+	return since, canceled, ok
 }
 
 // A job is one delivery of a task being handled.
@@ -614,7 +621,7 @@ type job struct {
 // or a nak for a retry. It releases the task's slot. Every way out either
 // stores an outcome before the ack, hands the task back, or drops a message
 // that cannot be a task (Term, logged).
-func (w *Worker) handle(base context.Context, name string, m jetstream.Msg, since time.Time) {
+func (w *Worker) handle(base context.Context, name string, m jetstream.Msg, since time.Time, canceled bool) {
 	// handedOff is set once the handler's value is being stored without
 	// this goroutine (storeAsync): storeDone then does what the defers
 	// below do.
@@ -671,7 +678,7 @@ func (w *Worker) handle(base context.Context, name string, m jetstream.Msg, sinc
 	}
 	id := meta.id
 	w.mu.Lock()
-	canceled := w.canceled.has(id)
+	canceled = canceled || w.canceled.has(id)
 	w.mu.Unlock()
 	if canceled {
 		fail(&wireError{Kind: kindCanceled, Message: "canceled by the caller before it started"})
@@ -957,7 +964,8 @@ const (
 
 // onCancel handles a caller's cancel message: it ends the handler's context
 // if the task runs here, and otherwise remembers the id for a while, so that
-// a delivery soon after stores "canceled" instead of running the task.
+// a delivery soon after stores "canceled" instead of running the task; a
+// task prefetched here is marked, however long it then waits for a slot.
 func (w *Worker) onCancel(msg *nats.Msg) {
 	id := strings.TrimPrefix(msg.Subject, w.l.cancelPrefix())
 	if !validTaskID(id) {
@@ -967,6 +975,13 @@ func (w *Worker) onCancel(msg *nats.Msg) {
 	r := w.running[id]
 	if r == nil {
 		w.canceled.add(id, time.Now())
+		// A prefetched task may wait longer than the recent cancel
+		// requests are remembered: it keeps its own mark.
+		for wt := range w.waiting {
+			if wt.id == id {
+				wt.canceled = true
+			}
+		}
 	}
 	w.mu.Unlock()
 	if r != nil {
