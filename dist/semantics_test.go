@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/goasync/async"
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -485,4 +486,29 @@ func TestHandlerGoexit(t *testing.T) {
 	if v, err := await[int](t, Call[int, int](context.Background(), c, "exit", 7)); v != 7 || err != nil {
 		t.Fatalf("after Goexits: %v, %v", v, err)
 	}
+}
+
+// A cancel request that comes after a worker has checked for one and before
+// the task counts as running (a redelivered or keyed task looks for a
+// stored result in between) still ends the handler's context.
+func TestCancelBetweenCheckAndStart(t *testing.T) {
+	s := testServer(t)
+	hook := func(w *Worker, id string) {
+		w.onCancel(&nats.Msg{Subject: w.l.cancelPrefix() + id})
+	}
+	beforeRunning.Store(&hook)
+	t.Cleanup(func() { beforeRunning.Store(nil) })
+	sawCancel := make(chan bool, 1)
+	runWorker(t, s.URL(), func(wk *Worker) {
+		Register(wk, "job", func(ctx context.Context, n int) (int, error) {
+			sawCancel <- ctx.Err() != nil
+			return n, nil
+		})
+	})
+	c := newClient(t, connect(t, s.URL()))
+	f := Call[int, int](context.Background(), c, "job", 1)
+	if !<-sawCancel {
+		t.Fatal("the handler started with a live context after a cancel request for its task")
+	}
+	_, _ = await[int](t, f)
 }

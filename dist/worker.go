@@ -187,6 +187,10 @@ func failureOf(ctx context.Context, err error) *wireError {
 
 // errTaskCanceled is the cause of a handler context ended by a caller's
 // Cancel.
+// beforeRunning, for tests, runs in handle after its check for cancel
+// requests and before the task counts as running; nil in production.
+var beforeRunning atomic.Pointer[func(w *Worker, id string)]
+
 var errTaskCanceled = fmt.Errorf("async: dist: task canceled by its caller: %w", context.Canceled)
 
 // Task describes the task a handler is running.
@@ -719,9 +723,19 @@ func (w *Worker) handle(base context.Context, name string, m jetstream.Msg, sinc
 	cctx, cancel := context.WithCancelCause(parent)
 	run := &taskRun{Context: cctx, task: Task{ID: id, Name: name, Attempt: j.attempt, Deadline: meta.deadline}, msg: m, cancel: cancel, lastBeat: since}
 	var ctx context.Context = run
+	if h := beforeRunning.Load(); h != nil {
+		(*h)(w, id) // tests: a cancel request between the check and here
+	}
 	w.mu.Lock()
 	w.running[id] = run
+	// A cancel that came after the check above (a redelivered or keyed
+	// task looks up a stored result in between) found no running task:
+	// it is in the recent requests, so it ends the handler's context now.
+	late := w.canceled.has(id)
 	w.mu.Unlock()
+	if late {
+		cancel(errTaskCanceled)
+	}
 	if meta.notify {
 		_ = w.nc.Publish(w.l.startedPrefix()+id, []byte(w.cfg.name))
 	}
