@@ -16,34 +16,23 @@ func All[T any](ctx context.Context, fs ...*Future[T]) ([]T, error) {
 	// The futures that have already succeeded, up to the first that has
 	// not, decide nothing: their values are taken in a plain loop, and
 	// waitTasks goes over the rest.
-	var vals []T
+	vals := make([]T, len(fs))
 	k := 0
 	for ; k < len(fs); k++ {
 		f := fs[k]
 		if f == nil || f.t.state.Load()&(stInit|stSettled|stFailed) != stInit|stSettled {
 			break
 		}
-		if vals == nil {
-			vals = make([]T, len(fs))
-		}
 		vals[k] = f.val
 	}
 	if k < len(fs) {
-		failed, err := waitTasks(ctx, "All", waitAll, tasksOf(fs), k, func(i int) {
-			if vals == nil {
-				vals = make([]T, len(fs))
-			}
-			vals[i] = fs[i].val
-		})
+		failed, err := waitTasks(ctx, "All", waitAll, tasksOf(fs), k, func(i int) { vals[i] = fs[i].val })
 		if err != nil {
 			return nil, err
 		}
 		if failed != nil {
 			return nil, failed.err
 		}
-	}
-	if vals == nil { // no futures
-		vals = []T{}
 	}
 	return vals, nil
 }

@@ -159,7 +159,7 @@ func (f *Future[T]) run(fn func(context.Context) (T, error)) {
 // swap, which publishes it; nobody reads it before stSettled.
 func (f *Future[T]) settleReturned(v T, err error) {
 	t := &f.t
-	if err == nil && t.parent != nil && t.ctxState.Load() == ctxLive && hooks.Load() == nil && t.parent.Err() == nil {
+	if err == nil && hooks.Load() == nil && t.endsOnReturn() {
 		f.val = v
 		for {
 			s := t.state.Load()

@@ -372,8 +372,7 @@ func (t *task) finish() {
 	// Most tasks succeed with nobody waiting yet, no extension and no hooks:
 	// their context ends with the state (stReturned, see below). That path
 	// stays small, as it runs at the bottom of every task's goroutine.
-	if t.err == nil && t.w1 == nil && t.parent != nil && t.x.Load() == nil &&
-		t.ctxState.Load() == ctxLive && hooks.Load() == nil && t.parent.Err() == nil {
+	if t.err == nil && t.w1 == nil && t.x.Load() == nil && hooks.Load() == nil && t.endsOnReturn() {
 		t.state.Or(stSettled | stReturned)
 		t.mu.Unlock()
 		return
@@ -390,7 +389,7 @@ func (t *task) finishSlow() {
 	// so no standard context made) has nothing else to release: its context
 	// ends with the settlement (stReturned), instead of in cancel.
 	x := t.x.Load()
-	ended := t.parent != nil && x == nil && t.ctxState.Load() == ctxLive && t.parent.Err() == nil
+	ended := x == nil && t.endsOnReturn()
 	if ended {
 		bits |= stReturned
 	}
@@ -438,6 +437,14 @@ func (t *task) finishSlow() {
 	if !ended && t.parent != nil && !t.keepsContext() {
 		t.cancel(ctxReturned, nil)
 	}
+}
+
+// endsOnReturn reports whether t's context is still live, so that its
+// return can end it (stReturned): t has a parent, nothing ended its
+// context, and the parent has not ended either, whose reason the context
+// would otherwise keep (Err never changes once non-nil).
+func (t *task) endsOnReturn() bool {
+	return t.parent != nil && t.ctxState.Load() == ctxLive && t.parent.Err() == nil
 }
 
 // subscribe registers w to be notified when t settles. It reports false, and

@@ -188,11 +188,7 @@ func waitTasks(ctx context.Context, op string, mode waitMode, ts []*task, from i
 		}
 	}
 	if subscribed && g.remaining.Load() != 0 { // some never notified g: leave nothing behind on them
-		for _, t := range ts[from:] {
-			if t.state.Load()&stSettled == 0 {
-				t.unsubscribe(g)
-			}
-		}
+		g.leave(ts[from:])
 	}
 	if err != nil {
 		return nil, err
@@ -217,6 +213,11 @@ func (g *group) abandon(ts []*task, subscribed bool) {
 		return
 	}
 	g.fired.Store(true)
+	g.leave(ts)
+}
+
+// leave unsubscribes g from the tasks of ts that have not settled.
+func (g *group) leave(ts []*task) {
 	for _, t := range ts {
 		if t.state.Load()&stSettled == 0 {
 			t.unsubscribe(g)
