@@ -6,7 +6,6 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/goasync/async"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -143,7 +142,7 @@ func TestPublishWithoutStreamRetries(t *testing.T) {
 	f := Call[int, int](ctx, c, "double", 21, WaitForWorker())
 	eventually(t, func() bool {
 		c.mu.Lock()
-		k := c.pending[mustTaskID(t, f)]
+		k := c.pending[idOf(t, f)]
 		c.mu.Unlock()
 		if k == nil {
 			return false
@@ -158,13 +157,4 @@ func TestPublishWithoutStreamRetries(t *testing.T) {
 	if v, err := await[int](t, f); err != nil || v != 42 {
 		t.Fatalf("Await = %d, %v; want 42", v, err)
 	}
-}
-
-func mustTaskID[T any](t *testing.T, f *async.Future[T]) string {
-	t.Helper()
-	id, ok := TaskID(f)
-	if !ok {
-		t.Fatal("no task id")
-	}
-	return id
 }

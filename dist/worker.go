@@ -187,11 +187,11 @@ func failureOf(ctx context.Context, err error) *wireError {
 
 // errTaskCanceled is the cause of a handler context ended by a caller's
 // Cancel.
+var errTaskCanceled = fmt.Errorf("async: dist: task canceled by its caller: %w", context.Canceled)
+
 // beforeRunning, for tests, runs in handle after its check for cancel
 // requests and before the task counts as running; nil in production.
 var beforeRunning atomic.Pointer[func(w *Worker, id string)]
-
-var errTaskCanceled = fmt.Errorf("async: dist: task canceled by its caller: %w", context.Canceled)
 
 // Task describes the task a handler is running.
 type Task struct {
