@@ -24,7 +24,7 @@ type task struct {
 	state    atomic.Uint32 // st* bits
 	ctxState atomic.Uint32 // ctx* reason the task's context ended
 	mu       sync.Mutex    // guards done, w1, and ext fields not marked otherwise
-	w1       waiter        // the first waiter; more in ext.more
+	w1       waiter        // the first waiter, or a *waiterPair of the first two; more in ext.more
 	x        atomic.Pointer[taskExt]
 	err      error           // the settlement error; written before stSettled
 	parent   context.Context // nil for promises and resolved futures
@@ -418,9 +418,18 @@ func (t *task) finishSlow() {
 	// returns, every combinator waiting on t has been told, so completion
 	// order is the same for everyone. A blocked Await's own channel is
 	// only ever the first waiter (see awaitChan).
-	aw, _ := w1.(awaiter)
-	if w1 != nil && aw == nil {
-		w1.notify(t)
+	var aw awaiter
+	switch w := w1.(type) {
+	case nil:
+	case awaiter:
+		aw = w
+	case *waiterPair:
+		w.a.notify(t) // never an awaiter
+		if aw, _ = w.b.(awaiter); aw == nil {
+			w.b.notify(t)
+		}
+	default:
+		w.notify(t)
 	}
 	for _, w := range more {
 		w.notify(t)
@@ -462,8 +471,8 @@ func (t *task) subscribeMarked(w waiter, mark uint32) bool {
 		t.mu.Unlock()
 		return false
 	}
-	if t.w1 == nil {
-		t.w1 = w
+	if _, awaiting := w.(awaiter); t.hasRoom(awaiting) {
+		t.addWaiter(w)
 	} else {
 		x := t.ext()
 		x.more = append(x.more, w)
@@ -472,12 +481,60 @@ func (t *task) subscribeMarked(w waiter, mark uint32) bool {
 	return true
 }
 
+// A waiterPair holds a task's first two waiters, so that a second one (a
+// combinator over a promise that already has an AfterSettle hook, say)
+// costs a pair rather than the extension and a list. a is never a blocked
+// Await: one of those is b, told last like any other (see finishSlow).
+type waiterPair struct{ a, b waiter }
+
+// notify tells both; finishSlow unpacks a pair instead, to tell a blocked
+// Await last.
+func (p *waiterPair) notify(t *task) {
+	p.a.notify(t)
+	p.b.notify(t)
+}
+
+// hasRoom reports whether t can take one more waiter without its
+// extension: as the first waiter, or paired with it. A blocked Await
+// (awaiting) is not paired with another. The caller holds t.mu.
+func (t *task) hasRoom(awaiting bool) bool {
+	switch t.w1.(type) {
+	case nil:
+		return true
+	case *waiterPair:
+		return false
+	case awaiter:
+		return !awaiting && t.x.Load() == nil
+	default:
+		return t.x.Load() == nil // its list of more waiters comes after the first
+	}
+}
+
+// addWaiter makes w the first waiter, or pairs it with the first one, where
+// hasRoom found room. The caller holds t.mu and has marked t watched.
+func (t *task) addWaiter(w waiter) {
+	switch first := t.w1.(type) {
+	case nil:
+		t.w1 = w
+	case awaiter:
+		t.w1 = &waiterPair{a: w, b: first}
+	default:
+		t.w1 = &waiterPair{a: first, b: w}
+	}
+}
+
 // unsubscribe removes w, so that a combinator that returned early leaves
 // nothing behind on a long-lived future.
 func (t *task) unsubscribe(w waiter) {
 	t.mu.Lock()
 	if t.w1 == w {
 		t.w1 = nil
+	} else if p, ok := t.w1.(*waiterPair); ok && (p.a == w || p.b == w) {
+		if p.a == w {
+			t.w1 = p.b
+		} else {
+			t.w1 = p.a
+		}
 	} else if x := t.x.Load(); x != nil {
 		for i, m := range x.more {
 			if m == w {
@@ -571,9 +628,9 @@ func (t *task) awaitChan() (c <-chan struct{}, own awaiter) {
 		t.mu.Unlock()
 		return closedChan, nil
 	}
-	if t.w1 == nil {
+	if t.hasRoom(true) {
 		w := make(awaiter)
-		t.w1 = w
+		t.addWaiter(w)
 		t.mu.Unlock()
 		return w, w
 	}

@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"sync"
 	"testing"
+	"testing/synctest"
+	"time"
 )
 
 // waiterCount is how many waiters t holds.
@@ -12,7 +15,11 @@ func waiterCount(t *task) int {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	n := 0
-	if t.w1 != nil {
+	switch t.w1.(type) {
+	case nil:
+	case *waiterPair:
+		n += 2
+	default:
 		n++
 	}
 	if x := t.x.Load(); x != nil {
@@ -140,4 +147,137 @@ func TestSettleMeetsCancel(t *testing.T) {
 	if taskCtx.Err() != context.Canceled {
 		t.Fatalf("Err = %v", taskCtx.Err())
 	}
+}
+
+// orderWaiter appends its name to a shared list when notified. In a
+// synctest bubble it first sleeps: the fake clock moves only once every
+// goroutine is blocked, so an Await that was told too early returns, and
+// reads the list, before the name is on it.
+type orderWaiter struct {
+	name string
+	log  *[]string
+	mu   *sync.Mutex
+}
+
+func (w *orderWaiter) notify(*task) {
+	time.Sleep(time.Second)
+	w.mu.Lock()
+	*w.log = append(*w.log, w.name)
+	w.mu.Unlock()
+}
+
+// A task's first two waiters share a pair instead of the extension, and the
+// order of notification stays what it was: waiters in the order they came,
+// a blocked Await last, after every other waiter (so an AfterSettle hook
+// has run, and every combinator has been told, when Await returns).
+func TestWaiterPair(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		setup []string // "w<i>": a waiter subscribes; "await": an Await blocks
+		want  []string // notified before the Await returned
+		ext   bool     // the extension is needed
+	}{
+		{"waiter then await", []string{"w1", "await"}, []string{"w1"}, false},
+		{"await then waiter", []string{"await", "w1"}, []string{"w1"}, false},
+		{"two waiters", []string{"w1", "w2"}, []string{"w1", "w2"}, false},
+		{"waiter, await, waiter", []string{"w1", "await", "w2"}, []string{"w1", "w2"}, true},
+		{"await, waiter, waiter", []string{"await", "w1", "w2"}, []string{"w1", "w2"}, true},
+		{"three waiters", []string{"w1", "w2", "w3"}, []string{"w1", "w2", "w3"}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				p := NewPromise[int]()
+				f := p.Future()
+				var (
+					mu       sync.Mutex
+					log      []string
+					seen     []string // the log when Await returned
+					awaited  = make(chan struct{})
+					awaiting bool
+				)
+				for _, s := range tc.setup {
+					if s == "await" {
+						awaiting = true
+						go func() {
+							defer close(awaited)
+							if _, err := f.Await(bg); err != nil {
+								t.Error(err)
+							}
+							mu.Lock()
+							seen = slices.Clone(log)
+							mu.Unlock()
+						}()
+						synctest.Wait() // blocked in Await, registered
+						continue
+					}
+					if !f.t.subscribe(&orderWaiter{name: s, log: &log, mu: &mu}) {
+						t.Fatal("subscribe on a pending future reported it settled")
+					}
+				}
+				if n := waiterCount(&f.t); n != len(tc.setup) {
+					t.Fatalf("%d waiters held, want %d", n, len(tc.setup))
+				}
+				if got := f.t.x.Load() != nil; got != tc.ext {
+					t.Fatalf("extension made: %v, want %v", got, tc.ext)
+				}
+				p.Resolve(1)
+				if !awaiting {
+					seen = log
+				} else {
+					<-awaited
+				}
+				if !slices.Equal(seen, tc.want) {
+					t.Fatalf("notified %v before Await returned, want %v", seen, tc.want)
+				}
+			})
+		})
+	}
+}
+
+// Leaving a pair leaves the other waiter in place, and notified.
+func TestWaiterPairUnsubscribe(t *testing.T) {
+	t.Run("await gives up", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			p := NewPromise[int]()
+			ran := false
+			p.AfterSettle(func() { ran = true })
+			ctx, cancel := context.WithCancel(bg)
+			done := make(chan error)
+			go func() {
+				_, err := p.Future().Await(ctx)
+				done <- err
+			}()
+			synctest.Wait()
+			if n := waiterCount(&p.f.t); n != 2 {
+				t.Fatalf("%d waiters with a hook and a blocked Await, want 2", n)
+			}
+			cancel()
+			if err := <-done; !errors.Is(err, context.Canceled) {
+				t.Fatalf("Await = %v, want context.Canceled", err)
+			}
+			if n := waiterCount(&p.f.t); n != 1 {
+				t.Fatalf("%d waiters after the Await gave up, want the hook alone", n)
+			}
+			p.Resolve(1)
+			if !ran {
+				t.Fatal("the hook did not run")
+			}
+		})
+	})
+	t.Run("combinator leaves", func(t *testing.T) {
+		p := NewPromise[int]()
+		ran := false
+		p.AfterSettle(func() { ran = true })
+		// Race subscribes to p, then sees the settled future and leaves.
+		if v, err := Race(bg, p.Future(), Resolved(2)); err != nil || v != 2 {
+			t.Fatalf("Race = %v, %v", v, err)
+		}
+		if n := waiterCount(&p.f.t); n != 1 {
+			t.Fatalf("%d waiters after Race left, want the hook alone", n)
+		}
+		p.Resolve(1)
+		if !ran {
+			t.Fatal("the hook did not run")
+		}
+	})
 }
