@@ -157,46 +157,62 @@ type taskMeta struct {
 }
 
 func parseMeta(h map[string][]string, name string) (taskMeta, error) {
-	get := func(k string) string {
-		if v := h[k]; len(v) > 0 {
-			return v[0]
+	// One pass over the few headers a task has, rather than a lookup for
+	// each header it may have.
+	var deadline, attempts, retry string
+	m := taskMeta{name: name, maxAttempts: DefaultMaxAttempts}
+	for k, v := range h {
+		var first string
+		if len(v) > 0 {
+			first = v[0]
 		}
-		return ""
+		switch k {
+		case hdrID:
+			m.id = first
+		case hdrCodec:
+			m.codec = first
+		case hdrKeyed:
+			m.keyed = first != ""
+		case hdrNotify:
+			m.notify = first != ""
+		case hdrDeadline:
+			deadline = first
+		case hdrAttempts:
+			attempts = first
+		case hdrRetry:
+			m.retry, retry = true, first
+		}
 	}
-	m := taskMeta{id: get(hdrID), name: name, maxAttempts: DefaultMaxAttempts, codec: get(hdrCodec), keyed: get(hdrKeyed) != "", notify: get(hdrNotify) != ""}
 	if !validTaskID(m.id) {
 		return m, errInvalidID
 	}
 	if len(m.codec) > maxCodecName {
 		return m, fmt.Errorf("codec name of %d bytes", len(m.codec))
 	}
-	if s := get(hdrDeadline); s != "" {
-		ns, err := strconv.ParseInt(s, 10, 64)
+	if deadline != "" {
+		ns, err := strconv.ParseInt(deadline, 10, 64)
 		if err != nil {
-			return m, fmt.Errorf("bad deadline %q", s)
+			return m, fmt.Errorf("bad deadline %q", deadline)
 		}
 		m.deadline = time.Unix(0, ns)
 	}
-	if s := get(hdrAttempts); s != "" {
-		n, err := strconv.Atoi(s)
+	if attempts != "" {
+		n, err := strconv.Atoi(attempts)
 		if err != nil || n < 1 {
-			return m, fmt.Errorf("bad max attempts %q", s)
+			return m, fmt.Errorf("bad max attempts %q", attempts)
 		}
 		m.maxAttempts = n
 	}
-	if v, ok := h[hdrRetry]; ok {
-		m.retry = true
-		if len(v) > 0 && v[0] != "" {
-			if strings.Count(v[0], ",") >= maxBackoffs {
-				return m, fmt.Errorf("more than %d retry delays", maxBackoffs)
+	if retry != "" {
+		if strings.Count(retry, ",") >= maxBackoffs {
+			return m, fmt.Errorf("more than %d retry delays", maxBackoffs)
+		}
+		for f := range strings.SplitSeq(retry, ",") {
+			d, err := strconv.ParseInt(f, 10, 64)
+			if err != nil || d < 0 {
+				return m, fmt.Errorf("bad retry backoff %q", retry)
 			}
-			for f := range strings.SplitSeq(v[0], ",") {
-				d, err := strconv.ParseInt(f, 10, 64)
-				if err != nil || d < 0 {
-					return m, fmt.Errorf("bad retry backoff %q", v[0])
-				}
-				m.backoff = append(m.backoff, time.Duration(d))
-			}
+			m.backoff = append(m.backoff, time.Duration(d))
 		}
 	}
 	return m, nil
