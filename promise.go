@@ -79,7 +79,8 @@ func (p *Promise[T]) check(op string) {
 // settles it: Resolve, Reject, or the future's Cancel. It is how the
 // producer behind a promise learns that a consumer canceled, without a
 // goroutine that waits on Done. fn runs in the goroutine that settles the
-// future, before Await returns to anyone, so it must not block; if the
+// future, before any Await blocked on it returns, so it must not block (an
+// Await that begins while fn runs may return first); if the
 // future has settled already, fn runs at once in the caller's goroutine.
 // Registering fn does not count as observing a failure.
 //

@@ -395,9 +395,6 @@ func (t *task) finishSlow() {
 	}
 	s := t.state.Or(bits) | bits
 	w1 := t.w1
-	if w1 != nil {
-		t.w1 = nil
-	}
 	var (
 		more []waiter
 		d    chan struct{} // doneChan makes none once stSettled is set
@@ -405,6 +402,14 @@ func (t *task) finishSlow() {
 	if x != nil {
 		more, x.more = x.more, nil
 		d = x.done
+	}
+	if w1 != nil || more != nil {
+		// Waiters are let go, except a hook attached by a package of this
+		// module, which is found from the future after it settles too.
+		t.w1 = nil
+		if h := hookAmong(w1, more); h != nil {
+			t.w1 = h
+		}
 	}
 	t.mu.Unlock()
 
@@ -417,7 +422,7 @@ func (t *task) finishSlow() {
 	// Combinators first, blocked Awaits and Done last: once an Await
 	// returns, every combinator waiting on t has been told, so completion
 	// order is the same for everyone. A blocked Await's own channel is
-	// only ever the first waiter (see awaitChan).
+	// the first waiter, or the second of a pair (see awaitChan).
 	var aw awaiter
 	switch w := w1.(type) {
 	case nil:
@@ -500,7 +505,11 @@ func (p *waiterPair) notify(t *task) {
 func (t *task) hasRoom(awaiting bool) bool {
 	switch t.w1.(type) {
 	case nil:
-		return true
+		// Empty after its waiter left, a first waiter would be told
+		// before the extension's list, which came earlier; an Await is
+		// told last anyway.
+		x := t.x.Load()
+		return awaiting || x == nil || len(x.more) == 0
 	case *waiterPair:
 		return false
 	case awaiter:
@@ -618,8 +627,9 @@ type awaiter chan struct{}
 func (w awaiter) notify(*task) { close(w) }
 
 // awaitChan returns a channel closed when t settles, for a blocked Await.
-// If t has no waiter yet, the channel is the Await's own, registered as t's
-// first waiter (own: to unsubscribe if the Await gives up); otherwise it is
+// If t has room for one more waiter (hasRoom), the channel is the Await's
+// own, registered as t's first waiter or paired with it (own: to
+// unsubscribe if the Await gives up); otherwise it is
 // the task's done channel, shared, so that many Awaits on one future cost
 // one channel and no list to search when they give up.
 func (t *task) awaitChan() (c <-chan struct{}, own awaiter) {

@@ -281,3 +281,19 @@ func TestWaiterPairUnsubscribe(t *testing.T) {
 		}
 	})
 }
+
+// A waiter that comes after the first one left is told after those already
+// on the extension's list: subscription order.
+func TestOrderAfterFirstLeaves(t *testing.T) {
+	p := NewPromise[int]()
+	_ = p.Future().Done() // makes the extension
+	var order []string
+	stopA := p.AfterSettle(func() { order = append(order, "A") })
+	p.AfterSettle(func() { order = append(order, "B") })
+	stopA()
+	p.AfterSettle(func() { order = append(order, "C") })
+	p.Resolve(1)
+	if !slices.Equal(order, []string{"B", "C"}) {
+		t.Fatalf("hooks ran in order %v, want [B C] (subscription order)", order)
+	}
+}
