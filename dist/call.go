@@ -9,9 +9,9 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-	"weak"
 
 	"github.com/goasync/async"
+	"github.com/goasync/async/internal/attach"
 	"github.com/goasync/async/internal/ctxerr"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -108,14 +108,13 @@ func Call[Req, Resp any](ctx context.Context, c *Client, name string, req Req, o
 
 	p := newPromise[Resp](debug, name)
 	f := p.Future()
-	registerID(f, id)
 	k := newCall(c, p, name, id)
 	k.sent, k.msg = msg, msg
 	if debug {
 		k.awaits = p.Awaits
 		p.Awaits("dist: queued for a worker of " + name)
 	}
-	if !k.start(ctx, p.AfterSettle, dl) {
+	if !k.start(ctx, dl) {
 		return f
 	}
 	if cfg.key != "" && k.lookup(ctx) {
@@ -199,10 +198,9 @@ func Attach[Resp any](ctx context.Context, c *Client, taskID string) *async.Futu
 		p.Awaits("dist: task " + taskID)
 	}
 	f := p.Future()
-	registerID(f, taskID)
 	k := newCall(c, p, "", taskID)
 	k.attach = true
-	if k.start(ctx, p.AfterSettle, time.Time{}) {
+	if k.start(ctx, time.Time{}) {
 		k.lookup(ctx)
 	}
 	return f
@@ -217,9 +215,13 @@ func newPromise[Resp any](debug bool, name string) *async.Promise[Resp] {
 	return async.NewPromise[Resp]()
 }
 
+// newCall makes the call behind p's future, and attaches to the future a
+// hook that holds the task id (for TaskID) and tells the call if the future
+// settles by its Cancel. p's future must not be shared yet.
 func newCall[Resp any](c *Client, p *async.Promise[Resp], name, id string) *call {
 	t := &typedCall[Resp]{p: p}
 	t.c, t.name, t.id, t.out = c, name, id, t
+	attach.Add(p.Future(), &attach.Hook{Settler: &t.call, Key: id})
 	return &t.call
 }
 
@@ -277,7 +279,6 @@ type call struct {
 	deadline *time.Timer
 	retry    *time.Timer
 	stopCtx  func() bool
-	stopHook func() bool
 }
 
 // monoNow reads the monotonic clock, in nanoseconds since the process
@@ -287,10 +288,10 @@ func monoNow() int64 { return int64(time.Since(monoBase)) }
 var monoBase = time.Now()
 
 // start registers k with its client and arms what settles it besides an
-// outcome: ctx ending, the future's Cancel (seen through afterSettle), and
-// the deadline dl if it is not zero. It reports false if the client is
-// closed (k is rejected).
-func (k *call) start(ctx context.Context, afterSettle func(func()) func() bool, dl time.Time) bool {
+// outcome: ctx ending, and the deadline dl if it is not zero (the future's
+// Cancel reaches k through its hook: see Settled). It reports false if the
+// client is closed (k is rejected).
+func (k *call) start(ctx context.Context, dl time.Time) bool {
 	c := k.c
 	k.since = monoNow()
 	if !c.add(k) {
@@ -302,11 +303,6 @@ func (k *call) start(ctx context.Context, afterSettle func(func()) func() bool, 
 	if k.ended {
 		return true
 	}
-	k.stopHook = afterSettle(func() {
-		if k.take() { // not settled by this package: the caller canceled
-			c.background(func() { k.requestCancel() })
-		}
-	})
 	if !dl.IsZero() {
 		k.deadline = time.AfterFunc(time.Until(dl), func() { c.background(k.expire) })
 	}
@@ -326,6 +322,14 @@ func (k *call) start(ctx context.Context, afterSettle func(func()) func() bool, 
 	return true
 }
 
+// Settled is told by k's future when it settles. Unless this package
+// settled it, the caller canceled it (Cancel): the workers are told.
+func (k *call) Settled() {
+	if k.take() {
+		k.c.background(func() { k.requestCancel() })
+	}
+}
+
 // take reports whether the caller is the first to take charge of settling
 // the future; the first one also unregisters k and disarms its triggers.
 func (k *call) take() bool { return k.takeRemoved(false) }
@@ -341,13 +345,11 @@ func (k *call) takeRemoved(removed bool) bool {
 	}
 	k.mu.Lock()
 	k.ended, k.msg = true, nil
-	stops := [...]func() bool{k.stopCtx, k.stopHook}
+	stopCtx := k.stopCtx
 	timers := [...]*time.Timer{k.deadline, k.retry}
 	k.mu.Unlock()
-	for _, s := range stops {
-		if s != nil {
-			s()
-		}
+	if stopCtx != nil {
+		stopCtx()
 	}
 	for _, t := range timers {
 		if t != nil {
@@ -478,46 +480,6 @@ func (k *call) requestCancel() {
 	_, _ = c.js.PublishMsg(ctx, m)
 }
 
-// taskIDs maps futures made by Call and Attach to their task ids, without
-// keeping the futures alive: keys are weak pointers, and the entries of
-// collected futures are dropped whenever the map has doubled since the
-// last sweep (amortized constant time per call, and no cleanup function
-// per future for the garbage collector to run).
-var taskIDs struct {
-	sync.Mutex
-	m    map[weakFuture]string
-	kept int // entries left by the last sweep
-}
-
-// A weakFuture is a weak pointer to a future of some type; as an interface
-// holding a one-pointer struct it costs no allocation.
-type weakFuture interface{ gone() bool }
-
-type weakFutureOf[T any] struct{ p weak.Pointer[async.Future[T]] }
-
-func (w weakFutureOf[T]) gone() bool { return w.p.Value() == nil }
-
-// minSweep is the map size below which registerID does not sweep.
-const minSweep = 1024
-
-func registerID[T any](f *async.Future[T], id string) {
-	key := weakFutureOf[T]{weak.Make(f)}
-	taskIDs.Lock()
-	defer taskIDs.Unlock()
-	if taskIDs.m == nil {
-		taskIDs.m = map[weakFuture]string{}
-	}
-	taskIDs.m[key] = id
-	if n := len(taskIDs.m); n >= minSweep && n >= 2*taskIDs.kept {
-		for k := range taskIDs.m {
-			if k.gone() {
-				delete(taskIDs.m, k)
-			}
-		}
-		taskIDs.kept = len(taskIDs.m)
-	}
-}
-
 // TaskID returns the id of the task behind a future made by [Call] or
 // [Attach]; ok is false for any other future, including one that Call
 // rejected before making a task (bad input, no worker).
@@ -525,8 +487,8 @@ func TaskID[T any](f *async.Future[T]) (id string, ok bool) {
 	if f == nil {
 		return "", false
 	}
-	taskIDs.Lock()
-	defer taskIDs.Unlock()
-	id, ok = taskIDs.m[weakFutureOf[T]{weak.Make(f)}]
-	return id, ok
+	if h := attach.Find(f); h != nil {
+		return h.Key, true
+	}
+	return "", false
 }
