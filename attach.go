@@ -37,12 +37,7 @@ func attachHook(f any, h *attach.Hook) {
 		w.notify(t)
 		return
 	}
-	if t.hasRoom(false) {
-		t.addWaiter(w)
-	} else {
-		x := t.ext()
-		x.more = append(x.more, w)
-	}
+	t.place(w)
 	t.mu.Unlock()
 }
 

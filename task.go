@@ -476,14 +476,20 @@ func (t *task) subscribeMarked(w waiter, mark uint32) bool {
 		t.mu.Unlock()
 		return false
 	}
-	if _, awaiting := w.(awaiter); t.hasRoom(awaiting) {
-		t.addWaiter(w)
-	} else {
-		x := t.ext()
-		x.more = append(x.more, w)
-	}
+	t.place(w)
 	t.mu.Unlock()
 	return true
+}
+
+// place adds w to t's waiters: as the first, paired with it, or on the
+// extension's list. The caller holds t.mu and has marked t watched.
+func (t *task) place(w waiter) {
+	if _, awaiting := w.(awaiter); t.hasRoom(awaiting) {
+		t.addWaiter(w)
+		return
+	}
+	x := t.ext()
+	x.more = append(x.more, w)
 }
 
 // A waiterPair holds a task's first two waiters, so that a second one (a
