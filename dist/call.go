@@ -482,7 +482,8 @@ func (k *call) requestCancel() {
 
 // TaskID returns the id of the task behind a future made by [Call] or
 // [Attach]; ok is false for any other future, including one that Call
-// rejected before making a task (bad input, no worker).
+// rejected before making a task (bad input, no worker). A call rejected
+// because its client was closed has an id, though its task was never sent.
 func TaskID[T any](f *async.Future[T]) (id string, ok bool) {
 	if f == nil {
 		return "", false

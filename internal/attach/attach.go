@@ -13,7 +13,8 @@ package attach
 // A Hook is kept with one future.
 type Hook struct {
 	// Settler is told once, on the goroutine that settles the future,
-	// before any Await returns; it must not block. The future drops it
+	// before any Await blocked on it returns (one that begins meanwhile may
+	// return first); it must not block. The future drops it
 	// once told, so that a settled future does not keep what it refers to.
 	Settler interface{ Settled() }
 	// Key is what the hook's owner finds it by; it never changes.
