@@ -29,7 +29,7 @@ func attachHook(f any, h *attach.Hook) {
 	t := f.(futureCore).core()
 	w := (*hookWaiter)(h)
 	t.mu.Lock()
-	if t.state.Or(stWatched)&stSettled != 0 { // see watch
+	if t.watch() {
 		if t.w1 == nil {
 			t.w1 = w // kept, for findHook
 		}
